@@ -1,0 +1,1 @@
+"""Dagster assets, one module per dataset plus the quality report."""

@@ -1,0 +1,39 @@
+"""Master data assets: daily snapshots of the product catalog and the customer base.
+
+Each partition ``D`` holds the master export as it was when ``D`` was synced (``catalog/D/``,
+``customers/D/``) and refreshes the flat latest file. The raw-zone IO manager writes the files and
+manifests; the read is shared with ``recomart ingest-master``.
+"""
+
+from dagster import AssetExecutionContext, AssetsDefinition, Definitions, asset
+
+from recomart_assets.lake.io_manager import LakeFrame
+from recomart_assets.logs import ingestion_run
+from recomart_assets.partitions import daily_partitions
+from recomart_assets.resources import RecomartResource
+from recomart_assets.sources.master_exports import read_master_export
+
+
+def master_data_asset(dataset: str, description: str) -> AssetsDefinition:
+    @asset(
+        name=dataset,
+        description=description,
+        partitions_def=daily_partitions,
+        io_manager_key="raw_zone_io_manager",
+        group_name="master_data",
+        kinds={"csv"},
+        metadata={"recomart/dataset": dataset, "recomart/format": "csv", "recomart/latest": True},
+    )
+    def _master_asset(context: AssetExecutionContext, recomart: RecomartResource) -> LakeFrame:
+        with ingestion_run("master", context.log, dataset=dataset, partition=context.partition_key) as run:
+            lake_frame = read_master_export(recomart.settings(), dataset)
+            run.counts["records"] = len(lake_frame.frame)
+        return lake_frame
+
+    return _master_asset
+
+
+product_catalog = master_data_asset("product_catalog", "Product catalog snapshot from the master exports.")
+customers = master_data_asset("customers", "Customer master snapshot from the master exports.")
+
+defs = Definitions(assets=[product_catalog, customers])

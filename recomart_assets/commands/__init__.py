@@ -1,0 +1,1 @@
+"""One module per ``recomart`` subcommand: thin click wrappers over the shared implementation."""

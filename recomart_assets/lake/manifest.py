@@ -1,0 +1,155 @@
+"""The ``.manifest`` sidecar: what a data file is, how to check it, and where it came from.
+
+Every data file ``F`` in the raw zone has ``F.manifest``, written after ``F`` (so a file without
+one is incomplete). The checksums let ``recomart verify`` and every reader detect corruption; the
+``source`` mapping is the lineage (Kafka offsets, landing file and sha256, API URL and fetch time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from upath import UPath
+
+from recomart_assets.lake.atomic import HashingWriter, atomic_writer, write_bytes_atomic
+
+MANIFEST_SUFFIX = ".manifest"
+
+
+def producer_version() -> str:
+    try:
+        return f"recomart-assets {version('recomart-assets')}"
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "recomart-assets (uninstalled)"
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Contents of a ``.manifest`` file (see the raw-zone section of the README)."""
+
+    file: str
+    dataset: str
+    partition: str | None
+    record_count: int
+    bytes: int
+    md5: str
+    sha256: str
+    format: str
+    created_at: str
+    source: Mapping[str, Any]
+    columns: Sequence[str] = ()
+    producer: str = field(default_factory=producer_version)
+
+    def to_json(self) -> bytes:
+        data = asdict(self)
+        data["columns"] = list(self.columns)
+        data["source"] = dict(self.source)
+        return json.dumps(data, indent=2, sort_keys=True, default=str).encode() + b"\n"
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Manifest:
+        data = json.loads(raw)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def manifest_path(data_path: UPath) -> UPath:
+    return data_path.with_name(data_path.name + MANIFEST_SUFFIX)
+
+
+def read_manifest(data_path: UPath) -> Manifest | None:
+    """The manifest of ``data_path``, or None when the file is incomplete (no manifest yet)."""
+    path = manifest_path(data_path)
+    if not path.exists():
+        return None
+    return Manifest.from_json(path.read_bytes())
+
+
+def _finish(
+    path: UPath,
+    writer: HashingWriter,
+    *,
+    dataset: str,
+    partition: str | None,
+    record_count: int,
+    fmt: str,
+    source: Mapping[str, Any],
+    columns: Sequence[str],
+) -> Manifest:
+    manifest = Manifest(
+        file=path.name,
+        dataset=dataset,
+        partition=partition,
+        record_count=record_count,
+        bytes=writer.bytes_written,
+        md5=writer.md5,
+        sha256=writer.sha256,
+        format=fmt,
+        created_at=utc_now_iso(),
+        source=source,
+        columns=list(columns),
+    )
+    write_bytes_atomic(manifest_path(path), manifest.to_json())
+    return manifest
+
+
+def write_data_file(
+    path: UPath,
+    data: bytes,
+    *,
+    dataset: str,
+    partition: str | None,
+    record_count: int,
+    fmt: str,
+    source: Mapping[str, Any],
+    columns: Sequence[str] = (),
+) -> Manifest:
+    """Atomically write ``data`` to ``path``, then its manifest; returns the manifest."""
+    writer = write_bytes_atomic(path, data)
+    return _finish(
+        path, writer, dataset=dataset, partition=partition, record_count=record_count, fmt=fmt,
+        source=source, columns=columns,
+    )
+
+
+class StreamingDataFile:
+    """Handle given by :func:`open_data_file`: write bytes, count records, set lineage."""
+
+    def __init__(self, writer: HashingWriter, source: dict[str, Any]):
+        self._writer = writer
+        self.record_count = 0
+        self.source = source
+        self.manifest: Manifest | None = None  # set once the file and its manifest are durable
+
+    def write(self, data: bytes, records: int = 0) -> None:
+        self._writer.write(data)
+        self.record_count += records
+
+
+@contextmanager
+def open_data_file(
+    path: UPath, *, dataset: str, partition: str | None, fmt: str, source: Mapping[str, Any],
+    columns: Sequence[str] = (),
+) -> Iterator[StreamingDataFile]:
+    """Write a data file in chunks (bounded memory); its manifest is written when the block ends.
+
+    ``out.write(chunk, records=n)`` appends bytes and counts records; ``out.source`` may be
+    updated inside the block (e.g. with the final offset). On an exception nothing appears.
+    """
+    with atomic_writer(path) as writer:
+        handle = StreamingDataFile(writer, dict(source))
+        yield handle
+    handle.manifest = _finish(
+        path, writer, dataset=dataset, partition=partition, record_count=handle.record_count,
+        fmt=fmt, source=handle.source, columns=columns,
+    )

@@ -1,0 +1,54 @@
+"""Reading the raw zone safely: only complete files (with a manifest), checksums verified."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+
+import pandas as pd
+from upath import UPath
+
+from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest, read_manifest
+
+
+class CorruptFileError(RuntimeError):
+    """A data file does not match its manifest."""
+
+
+def is_data_file_name(name: str) -> bool:
+    """False for manifests, temporary and hidden files (``.tmp-*``, ``.keep``)."""
+    return not (name.endswith(MANIFEST_SUFFIX) or name.startswith(".") or name.startswith(TEMP_PREFIX))
+
+
+def complete_files(folder: UPath, pattern: str = "*") -> Iterator[tuple[UPath, Manifest]]:
+    """Data files in ``folder`` (sorted by name) that have a manifest, with that manifest.
+
+    Files without a manifest are still being written, or were left by a crash: skipped.
+    """
+    if not folder.exists():
+        return
+    for path in sorted(folder.glob(pattern), key=lambda p: p.name):
+        if not is_data_file_name(path.name) or not path.is_file():
+            continue
+        manifest = read_manifest(path)
+        if manifest is not None:
+            yield path, manifest
+
+
+def read_verified_bytes(path: UPath, manifest: Manifest | None = None) -> bytes:
+    """The bytes of ``path`` after checking size and md5 against its manifest."""
+    manifest = manifest or read_manifest(path)
+    if manifest is None:
+        raise CorruptFileError(f"{path}: no manifest (incomplete file)")
+    data = path.read_bytes()
+    if len(data) != manifest.bytes or hashlib.md5(data).hexdigest() != manifest.md5:
+        raise CorruptFileError(f"{path}: content does not match its manifest (size or md5)")
+    return data
+
+
+def read_csv_verified(path: UPath, manifest: Manifest | None = None, **read_csv_kwargs) -> pd.DataFrame:
+    """A verified CSV as a DataFrame (all columns as strings unless ``dtype`` says otherwise)."""
+    read_csv_kwargs.setdefault("dtype", "string")
+    return pd.read_csv(io.BytesIO(read_verified_bytes(path, manifest)), **read_csv_kwargs)

@@ -1,0 +1,104 @@
+"""The raw-zone layout: every path the platform reads or writes is named here.
+
+The root is a :class:`upath.UPath`, so ``./raw_zone``, ``memory://lake`` and ``s3://bucket/prefix``
+all work through the same code. See the "Raw-zone layout" section of the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from upath import UPath
+
+from recomart_assets.settings import Settings
+
+# Dataset name (manifests, reports, asset checks) -> folder under the raw zone.
+DATASET_FOLDERS = {
+    "clickstream": "clickstream",
+    "transactions": "transactions",
+    "external_metadata": "external_metadata",
+    "product_catalog": "catalog",
+    "customers": "customers",
+}
+
+# The "latest" flat copies kept beside the daily snapshots.
+LATEST_FILES = {
+    "external_metadata": "external_metadata.csv",
+    "product_catalog": "recomart_product_catalog.csv",
+    "customers": "recomart_raw_customers.csv",
+}
+
+
+def day_key(day: date | str) -> str:
+    """``YYYY-MM-DD`` for a date or an already formatted (and checked) key."""
+    if isinstance(day, date):
+        return day.isoformat()
+    return date.fromisoformat(day).isoformat()
+
+
+@dataclass(frozen=True)
+class RawZone:
+    root: UPath
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RawZone:
+        return cls(UPath(settings.raw_zone))
+
+    @classmethod
+    def at(cls, root: str | UPath) -> RawZone:
+        return cls(UPath(root))
+
+    @property
+    def is_local(self) -> bool:
+        return self.root.protocol in ("", "file", "local")
+
+    def partition_dir(self, dataset: str, day: date | str) -> UPath:
+        return self.root / DATASET_FOLDERS[dataset] / day_key(day)
+
+    def latest_file(self, dataset: str) -> UPath:
+        return self.root / LATEST_FILES[dataset]
+
+    @property
+    def landing(self) -> UPath:
+        return self.root / "landing"
+
+    @property
+    def clickstream_landing(self) -> UPath:
+        return self.landing / "clickstream"
+
+    def archive_dir(self, dataset: str) -> UPath:
+        return self.root / "archive" / dataset
+
+    def quarantine_dir(self, dataset: str, day: date | str) -> UPath:
+        return self.root / "quarantine" / dataset / day_key(day)
+
+    def reports_dir(self, day: date | str) -> UPath:
+        return self.root / "reports" / day_key(day)
+
+    @property
+    def logs_dir(self) -> UPath:
+        return self.root / "_logs"
+
+    @property
+    def state_dir(self) -> UPath:
+        """Internal bookkeeping (ledgers of processed files, consumer watermarks)."""
+        return self.root / "_state"
+
+    def create_tree(self) -> list[UPath]:
+        """Create every top-level folder of the layout (idempotent); returns them."""
+        folders = [
+            self.landing,
+            self.clickstream_landing,
+            *(self.root / folder for folder in DATASET_FOLDERS.values()),
+            self.archive_dir("transactions"),
+            self.archive_dir("clickstream"),
+            self.root / "quarantine",
+            self.root / "reports",
+            self.state_dir,
+        ]
+        if self.is_local:
+            folders.append(self.logs_dir)
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+        return folders

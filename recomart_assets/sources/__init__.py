@@ -1,0 +1,1 @@
+"""The outside world: master exports, the landing zone, the metadata API, Kafka."""

@@ -1,0 +1,120 @@
+"""Atomic writes and manifests: a crash mid-write leaves the previous file and manifest intact."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from upath import UPath
+
+from recomart_assets.lake import (
+    RawZone,
+    manifest_path,
+    open_data_file,
+    read_manifest,
+    read_verified_bytes,
+    write_data_file,
+)
+from recomart_assets.lake.readers import CorruptFileError, complete_files
+
+CSV = b"a,b\n1,2\n3,4\n"
+
+
+def _write(path, data=CSV, records=2):
+    return write_data_file(
+        path, data, dataset="product_catalog", partition="2026-11-01", record_count=records, fmt="csv",
+        source={"type": "test"}, columns=["a", "b"],
+    )
+
+
+def test_manifest_fields(zone: RawZone):
+    path = zone.partition_dir("product_catalog", "2026-11-01") / "x.csv"
+    manifest = _write(path)
+    stored = json.loads(manifest_path(path).read_bytes())
+    assert stored["file"] == "x.csv"
+    assert stored["dataset"] == "product_catalog"
+    assert stored["partition"] == "2026-11-01"
+    assert stored["record_count"] == 2
+    assert stored["bytes"] == len(CSV)
+    assert stored["md5"] == hashlib.md5(CSV).hexdigest()
+    assert stored["sha256"] == hashlib.sha256(CSV).hexdigest()
+    assert stored["columns"] == ["a", "b"]
+    assert stored["source"] == {"type": "test"}
+    assert stored["created_at"].endswith("Z")
+    assert stored["producer"].startswith("recomart-assets")
+    assert read_manifest(path) == manifest
+
+
+def test_exception_mid_write_keeps_previous_file(zone: RawZone):
+    path = zone.partition_dir("product_catalog", "2026-11-01") / "x.csv"
+    _write(path)
+    before = (path.read_bytes(), manifest_path(path).read_bytes())
+    with pytest.raises(RuntimeError):
+        with open_data_file(path, dataset="product_catalog", partition="2026-11-01", fmt="csv", source={}) as out:
+            out.write(b"a,b\n9,9\n", records=1)
+            raise RuntimeError("crash between writing and renaming")
+    assert (path.read_bytes(), manifest_path(path).read_bytes()) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["x.csv", "x.csv.manifest"]
+
+
+WRITER = """
+import sys, time
+from upath import UPath
+from recomart_assets.lake import open_data_file
+with open_data_file(UPath(sys.argv[1]), dataset="product_catalog", partition="2026-11-01", fmt="csv", source={}) as out:
+    out.write(b"a,b\\n", records=0)
+    print("writing", flush=True)
+    while True:
+        out.write(b"7,7\\n", records=1)
+        time.sleep(0.001)
+"""
+
+
+def test_kill_9_mid_write_keeps_previous_file(zone: RawZone):
+    path = zone.partition_dir("product_catalog", "2026-11-01") / "x.csv"
+    _write(path)
+    before = (path.read_bytes(), manifest_path(path).read_bytes())
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"writing"
+        time.sleep(0.2)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    assert (path.read_bytes(), manifest_path(path).read_bytes()) == before
+    # The killed writer's temporary file is hidden: readers see only the complete file.
+    assert [p.name for p, _ in complete_files(path.parent)] == ["x.csv"]
+
+
+def test_streaming_counts_records_and_checksums(zone: RawZone):
+    path = zone.partition_dir("clickstream", "2026-11-01") / "b.jsonl"
+    with open_data_file(path, dataset="clickstream", partition="2026-11-01", fmt="jsonl", source={"o": 1}) as out:
+        out.write(b'{"a":1}\n', records=1)
+        out.write(b'{"a":2}\n', records=1)
+        out.source["last_offset"] = 2
+    assert out.manifest.record_count == 2
+    assert read_manifest(path).source == {"o": 1, "last_offset": 2}
+    assert read_verified_bytes(path) == b'{"a":1}\n{"a":2}\n'
+
+
+def test_reader_rejects_corrupt_and_ignores_incomplete(zone: RawZone):
+    folder = zone.partition_dir("product_catalog", "2026-11-01")
+    good = folder / "good.csv"
+    _write(good)
+    (folder / "incomplete.csv").write_bytes(CSV)
+    assert [p.name for p, _ in complete_files(folder)] == ["good.csv"]
+    good.write_bytes(CSV.replace(b"3", b"8"))
+    with pytest.raises(CorruptFileError, match="does not match"):
+        read_verified_bytes(good)
+
+
+def test_memory_filesystem_root():
+    zone = RawZone(UPath("memory://recomart-test/zone"))
+    path = zone.partition_dir("customers", "2026-11-01") / "c.csv"
+    _write(path)
+    assert read_verified_bytes(path) == CSV
+    assert read_manifest(path).record_count == 2
