@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
+from recomart_assets import automation
 from recomart_assets.assets import master_data
 from recomart_assets.lake.io_manager import RawZoneFrameIOManager
 from recomart_assets.logs import configure_logging
@@ -26,5 +27,6 @@ defs = Definitions.merge(
         # and a re-import per step (see README, "Executors").
         executor=in_process_executor,
     ),
+    automation.defs,
     master_data.defs,
 )

@@ -20,11 +20,9 @@ from typing import BinaryIO
 
 from upath import UPath
 
+from recomart_assets.lake.zone import is_local_path
+
 TEMP_PREFIX = ".tmp-"
-
-
-def is_local(path: UPath) -> bool:
-    return path.protocol in ("", "file", "local")
 
 
 @dataclass
@@ -63,7 +61,7 @@ def _fsync_dir(directory: str) -> None:
 @contextmanager
 def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
     """Yield a :class:`HashingWriter`; the bytes appear at ``path`` only if the block succeeds."""
-    if is_local(path):
+    if is_local_path(path):
         target = os.fspath(path.path)
         directory = os.path.dirname(target) or "."
         os.makedirs(directory, exist_ok=True)

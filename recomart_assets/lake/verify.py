@@ -16,6 +16,7 @@ from upath import UPath
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest
 from recomart_assets.lake.readers import is_data_file_name
 from recomart_assets.lake.records import count_records
+from recomart_assets.lake.zone import RawZone
 
 SKIPPED_FOLDERS = ("landing", "_logs", "_state")
 UNMANAGED_NAMES = {"README.md"}
@@ -72,6 +73,7 @@ def _check(path: UPath, manifest_file: UPath) -> Problem | None:
 
 def verify_tree(root: UPath) -> VerifyResult:
     """Verify every data file under ``root`` (the raw zone or any folder inside it)."""
+    root = RawZone.at(root).root
     fs = root.fs
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such folder")

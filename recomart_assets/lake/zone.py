@@ -30,6 +30,10 @@ LATEST_FILES = {
 }
 
 
+def is_local_path(path: UPath) -> bool:
+    return path.protocol in ("", "file", "local")
+
+
 def day_key(day: date | str) -> str:
     """``YYYY-MM-DD`` for a date or an already formatted (and checked) key."""
     if isinstance(day, date):
@@ -43,15 +47,17 @@ class RawZone:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RawZone:
-        return cls(UPath(settings.raw_zone))
+        return cls.at(settings.raw_zone)
 
     @classmethod
     def at(cls, root: str | UPath) -> RawZone:
-        return cls(UPath(root))
+        """A zone rooted at ``root``; a local root is made absolute (runs may change directory)."""
+        path = UPath(root)
+        return cls(path.absolute() if is_local_path(path) else path)
 
     @property
     def is_local(self) -> bool:
-        return self.root.protocol in ("", "file", "local")
+        return is_local_path(self.root)
 
     def partition_dir(self, dataset: str, day: date | str) -> UPath:
         return self.root / DATASET_FOLDERS[dataset] / day_key(day)

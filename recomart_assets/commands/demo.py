@@ -1,0 +1,33 @@
+"""``recomart demo``."""
+
+from __future__ import annotations
+
+import click
+
+from recomart_assets.demo import DemoFailed, run_demo
+from recomart_assets.settings import Settings
+
+
+@click.command("demo")
+@click.option("--days", type=click.IntRange(1, 31), default=3, show_default=True, help="Days of sample data.")
+@click.option("--dirty-rate", type=click.FloatRange(0.0, 1.0), default=0.02, show_default=True)
+def command(days: int, dirty_rate: float) -> None:
+    """Run the whole platform end to end on embedded defaults and print a summary."""
+    try:
+        summary = run_demo(Settings.from_env(), n_days=days, dirty_rate=dirty_rate, echo=click.echo)
+    except DemoFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("")
+    click.echo(f"demo finished in {summary.seconds:.1f}s for partitions {', '.join(summary.days)}")
+    for day, run_id in summary.runs.items():
+        click.echo(f"  {day}: Dagster run {run_id}")
+    for name, count in summary.counts.items():
+        click.echo(f"  {name}: {count}")
+    for report in summary.reports:
+        click.echo(f"  quality report: {report}")
+    verdict = "ok" if summary.verify.ok else f"{len(summary.verify.problems)} problem(s)"
+    click.echo(f"  verify: {summary.verify.checked} data files, {verdict}")
+    if not summary.verify.ok:
+        for problem in summary.verify.problems:
+            click.echo(f"    {problem}")
+        raise SystemExit(1)
