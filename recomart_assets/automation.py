@@ -18,12 +18,9 @@ from dagster import (
     schedule,
 )
 
-from recomart_assets.partitions import daily_partitions
-
 daily_job = define_asset_job(
     "recomart_daily",
     selection=AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Every raw dataset, its checks and the quality report for one day.",
 )
 

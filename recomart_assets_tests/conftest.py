@@ -27,3 +27,9 @@ def settings(zone, tmp_path) -> Settings:
 @pytest.fixture
 def recomart_resource(settings) -> RecomartResource:
     return RecomartResource(raw_zone=settings.raw_zone, master_exports_dir=settings.master_exports_dir)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-snapshots", action="store_true", default=False, help="Rewrite committed snapshot files."
+    )
