@@ -6,7 +6,18 @@ import logging
 
 import click
 
-from recomart_assets.commands import demo, ingest_master, simulate, verify
+from recomart_assets.commands import (
+    broker,
+    consume,
+    demo,
+    dev,
+    ingest_master,
+    ingest_transactions,
+    metadata_api,
+    pull_metadata,
+    simulate,
+    verify,
+)
 from recomart_assets.logs import configure_logging
 from recomart_assets.settings import Settings
 
@@ -18,5 +29,7 @@ def main(verbose: bool) -> None:
     configure_logging(Settings.from_env(), level=logging.DEBUG if verbose else logging.INFO)
 
 
-for _module in (demo, ingest_master, simulate, verify):
+for _module in (
+    broker, consume, demo, dev, ingest_master, ingest_transactions, metadata_api, pull_metadata, simulate, verify
+):
     main.add_command(_module.command)

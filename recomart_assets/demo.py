@@ -19,7 +19,10 @@ from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.lake.verify import VerifyResult
 from recomart_assets.logs import get_logger
 from recomart_assets.settings import Settings
+from recomart_assets.resources import RecomartResource
 from recomart_assets.simulate.master import write_master_exports
+from recomart_assets.simulate.metadata_server import DEMO_FAULTS, ensure_metadata_api
+from recomart_assets.simulate.transactions import write_transaction_drops
 
 log = get_logger("demo")
 
@@ -48,17 +51,26 @@ def demo_days(n_days: int, today: date | None = None) -> list[str]:
 
 
 def run_demo(settings: Settings, n_days: int = 3, dirty_rate: float = 0.02, echo: Callable[[str], None] = print) -> DemoSummary:
-    from recomart_assets.definitions import defs  # heavy import, only when the demo runs
+    from recomart_assets.assets.transactions import ingest_landing_once  # heavy imports: Dagster definitions
+    from recomart_assets.definitions import defs
 
     started = time.perf_counter()
     zone = RawZone.from_settings(settings)
     zone.create_tree()
     summary = DemoSummary(days=demo_days(n_days))
+    last_day = date.fromisoformat(summary.days[-1])
     instance = persistent_instance(settings)
     job = defs.resolve_job_def("recomart_daily")
-    with ExitStack():
-        echo(f"simulating master data (dirty rate {dirty_rate:.0%})")
+    with ExitStack() as services:
+        if services.enter_context(ensure_metadata_api(settings, DEMO_FAULTS)):
+            echo(f"started the simulated metadata API at {settings.metadata_api_url} (with injected faults)")
+        echo(f"simulating master data and transaction drops (dirty rate {dirty_rate:.0%})")
         write_master_exports(settings, dirty_rate=dirty_rate)
+        drops = write_transaction_drops(settings, days=n_days, dirty_rate=dirty_rate, last_day=last_day)
+        summary.counts["transaction lines dropped"] = drops.lines
+        echo(f"landing zone: {len(drops.files)} files; running the landing sensor's intake runs")
+        ingested = ingest_landing_once(instance, RecomartResource(), settle_seconds=0.0)
+        summary.counts["transaction records ingested"] = sum(sum(days.values()) for days in ingested.values())
         for day in summary.days:
             echo(f"running Dagster job recomart_daily for partition {day}")
             result = job.execute_in_process(
@@ -67,6 +79,7 @@ def run_demo(settings: Settings, n_days: int = 3, dirty_rate: float = 0.02, echo
             summary.runs[day] = result.run_id
             if not result.success:
                 raise DemoFailed(f"Dagster run {result.run_id} for {day} failed (see `recomart dev` for its logs)")
+            summary.reports.append(str(zone.reports_dir(day) / "data_quality_report.pdf"))
     summary.verify = verify_tree(zone.root)
     summary.seconds = time.perf_counter() - started
     return summary

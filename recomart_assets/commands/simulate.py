@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from recomart_assets.settings import Settings
-from recomart_assets.simulate import master
+from recomart_assets.simulate import clickstream, master, transactions
+from recomart_assets.simulate.broker import BrokerUnavailable, ensure_broker
 
 seed_option = click.option("--seed", type=int, default=master.DEFAULT_SEED, show_default=True, help="Random seed.")
 dirty_option = click.option(
@@ -29,3 +32,42 @@ def simulate_master(seed: int, dirty_rate: float, products: int, customers: int)
     paths = master.write_master_exports(Settings.from_env(), seed, products, customers, dirty_rate)
     for name, path in paths.items():
         click.echo(f"{name}: {path}")
+
+
+@command.command("clickstream")
+@seed_option
+@dirty_option
+@click.option("--events", type=click.IntRange(1), default=10_000, show_default=True, help="Events to produce.")
+@click.option("--days", type=click.IntRange(1), default=3, show_default=True,
+              help="Spread events over this many days, ending yesterday (UTC) unless --start is given.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
+def simulate_clickstream(seed: int, dirty_rate: float, events: int, days: int, start) -> None:
+    """Produce shopping sessions to the clickstream topic (starts the embedded broker if needed)."""
+    settings = Settings.from_env()
+    span = ([start.date() + timedelta(days=i) for i in range(days)] if start else clickstream.recent_days(days))
+    try:
+        with ensure_broker(settings) as started:
+            if started:
+                click.echo("warning: started an in-memory broker for this command; its events vanish when it stops")
+            counts = clickstream.produce_clickstream(settings, events, span, seed=seed, dirty_rate=dirty_rate)
+    except (BrokerUnavailable, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"produced to {settings.clickstream_topic} over {span[0]}..{span[-1]}: "
+               + " ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
+
+
+@command.command("transactions")
+@seed_option
+@dirty_option
+@click.option("--files", type=click.IntRange(1), default=3, show_default=True, help="Landing files to drop.")
+@click.option("--rows", type=click.IntRange(1), default=2_000, show_default=True, help="Rows per file.")
+@click.option("--days", type=click.IntRange(1), default=3, show_default=True,
+              help="The files end on different days within this many days, ending today (UTC).")
+def simulate_transactions(seed: int, dirty_rate: float, files: int, rows: int, days: int) -> None:
+    """Drop transaction CSVs into the landing zone (each spans several days)."""
+    report = transactions.write_transaction_drops(
+        Settings.from_env(), seed=seed, days=days, files=files, rows_per_file=rows, dirty_rate=dirty_rate
+    )
+    for name in report.files:
+        click.echo(f"dropped {name}")
+    click.echo(f"{report.lines} data lines; defects: " + " ".join(f"{k}={v}" for k, v in report.defects.items()))

@@ -30,6 +30,16 @@ LATEST_FILES = {
 }
 
 
+# Object stores whose fsspec filesystems cache directory listings for the life of the process: a
+# long-lived process (the Dagster code server running the landing sensor) would never see files
+# that another process wrote, and ``exists()`` would even deny them. The raw zone turns it off.
+LISTING_CACHE_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"}
+
+# Object storage has no empty folders: create_tree writes this hidden marker into each one
+# (readers and verify skip hidden names).
+FOLDER_MARKER = ".keep"
+
+
 def is_local_path(path: UPath) -> bool:
     return path.protocol in ("", "file", "local")
 
@@ -53,7 +63,11 @@ class RawZone:
     def at(cls, root: str | UPath) -> RawZone:
         """A zone rooted at ``root``; a local root is made absolute (runs may change directory)."""
         path = UPath(root)
-        return cls(path.absolute() if is_local_path(path) else path)
+        if is_local_path(path):
+            return cls(path.absolute())
+        if path.protocol in LISTING_CACHE_PROTOCOLS and "use_listings_cache" not in path.storage_options:
+            path = UPath(str(path), **{**path.storage_options, "use_listings_cache": False})
+        return cls(path)
 
     @property
     def is_local(self) -> bool:
@@ -107,4 +121,6 @@ class RawZone:
             folders.append(self.logs_dir)
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
+            if not self.is_local and not (folder / FOLDER_MARKER).exists():
+                (folder / FOLDER_MARKER).write_bytes(b"")
         return folders

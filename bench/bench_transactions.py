@@ -1,0 +1,135 @@
+"""Benchmark: the transactions intake against a plain pandas split, in the same run.
+
+A landing file of ``--rows`` purchases spread over ``--days`` days is split by UTC date twice,
+each in a fresh child process (so start-up, imports and memory do not leak between them):
+
+* baseline: ``pandas.read_csv`` of the whole file, ``to_datetime``, ``groupby`` date, ``to_csv``
+  per day (no manifests, no archive, no checks, whole file in memory);
+* intake: ``recomart_assets.sources.landing.run_intake_pass`` (sha256, header contract, chunked
+  split, rejects, manifests, archive, ledger).
+
+Prints both times (measured inside the child, after imports), the ratio (target <= 1.5x) and each
+child's peak RSS, for the full file and a file of ``--small-rows`` rows: the intake's peak should
+stay flat as the file grows, the baseline's grows with it.
+
+    .venv/bin/python bench/bench_transactions.py [--rows 1000000] [--days 30] [--small-rows 250000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+
+def child_baseline(source: Path, out: Path) -> None:
+    import pandas as pd
+
+    started = time.perf_counter()
+    frame = pd.read_csv(source)
+    day = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce").dt.strftime("%Y-%m-%d")
+    for key, group in frame.groupby(day):
+        folder = out / key
+        folder.mkdir(parents=True, exist_ok=True)
+        group.to_csv(folder / "part.csv", index=False)
+    report(time.perf_counter() - started, rows=len(frame))
+
+
+def child_intake(source: Path, out: Path) -> None:
+    from recomart_assets.lake import RawZone
+    from recomart_assets.sources import landing
+
+    zone = RawZone.at(str(out))
+    zone.create_tree()
+    Path(zone.landing.path, source.name).hardlink_to(source)  # a drop, without copying the bytes
+    started = time.perf_counter()
+    result = landing.run_intake_pass(zone, settle_seconds=0)
+    [outcome] = result.outcomes
+    assert outcome.status == "ingested", outcome
+    report(time.perf_counter() - started, rows=outcome.records, partitions=len(outcome.partitions))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS. ``VmHWM`` rather than ``ru_maxrss``, which Linux carries over from
+    the parent through fork and exec (the parent holds the generated frame)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(seconds: float, **extra: int) -> None:
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_rss_mib(), **extra}))
+
+
+def run_child(kind: str, source: Path, out: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--source", str(source), "--out", str(out)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def make_landing_file(path: Path, rows: int, days: int) -> None:
+    from recomart_assets.simulate import master
+    from recomart_assets.simulate.transactions import COLUMNS, _csv_lines, generate_transactions
+
+    first = date(2026, 3, 1)
+    frame = generate_transactions(7, first, days, rows, master.generate_catalog(), master.DEFAULT_CUSTOMERS, "TXB")
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(",".join(COLUMNS) + "\n")
+        for line in _csv_lines(frame):
+            handle.write(line + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small-rows", type=int, default=250_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--child", choices=["baseline", "intake"])
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        (child_baseline if args.child == "baseline" else child_intake)(args.source, args.out)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-transactions-") as tmp:
+        work = Path(tmp)
+        results = {}
+        for label, rows in (("small", args.small_rows), ("full", args.rows)):
+            source = work / f"transactions_{rows}.csv"
+            make_landing_file(source, rows, args.days)
+            source.read_bytes()  # warm the page cache for both contenders
+            results[label] = {
+                "rows": rows,
+                "mib": source.stat().st_size / 2**20,
+                "baseline": run_child("baseline", source, work / f"baseline_{rows}"),
+                "intake": run_child("intake", source, work / f"intake_{rows}"),
+            }
+    full = results["full"]
+    ratio = full["intake"]["seconds"] / full["baseline"]["seconds"]
+    print(f"landing file: {full['rows']:,} rows over {args.days} days ({full['mib']:.0f} MiB), "
+          f"{full['intake']['partitions']} partitions")
+    print(f"pandas baseline (read_csv, groupby date, to_csv): {full['baseline']['seconds']:.2f} s")
+    print(f"recomart intake (hash, check, chunked split, manifests, archive): {full['intake']['seconds']:.2f} s")
+    print(f"ratio intake/baseline: {ratio:.2f}x (target <= 1.5x) -> {'OK' if ratio <= 1.5 else 'MISSED'}")
+    print("peak RSS by file size (intake target: flat):")
+    for label in ("small", "full"):
+        r = results[label]
+        print(f"  {r['rows']:>9,} rows ({r['mib']:5.0f} MiB): intake {r['intake']['peak_mib']:6.0f} MiB, "
+              f"baseline {r['baseline']['peak_mib']:6.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

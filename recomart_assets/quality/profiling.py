@@ -1,0 +1,116 @@
+"""Profiles of a partition: per-column statistics and the distributions people look at.
+
+Column statistics follow the contract (``null_count``, ``distinct_count``, ``min``/``max`` where
+they apply) plus the null share and the most frequent values. Nulls and distinct values are
+counted on the data as received; ``min``/``max`` on the parsed numbers and timestamps. The
+distributions are small label/count lists (JSON-friendly) that the PDF report draws as charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+TOP_VALUES = 5
+HISTOGRAM_BINS = 20
+
+
+def _scalar(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def column_profile(raw: pd.Series, parsed: pd.Series) -> dict:
+    rows = len(raw)
+    nulls = int(raw.isna().sum())
+    distinct = int(raw.nunique(dropna=True))
+    profile: dict = {
+        "null_count": nulls,
+        "null_share": round(nulls / rows, 6) if rows else 0.0,
+        "distinct_count": distinct,
+    }
+    if parsed.dtype != raw.dtype and parsed.notna().any():
+        profile["min"] = _scalar(parsed.min())
+        profile["max"] = _scalar(parsed.max())
+    elif distinct and distinct < rows:  # repeated text values: which ones dominate
+        top = raw.value_counts().head(TOP_VALUES)
+        profile["top_values"] = [{"value": str(v), "count": int(c)} for v, c in top.items()]
+    return profile
+
+
+def profile_columns(raw: pd.DataFrame, parsed: pd.DataFrame) -> dict[str, dict]:
+    return {str(name): column_profile(raw[name], parsed[name]) for name in raw.columns}
+
+
+def histogram(values: pd.Series, bins: int = HISTOGRAM_BINS) -> dict:
+    finite = values.to_numpy(dtype="float64", na_value=np.nan)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return {"kind": "histogram", "edges": [], "counts": []}
+    counts, edges = np.histogram(finite, bins=bins)
+    return {"kind": "histogram", "edges": [round(float(e), 4) for e in edges], "counts": counts.tolist()}
+
+
+def _label(value: object) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def counts(values: pd.Series, order: list | None = None, top: int = 15) -> dict:
+    tally = values.dropna().value_counts()
+    tally = tally.reindex(order, fill_value=0) if order is not None else tally.head(top)
+    return {"kind": "counts", "labels": [_label(v) for v in tally.index], "values": [int(v) for v in tally]}
+
+
+def per_hour(timestamps: pd.Series) -> dict:
+    hours = timestamps.dropna().dt.hour if pd.api.types.is_datetime64_any_dtype(timestamps) else timestamps
+    return counts(hours, order=list(range(24)))
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column, or an empty one when the partition lacks it (its chart is then empty)."""
+    return frame[name] if name in frame.columns else pd.Series([], dtype="float64")
+
+
+Distribution = Callable[[pd.DataFrame, pd.Series | None], dict]
+
+# Dataset -> chart title -> how to compute it from the parsed frame (and product -> category).
+DISTRIBUTIONS: dict[str, dict[str, Distribution]] = {
+    "transactions": {
+        "price": lambda f, _: histogram(_column(f, "price")),
+        "rating": lambda f, _: counts(_column(f, "rating").round(), order=[1.0, 2.0, 3.0, 4.0, 5.0]),
+        "purchases per hour": lambda f, _: per_hour(_column(f, "timestamp")),
+        "purchases per category": lambda f, categories: counts(
+            _column(f, "product_id").map(categories) if categories is not None else pd.Series([], dtype="float64")
+        ),
+    },
+    "clickstream": {
+        "event types": lambda f, _: counts(_column(f, "event_type")),
+        "events per hour": lambda f, _: per_hour(_column(f, "timestamp")),
+        "devices": lambda f, _: counts(_column(f, "device")),
+    },
+    "product_catalog": {
+        "price": lambda f, _: histogram(_column(f, "price")),
+        "products per category": lambda f, _: counts(_column(f, "category")),
+    },
+    "customers": {
+        "segments": lambda f, _: counts(_column(f, "segment")),
+        "cities": lambda f, _: counts(_column(f, "city")),
+    },
+    "external_metadata": {
+        "popularity_score": lambda f, _: histogram(_column(f, "popularity_score")),
+        "sentiment_score": lambda f, _: histogram(_column(f, "sentiment_score")),
+        "trend": lambda f, _: counts(_column(f, "trend")),
+    },
+}
+
+
+def distributions(dataset: str, parsed: pd.DataFrame, categories: pd.Series | None = None) -> dict[str, dict]:
+    """The dataset's charts; ``categories`` maps product id to category (from the day's catalog)."""
+    return {title: compute(parsed, categories) for title, compute in DISTRIBUTIONS.get(dataset, {}).items()}

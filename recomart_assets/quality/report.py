@@ -1,0 +1,69 @@
+"""The whole Data Quality Report for one partition: validate, write the JSON, render the PDF.
+
+One implementation for the ``data_quality_report`` asset and ``recomart demo``. Both files go
+into ``reports/YYYY-MM-DD/`` with manifests, so ``recomart verify`` checks them like any data file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from upath import UPath
+
+from recomart_assets.lake import RawZone, write_data_file
+from recomart_assets.logs import get_logger
+from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
+from recomart_assets.quality.report_pdf import render_pdf
+from recomart_assets.quality.results import REPORT_DATASET, build_results, history, write_results
+
+REPORT_PDF = "data_quality_report.pdf"
+HISTORY_DAYS = 30
+
+log = get_logger("quality")
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """Where the partition's report went, and its content."""
+
+    json_path: UPath
+    pdf_path: UPath
+    results: dict
+
+    @property
+    def overall_status(self) -> str:
+        return self.results["overall_status"]
+
+
+def write_quality_report(
+    zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE, history_days: int = HISTORY_DAYS
+) -> WrittenReport:
+    """Validate every dataset of ``day``, write ``data_quality_report.json`` and ``.pdf``; returns both paths."""
+    results = build_results(zone, day, fail_rate)
+    json_path, _ = write_results(zone, results)
+    pdf_path = zone.reports_dir(day) / REPORT_PDF
+    write_data_file(
+        pdf_path, render_pdf(results, history(zone, day, history_days)), dataset=REPORT_DATASET,
+        partition=results["partition"], record_count=1, fmt="pdf",
+        source={"type": "quality_report", "results": json_path.name},
+    )
+    log.info("quality report %s: %s (%s)", results["partition"], results["overall_status"], pdf_path)
+    return WrittenReport(json_path, pdf_path, results)
+
+
+def summary_markdown(results: dict) -> str:
+    """A short markdown summary of the results (Dagster UI metadata, demo output)."""
+    lines = [
+        f"**Data quality {results['partition']}: {results['overall_status'].upper()}**",
+        "",
+        "| dataset | status | rows | duplicate rows | failed rows | quarantined | failing checks |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, entry in results["datasets"].items():
+        failing = ", ".join(f"{c['name']} ({c['failure_count']})" for c in entry["checks"] if c["status"] != "pass")
+        lines.append(
+            f"| {name} | {entry['status']} | {entry['row_count']:,} | {entry['duplicate_rows']:,} | "
+            f"{entry['failed_rows']:,} | {entry['quarantined_records']:,} | {failing.replace('|', '/') or '-'} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,275 @@
+"""The simulated external metadata API: a real HTTP server (FastAPI on uvicorn) that misbehaves on request.
+
+``GET /products/metadata?as_of=D&page=N&page_size=S`` answers one :class:`MetadataPage` of the
+values in :mod:`.metadata_values` (deterministic per product and day); ``/openapi.json`` documents
+it and ``/health`` says whether it is up. With a token configured every metadata request needs
+``Authorization: Bearer <token>`` (401 otherwise).
+
+:class:`Faults` makes it behave like a flaky third party. Each metadata request draws at most one
+injected fault, by rate: a 5xx, a 429 with ``Retry-After`` (requests inside that window get 429
+too, as a real rate limiter does), a response slower than the client's timeout, a body cut off
+mid-way (the connection closes before ``Content-Length`` bytes), malformed JSON, or valid JSON of
+the wrong shape. ``burst`` caps how many faults in a row the *same* request can get, which makes
+"a fault rate the retry budget covers" deterministic; ``seed`` makes the fault sequence repeatable.
+
+:func:`ensure_metadata_api` starts the server as a subprocess for the demo when the configured URL
+is the default one and nothing answers there; :func:`metadata_api_process` is what it (and the test
+fixtures) start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import httpx
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Receive, Scope, Send
+
+from recomart_assets.lake.zone import RawZone
+from recomart_assets.logs import get_logger
+from recomart_assets.settings import Settings
+from recomart_assets.simulate.metadata_values import MetadataSource
+from recomart_assets.simulate.processes import ManagedProcess, port_open, split_host_port
+from recomart_assets.sources.metadata_schema import MAX_PAGE_SIZE, METADATA_PATH, MetadataPage
+
+log = get_logger("metadata_api")
+
+DEFAULT_PAGE_SIZE = 500
+# Module level: FastAPI resolves the (postponed) annotations below against module globals.
+_bearer = HTTPBearer(auto_error=False, description="Required when the server was started with a token.")
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Injected misbehaviour; every ``*_rate`` is the share of metadata requests that get it."""
+
+    fail_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after: int = 1
+    slow_rate: float = 0.0
+    slow_ms: int = 5000
+    truncate_rate: float = 0.0
+    malformed_rate: float = 0.0
+    wrong_schema_rate: float = 0.0
+    latency_ms: int = 0
+    burst: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if sum(rate for _, rate in self.kinds()) > 1.0:
+            raise ValueError("the fault rates add up to more than 1")
+
+    def kinds(self) -> list[tuple[str, float]]:
+        return [
+            ("server_error", self.fail_rate),
+            ("rate_limited", self.rate_limit_rate),
+            ("slow", self.slow_rate),
+            ("truncated", self.truncate_rate),
+            ("malformed", self.malformed_rate),
+            ("wrong_schema", self.wrong_schema_rate),
+        ]
+
+    def to_args(self) -> list[str]:
+        """The ``recomart metadata-api`` options that reproduce these faults."""
+        args: list[str] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and value != f.default:
+                args += [f"--{f.name.replace('_', '-')}", str(value)]
+        return args
+
+
+# For the demo: about one request in five misbehaves, never more than twice in a row for the same
+# request, so the default three attempts always get through and the lineage shows the retries.
+DEMO_FAULTS = Faults(fail_rate=0.1, rate_limit_rate=0.03, retry_after=1, truncate_rate=0.03, malformed_rate=0.04,
+                     burst=2, seed=1)
+
+
+class _FaultPlan:
+    """Draws the fault (or none) for each request, honouring ``burst`` per request key."""
+
+    def __init__(self, faults: Faults):
+        self.faults = faults
+        self._rng = random.Random(faults.seed)
+        self._in_a_row: dict[str, int] = {}
+        self.blocked_until = 0.0  # monotonic time until which every request gets 429
+
+    def draw(self, key: str) -> str | None:
+        u = self._rng.random()
+        if self.faults.burst is not None and self._in_a_row.get(key, 0) >= self.faults.burst:
+            self._in_a_row.pop(key, None)
+            return None
+        for kind, rate in self.faults.kinds():
+            if u < rate:
+                self._in_a_row[key] = self._in_a_row.get(key, 0) + 1
+                return kind
+            u -= rate
+        self._in_a_row.pop(key, None)
+        return None
+
+    def error_status(self) -> int:
+        return self._rng.choice([500, 502, 503])
+
+
+class InjectedTruncation(Exception):
+    """Raised after a partial body on purpose: uvicorn then drops the connection mid-response."""
+
+
+class _TruncatedResponse(Response):
+    """Announces the full ``Content-Length``, sends half the body, then breaks the connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+        raise InjectedTruncation("body cut off on purpose")
+
+
+class _HideInjectedTruncation(logging.Filter):
+    """Keep uvicorn from printing a traceback for every truncation we inject."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InjectedTruncation))
+
+
+def create_app(source: MetadataSource | None = None, faults: Faults | None = None, token: str | None = None) -> FastAPI:
+    """The ASGI app; ``token`` None means no authentication."""
+    source = source or MetadataSource()
+    plan = _FaultPlan(faults or Faults())
+    app = FastAPI(
+        title="Simulated product metadata API",
+        version="1.0",
+        description="Popularity, review sentiment and market trends per product and day (simulated third party).",
+    )
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        METADATA_PATH,
+        response_model=MetadataPage,
+        responses={401: {"description": "Missing or wrong bearer token"}, 429: {"description": "Rate limited"}},
+    )
+    async def products_metadata(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        as_of: Annotated[date | None, Query(description="Day of the values (UTC); default today")] = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    ) -> Response:
+        """One page of product metadata as of ``as_of``; follow ``next_page`` until it is null."""
+        if plan.faults.latency_ms:
+            await asyncio.sleep(plan.faults.latency_ms / 1000)
+        if (wait := plan.blocked_until - time.monotonic()) > 0:
+            return _rate_limited(wait)
+        if token is not None and (credentials is None or not secrets.compare_digest(credentials.credentials, token)):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+        as_of = as_of or datetime.now(UTC).date()
+        total_pages = -(-source.total_items // page_size)
+        if page > max(total_pages, 1):
+            raise HTTPException(404, f"page {page} is past the last page ({total_pages})")
+        key = f"{as_of}/{page}/{page_size}"
+        fault = plan.draw(key)
+        if fault:
+            log.info("injecting %s into %s", fault, key)
+        if fault == "server_error":
+            return Response("simulated outage", status_code=plan.error_status(), media_type="text/plain")
+        if fault == "rate_limited":
+            plan.blocked_until = time.monotonic() + plan.faults.retry_after
+            return _rate_limited(plan.faults.retry_after)
+        if fault == "slow":
+            await asyncio.sleep(plan.faults.slow_ms / 1000)
+        start = (page - 1) * page_size
+        items = source.items(as_of, start, start + page_size)
+        if fault == "wrong_schema":
+            return Response(orjson.dumps({"results": items, "count": len(items)}), media_type="application/json")
+        body = MetadataPage(
+            as_of=as_of, page=page, page_size=page_size, total_items=source.total_items,
+            total_pages=total_pages, next_page=page + 1 if page < total_pages else None, items=items,
+        ).model_dump_json().encode()
+        if fault == "truncated":
+            return _TruncatedResponse(body, media_type="application/json")
+        if fault == "malformed":
+            return Response(body[: len(body) // 2], media_type="application/json")
+        return Response(body, media_type="application/json")
+
+    return app
+
+
+def _rate_limited(wait: float) -> Response:
+    return Response(
+        "rate limited", status_code=429, headers={"Retry-After": str(max(1, round(wait + 0.499)))},
+        media_type="text/plain",
+    )
+
+
+def serve(host: str, port: int, app: FastAPI) -> None:
+    """Run ``app`` in the foreground until SIGINT/SIGTERM."""
+    import uvicorn
+
+    # Short graceful shutdown: a deliberately slow request must not hold up stopping the server.
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=1)
+    logging.getLogger("uvicorn.error").addFilter(_HideInjectedTruncation())
+    uvicorn.Server(config).run()
+
+
+def api_is_up(base_url: str, timeout: float = 1.0) -> bool:
+    """True when ``base_url`` answers ``/health`` with 200."""
+    try:
+        return httpx.get(f"{base_url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def metadata_api_process(
+    host: str,
+    port: int,
+    faults: Faults | None = None,
+    *,
+    products: int | None = None,
+    env: dict[str, str] | None = None,
+    log_path: str | None = None,
+) -> ManagedProcess:
+    """``recomart metadata-api`` as a managed subprocess (enter it to start, leave it to stop).
+
+    A token, if any, travels in ``env`` (``RECOMART_METADATA_API_TOKEN``), never on the command line.
+    """
+    argv = [sys.executable, "-m", "recomart_assets.commands.metadata_api", "--host", host, "--port", str(port)]
+    argv += (faults or Faults()).to_args()
+    if products is not None:
+        argv += ["--products", str(products)]
+    return ManagedProcess(
+        "metadata-api", argv, ready=lambda: api_is_up(f"http://{host}:{port}"), env=env, log_path=log_path
+    )
+
+
+@contextmanager
+def ensure_metadata_api(settings: Settings, faults: Faults | None = None) -> Iterator[bool]:
+    """Make sure the metadata API answers; yields True when this call started it (and stops it after).
+
+    Starts the simulated server only when ``settings`` point at the default address and nothing
+    answers there; a real or already running API is left alone. Its output goes to
+    ``raw_zone/_logs/metadata-api.log`` when the raw zone is local.
+    """
+    host, port = split_host_port(settings.metadata_api_url, 80)
+    if not settings.uses_default_metadata_api or port_open(host, port):
+        yield False
+        return
+    zone = RawZone.from_settings(settings)
+    log_path = None
+    if zone.is_local:
+        zone.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = zone.logs_dir.path + "/metadata-api.log"
+    with metadata_api_process(host, port, faults, log_path=log_path):
+        yield True
