@@ -31,14 +31,17 @@ from recomart_assets.simulate.clickstream import produce_clickstream
 from recomart_assets.simulate.processes import free_port
 
 
-# `recomart ...` that reports its own peak resident memory (ru_maxrss, KB on Linux) on its way out.
+# `recomart ...` that reports its own peak resident memory on its way out. VmHWM, not ru_maxrss:
+# Linux carries ru_maxrss over from the forking parent (this script, big after producing).
 _MEASURED_CONSUME = """
-import resource, sys
+import sys
 from recomart_assets.cli import main
 try:
     main(sys.argv[1:])
 finally:
-    print(f"peak_rss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM"))
+    print(f"peak_rss_kb={peak}", file=sys.stderr)
 """
 
 
@@ -67,7 +70,8 @@ def recomart_consume(settings: Settings, topic: str, n_events: int) -> tuple[flo
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
                "RECOMART_RAW_ZONE": lake, "RECOMART_CLICKSTREAM_TOPIC": topic,
                "RECOMART_CONSUMER_GROUP": f"bench-lake-{uuid.uuid4().hex[:8]}"}
-        result = subprocess.run([sys.executable, "-c", _MEASURED_CONSUME, "consume", "--max-events", str(n_events)],
+        result = subprocess.run([sys.executable, "-c", _MEASURED_CONSUME, "consume", "--max-events", str(n_events),
+                                 "--idle-exit", "60"],
                                 env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise SystemExit(f"recomart consume failed:\n{result.stderr[-3000:]}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from recomart_assets import automation
-from recomart_assets.assets import external_metadata, master_data, quality_report, transactions
+from recomart_assets.assets import clickstream, external_metadata, master_data, quality_report, transactions
 from recomart_assets.lake.io_manager import RawZoneFrameIOManager
 from recomart_assets.logs import configure_logging
 from recomart_assets.resources import RecomartResource
@@ -29,6 +29,7 @@ defs = Definitions.merge(
     ),
     automation.defs,
     master_data.defs,
+    clickstream.defs,
     external_metadata.defs,
     transactions.defs,
     quality_report.defs,

@@ -12,19 +12,21 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from recomart_assets.instance import persistent_instance
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.lake.verify import VerifyResult
-from recomart_assets.logs import get_logger
 from recomart_assets.settings import Settings
+from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
 from recomart_assets.resources import RecomartResource
+from recomart_assets.scorecard import ScoreRow, transaction_scorecard
+from recomart_assets.simulate.broker import ensure_broker
+from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.metadata_server import DEMO_FAULTS, ensure_metadata_api
 from recomart_assets.simulate.transactions import write_transaction_drops
 
-log = get_logger("demo")
 
 # Dagster's console logger prints every step event at DEBUG; the demo prints its own progress.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -40,37 +42,54 @@ class DemoSummary:
     runs: dict[str, str] = field(default_factory=dict)  # day -> run id
     counts: dict[str, int] = field(default_factory=dict)
     reports: list[str] = field(default_factory=list)
+    scorecard: list[ScoreRow] = field(default_factory=list)
     verify: VerifyResult | None = None
     seconds: float = 0.0
 
 
-def demo_days(n_days: int, today: date | None = None) -> list[str]:
-    """The ``n_days`` complete days before today (UTC), oldest first."""
-    today = today or datetime.now(UTC).date()
-    return [(today - timedelta(days=offset)).isoformat() for offset in range(n_days, 0, -1)]
-
-
-def run_demo(settings: Settings, n_days: int = 3, dirty_rate: float = 0.02, echo: Callable[[str], None] = print) -> DemoSummary:
+def run_demo(
+    settings: Settings,
+    n_days: int = 3,
+    dirty_rate: float = 0.02,
+    events: int = 30_000,
+    echo: Callable[[str], None] = print,
+) -> DemoSummary:
     from recomart_assets.assets.transactions import ingest_landing_once  # heavy imports: Dagster definitions
     from recomart_assets.definitions import defs
 
     started = time.perf_counter()
     zone = RawZone.from_settings(settings)
     zone.create_tree()
-    summary = DemoSummary(days=demo_days(n_days))
-    last_day = date.fromisoformat(summary.days[-1])
+    days = recent_days(n_days)  # complete UTC days, so the clickstream can be sealed
+    summary = DemoSummary(days=[day.isoformat() for day in days])
     instance = persistent_instance(settings)
     job = defs.resolve_job_def("recomart_daily")
     with ExitStack() as services:
+        if services.enter_context(ensure_broker(settings)):
+            echo(f"started the embedded Kafka broker at {settings.kafka_bootstrap_servers}")
         if services.enter_context(ensure_metadata_api(settings, DEMO_FAULTS)):
             echo(f"started the simulated metadata API at {settings.metadata_api_url} (with injected faults)")
-        echo(f"simulating master data and transaction drops (dirty rate {dirty_rate:.0%})")
+        echo(f"simulating master data, transaction drops and clickstream (dirty rate {dirty_rate:.0%})")
         write_master_exports(settings, dirty_rate=dirty_rate)
-        drops = write_transaction_drops(settings, days=n_days, dirty_rate=dirty_rate, last_day=last_day)
+        drops = write_transaction_drops(settings, days=n_days, dirty_rate=dirty_rate, last_day=days[-1])
         summary.counts["transaction lines dropped"] = drops.lines
+        produced = produce_clickstream(settings, events, days, dirty_rate=dirty_rate)
+        summary.counts["clickstream messages produced"] = produced.messages
+        echo(f"consuming {produced.messages} clickstream messages from {settings.clickstream_topic}")
+        # Everything was produced before consuming, so no event can arrive late: zero lateness lets
+        # the watermark pass yesterday even in the first hour of a UTC day.
+        consumed = run_consumer(
+            settings, ConsumerOptions(idle_exit=5.0, allowed_lateness=timedelta(0)), handle_signals=False
+        )
+        summary.counts["clickstream events written"] = consumed.events
+        summary.counts["clickstream messages quarantined"] = consumed.quarantined
         echo(f"landing zone: {len(drops.files)} files; running the landing sensor's intake runs")
-        ingested = ingest_landing_once(instance, RecomartResource(), settle_seconds=0.0)
-        summary.counts["transaction records ingested"] = sum(sum(days.values()) for days in ingested.values())
+        ingested = ingest_landing_once(
+            instance, RecomartResource(), settle_seconds=0.0, extra_run_config=QUIET_RUN_CONFIG
+        )
+        summary.counts["transaction records ingested"] = sum(sum(per_day.values()) for per_day in ingested.values())
+        # Drops reach back a few days (late records): report every day they touched too.
+        summary.days = sorted(set(summary.days).union(*(per_day.keys() for per_day in ingested.values())))
         for day in summary.days:
             echo(f"running Dagster job recomart_daily for partition {day}")
             result = job.execute_in_process(
@@ -80,6 +99,7 @@ def run_demo(settings: Settings, n_days: int = 3, dirty_rate: float = 0.02, echo
             if not result.success:
                 raise DemoFailed(f"Dagster run {result.run_id} for {day} failed (see `recomart dev` for its logs)")
             summary.reports.append(str(zone.reports_dir(day) / "data_quality_report.pdf"))
+    summary.scorecard = transaction_scorecard(zone, summary.days, drops.defects)
     summary.verify = verify_tree(zone.root)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -28,6 +28,8 @@ from pathlib import Path
 from recomart_assets.instance import ensure_dagster_home
 from recomart_assets.logs import get_logger
 from recomart_assets.settings import Settings, child_environ
+from recomart_assets.simulate.broker import ensure_broker
+from recomart_assets.simulate.metadata_server import ensure_metadata_api
 from recomart_assets.simulate.processes import ManagedProcess
 from recomart_assets.ui_api import DagsterUI
 
@@ -43,7 +45,10 @@ STOP_TIMEOUT = 30.0
 Service = Callable[[Settings], AbstractContextManager[object]]
 
 # (name, factory) of each background service `recomart dev` starts when it is not reachable.
-SERVICES: list[tuple[str, Service]] = []
+SERVICES: list[tuple[str, Service]] = [
+    ("the embedded Kafka broker", ensure_broker),
+    ("the simulated metadata API", ensure_metadata_api),
+]
 
 
 @dataclass

@@ -46,6 +46,24 @@ query Backfill($id: String!) { partitionBackfillOrError(backfillId: $id) { __typ
   ... on PythonError { message } ... on BackfillNotFoundError { message } } }
 """
 
+_REPOSITORIES = """
+query { repositoriesOrError { __typename
+  ... on RepositoryConnection { nodes { name location { name } } }
+  ... on PythonError { message } } }
+"""
+
+_LAUNCH_RUN = """
+mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on RunConfigValidationInvalid { errors { message } } ... on InvalidSubsetError { message }
+  ... on UnauthorizedError { message } ... on PipelineNotFoundError { message } } }
+"""
+
+# The job Dagster builds for materializing any selection of assets (what the UI launches).
+IMPLICIT_ASSET_JOB = "__ASSET_JOB"
+# Run states after which nothing more happens.
+FINISHED_RUN_STATES = {"SUCCESS", "FAILURE", "CANCELED"}
+
 _RUNS = """
 query Runs($filter: RunsFilter) { runsOrError(filter: $filter) { __typename
   ... on Runs { results { runId status startTime endTime tags { key value } } }
@@ -133,26 +151,70 @@ class DagsterUI:
             states.update({s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]})
         return states
 
-    def launch_asset_backfill(self, asset_keys: Iterable[str], partitions: Iterable[str], title: str = "") -> str:
+    def launch_asset_backfill(
+        self,
+        asset_keys: Iterable[str],
+        partitions: Iterable[str],
+        title: str = "",
+        run_config: Mapping[str, Any] | None = None,
+    ) -> str:
         """Launch a backfill of ``asset_keys`` (``a/b`` style) over ``partitions``; returns its id.
 
         The backfill daemon then launches the runs in dependency order, as from the UI's
-        "Materialize" dialog.
+        "Materialize" dialog; ``run_config`` is each run's config (e.g. resource overrides).
         """
-        params = {
+        params: dict[str, Any] = {
             "assetSelection": [{"path": key.split("/")} for key in asset_keys],
             "partitionNames": list(partitions),
             "title": title or None,
         }
+        if run_config:
+            params["runConfigData"] = dict(run_config)
         result = self.query(_LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
         return self._expect(result, "LaunchBackfillSuccess")["backfillId"]
+
+    def launch_asset_run(
+        self, asset_keys: Iterable[str], partition: str, run_config: Mapping[str, Any] | None = None
+    ) -> str:
+        """Launch one run materializing ``asset_keys`` for ``partition`` (as the UI's "Materialize"
+        does for a single partition); returns the run id. The run queue starts it."""
+        repos = self._expect(self.query(_REPOSITORIES)["repositoriesOrError"], "RepositoryConnection")["nodes"]
+        if len(repos) != 1:
+            raise UIError(f"expected one code location, found {len(repos)}")
+        params = {
+            "selector": {
+                "repositoryLocationName": repos[0]["location"]["name"],
+                "repositoryName": repos[0]["name"],
+                "jobName": IMPLICIT_ASSET_JOB,
+                "assetSelection": [{"path": key.split("/")} for key in asset_keys],
+            },
+            "runConfigData": dict(run_config or {}),
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
+        }
+        result = self.query(_LAUNCH_RUN, {"params": params})["launchRun"]
+        if result["__typename"] == "RunConfigValidationInvalid":
+            raise UIError("invalid run config: " + "; ".join(e["message"] for e in result["errors"]))
+        return self._expect(result, "LaunchRunSuccess")["run"]["runId"]
+
+    def wait_for_run(self, run_id: str, timeout: float, poll: float = 0.5) -> RunInfo:
+        """Poll until the run has finished; returns it (TimeoutError if it has not)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            [run] = self.runs(run_ids=[run_id])
+            if run.status in FINISHED_RUN_STATES:
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} still {run.status} after {timeout:.0f}s")
+            time.sleep(poll)
 
     def backfill_status(self, backfill_id: str) -> str:
         result = self.query(_BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
         return self._expect(result, "PartitionBackfill")["status"]
 
-    def runs(self, tags: Mapping[str, str] | None = None) -> list[RunInfo]:
-        run_filter = {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
+    def runs(self, tags: Mapping[str, str] | None = None, run_ids: Iterable[str] | None = None) -> list[RunInfo]:
+        run_filter: dict[str, Any] = {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
+        if run_ids is not None:
+            run_filter["runIds"] = list(run_ids)
         result = self._expect(self.query(_RUNS, {"filter": run_filter})["runsOrError"], "Runs")
         return [
             RunInfo(

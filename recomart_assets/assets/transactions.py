@@ -202,18 +202,25 @@ def transactions_landing_sensor(context: SensorEvaluationContext, recomart: Reco
 
 
 def ingest_landing_once(
-    instance: DagsterInstance, recomart: RecomartResource, settle_seconds: float = 0.0
+    instance: DagsterInstance,
+    recomart: RecomartResource,
+    settle_seconds: float = 0.0,
+    extra_run_config: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, int]]:
     """One sensor decision and its runs, in this process (for ``recomart demo`` and scripts).
 
     The same path as ``recomart dev``'s sensor and runs, so the partitions are recorded as
     materialized in ``instance``. Returns records per day for each file a run ingested.
+    ``extra_run_config`` is merged into each run's config (e.g. a quieter console logger).
     """
     requests, _ = plan_runs(recomart.zone(), {}, settle_seconds)
     ingested: dict[str, dict[str, int]] = {}
     for name, sha256 in requests:
         result = transactions_landing_job.execute_in_process(
-            run_config={"ops": {"ingest_landing_file": {"config": {"file_name": name, "sha256": sha256}}}},
+            run_config={
+                **(extra_run_config or {}),
+                "ops": {"ingest_landing_file": {"config": {"file_name": name, "sha256": sha256}}},
+            },
             instance=instance,
             resources={"recomart": recomart},
             tags={"recomart/landing_file": landing.safe_name(name), "recomart/sha256": sha256},

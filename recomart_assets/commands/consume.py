@@ -21,7 +21,8 @@ from recomart_assets.sources.kafka_consumer import ConsumerOptions, ConsumerStar
               show_default=True, help="Seconds after which a micro-batch is closed anyway.")
 @click.option("--allowed-lateness", type=click.FloatRange(0), default=3600, show_default=True,
               help="Seconds subtracted from event-time progress to form the watermark.")
-@click.option("--group", default=None, help="Consumer group (default: RECOMART_CONSUMER_GROUP or recomart-clickstream).")
+@click.option("--group", default=None,
+              help="Consumer group (default: RECOMART_CONSUMER_GROUP or recomart-clickstream).")
 def command(max_events: int | None, idle_exit: float | None, batch_size: int, batch_timeout: float,
             allowed_lateness: float, group: str | None) -> None:
     """Consume the clickstream topic into the raw zone, exactly once (a persistent listener)."""

@@ -25,6 +25,10 @@ def command(days: int, dirty_rate: float) -> None:
         click.echo(f"  {name}: {count}")
     for report in summary.reports:
         click.echo(f"  quality report: {report}")
+    click.echo("  transaction defects injected by the simulator vs found:")
+    for row in summary.scorecard:
+        mark = "ok" if row.ok else "MISMATCH"
+        click.echo(f"    {row.defect:<45} injected {row.injected:>5}  found {row.found:>5}  ({row.where}) {mark}")
     verdict = "ok" if summary.verify.ok else f"{len(summary.verify.problems)} problem(s)"
     click.echo(f"  verify: {summary.verify.checked} data files, {verdict}")
     if not summary.verify.ok:

@@ -41,7 +41,9 @@ def simulate_master(seed: int, dirty_rate: float, products: int, customers: int)
 @click.option("--days", type=click.IntRange(1), default=3, show_default=True,
               help="Spread events over this many days, ending yesterday (UTC) unless --start is given.")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
-def simulate_clickstream(seed: int, dirty_rate: float, events: int, days: int, start) -> None:
+@click.option("--rate", type=click.FloatRange(1), default=None,
+              help="Messages per second (default: as fast as possible).")
+def simulate_clickstream(seed: int, dirty_rate: float, events: int, days: int, start, rate: float | None) -> None:
     """Produce shopping sessions to the clickstream topic (starts the embedded broker if needed)."""
     settings = Settings.from_env()
     span = ([start.date() + timedelta(days=i) for i in range(days)] if start else clickstream.recent_days(days))
@@ -49,7 +51,8 @@ def simulate_clickstream(seed: int, dirty_rate: float, events: int, days: int, s
         with ensure_broker(settings) as started:
             if started:
                 click.echo("warning: started an in-memory broker for this command; its events vanish when it stops")
-            counts = clickstream.produce_clickstream(settings, events, span, seed=seed, dirty_rate=dirty_rate)
+            counts = clickstream.produce_clickstream(settings, events, span, seed=seed, dirty_rate=dirty_rate,
+                                                     rate=rate)
     except (BrokerUnavailable, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"produced to {settings.clickstream_topic} over {span[0]}..{span[-1]}: "

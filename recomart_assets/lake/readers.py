@@ -6,11 +6,15 @@ import hashlib
 import io
 from collections.abc import Iterator
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from upath import UPath
 
 from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest, read_manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class CorruptFileError(RuntimeError):
@@ -50,5 +54,7 @@ def read_verified_bytes(path: UPath, manifest: Manifest | None = None) -> bytes:
 
 def read_csv_verified(path: UPath, manifest: Manifest | None = None, **read_csv_kwargs) -> pd.DataFrame:
     """A verified CSV as a DataFrame (all columns as strings unless ``dtype`` says otherwise)."""
+    import pandas as pd  # imported here: the lake itself (e.g. for the Kafka consumer) needs no pandas
+
     read_csv_kwargs.setdefault("dtype", "string")
     return pd.read_csv(io.BytesIO(read_verified_bytes(path, manifest)), **read_csv_kwargs)

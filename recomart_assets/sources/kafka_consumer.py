@@ -7,6 +7,9 @@ original bytes. Events are kept byte for byte as received. At the end of a batch
 files and manifests are written durably (see :mod:`~recomart_assets.sources.clickstream_lake`),
 and only then are the offsets committed. On assignment the consumer seeks each partition to the
 offset after the last batch the lake holds, so the lake, not the broker, decides where to resume.
+Offsets only mean something within one cluster, so the consumer reads the cluster id from the
+broker's metadata at start and on every assignment, and only resumes from that cluster's batches
+(an embedded in-memory broker is a new cluster each time it starts).
 
 Rebalances: on revoke the pending batch is written and committed before the partitions go; on
 loss (another member may already own them) it is dropped unwritten. SIGTERM/SIGINT end the loop
@@ -16,6 +19,7 @@ and logged here; the consumer neither exits nor loses what it holds.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -36,12 +40,14 @@ from recomart_assets.sources.clickstream_lake import (
     DATASET,
     advance_watermark,
     batch_file_name,
+    cluster_tag,
     resume_positions,
 )
 
 log = get_logger("clickstream.consumer")
 
 _ONE_HOUR = 3600
+UNKNOWN_CLUSTER = "unknown"  # for brokers that report no cluster id (Kafka before 0.10.1)
 GROUP_JOIN_ALLOWANCE = 20.0  # seconds a consumer may wait for its first assignment before --idle-exit counts
 
 
@@ -60,6 +66,7 @@ class ConsumerOptions:
     caught_up_after: float = 10.0  # seconds without messages after which the partitions count as caught up
     allowed_lateness: timedelta = timedelta(hours=1)
     group: str | None = None  # default: settings.consumer_group
+    connect_timeout: float = 10.0  # seconds to reach the broker at start before giving up with a clear error
 
 
 @dataclass
@@ -170,13 +177,15 @@ class ClickstreamConsumer:
         self.assigned: set[int] = set()
         self.stop_requested = threading.Event()
         self._pending = 0
-        self._writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lake-writer")
+        self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lake-writer")
         self._batch_opened = 0.0
         self._last_activity = time.monotonic()
         self._caught_up_marked = 0.0
         self._last_error_log = 0.0
+        self._last_error_at = float("-inf")
         self._assigned_once = False
         self._first_message: float | None = None
+        self.cluster_id = UNKNOWN_CLUSTER  # read from the broker by check_topic
         self.consumer = Consumer(settings.kafka_config(**{
             "group.id": self.group,
             "enable.auto.commit": False,
@@ -185,13 +194,13 @@ class ClickstreamConsumer:
             "heartbeat.interval.ms": 1000,
             "max.poll.interval.ms": 300_000,
             "queued.max.messages.kbytes": 32_768,
-            "fetch.max.bytes": 16 * 1024 * 1024,
             "error_cb": self._on_client_error,
+            "logger": get_logger("kafka"),  # librdkafka's own log lines go to our handlers, not raw stderr
         }))
 
     # -- life cycle -------------------------------------------------------------------------
     def check_topic(self, timeout: float = 10.0) -> int:
-        """Number of partitions of the topic; a clear error if the broker or the topic is missing."""
+        """Number of partitions of the topic; notes the cluster id. A clear error if broker or topic is missing."""
         try:
             metadata = self.consumer.list_topics(self.topic, timeout=timeout)
         except KafkaException as exc:
@@ -201,18 +210,37 @@ class ClickstreamConsumer:
         topic = metadata.topics.get(self.topic)
         if topic is None or topic.error is not None or not topic.partitions:
             raise ConsumerStartError(f"topic {self.topic!r} does not exist at {self.settings.kafka_bootstrap_servers}")
+        self._note_cluster(metadata.cluster_id or UNKNOWN_CLUSTER)
         return len(topic.partitions)
+
+    def _note_cluster(self, cluster_id: str) -> None:
+        if cluster_id != self.cluster_id:
+            log.log(logging.WARNING if self._assigned_once else logging.INFO,
+                    "Kafka cluster is %s (batch files tagged c%s)", cluster_id, cluster_tag(cluster_id))
+        self.cluster_id = cluster_id
+
+    def _refresh_cluster(self) -> None:
+        """Re-read the cluster id: a group rejoin may follow a restart of the embedded broker as a new cluster."""
+        try:
+            self.check_topic(self.options.connect_timeout)
+        except ConsumerStartError as exc:
+            log.warning("cannot refresh the cluster id (%s); keeping %s", exc, self.cluster_id)
 
     def run(self) -> ConsumeCounts:
         """Consume until a bound is reached or a stop is requested; always flush, commit and close."""
-        self.check_topic()
+        try:
+            self.check_topic(self.options.connect_timeout)
+        except ConsumerStartError:
+            self.consumer.close()
+            self._writers.shutdown()
+            raise
         with ingestion_run("clickstream-consume", log, topic=self.topic, group=self.group) as record:
             self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
                                     on_lost=self._on_lost)
             try:
                 self._loop()
                 self._flush()
-                if self._idle_for() >= self.options.caught_up_after or self._idle_exit_reached():
+                if self._caught_up() or (self._idle_exit_reached() and self._broker_healthy()):
                     self._mark_caught_up()
             finally:
                 self.consumer.close()
@@ -223,7 +251,7 @@ class ClickstreamConsumer:
     def _loop(self) -> None:
         opts = self.options
         while not self.stop_requested.is_set():
-            want = 10_000
+            want = max(1, min(10_000, opts.batch_size - self._pending))
             if opts.max_events is not None:
                 want = min(want, opts.max_events - self.counts.messages - self._pending)
                 if want <= 0:
@@ -243,11 +271,18 @@ class ClickstreamConsumer:
                 if self._idle_exit_reached():
                     log.info("no message for %.1fs: exiting (--idle-exit)", opts.idle_exit)
                     return
-                if self._idle_for() >= opts.caught_up_after and now - self._caught_up_marked >= opts.caught_up_after:
+                if self._caught_up() and now - self._caught_up_marked >= opts.caught_up_after:
                     self._mark_caught_up()
 
     def _idle_for(self) -> float:
         return time.monotonic() - self._last_activity
+
+    def _broker_healthy(self) -> bool:
+        return time.monotonic() - self._last_error_at >= self.options.caught_up_after
+
+    def _caught_up(self) -> bool:
+        """Idle with nothing pending and no client error lately: silence means no traffic, not an outage."""
+        return not self._pending and self._idle_for() >= self.options.caught_up_after and self._broker_healthy()
 
     def _idle_exit_reached(self) -> bool:
         if self.options.idle_exit is None or self._pending:
@@ -313,18 +348,19 @@ class ClickstreamConsumer:
     def _batch_files(self, batch: PartitionBatch) -> list[tuple[UPath, str, list[bytes], dict]]:
         """(path, day, lines, source) of every file of a partition batch."""
         source = {
-            "type": "kafka", "topic": self.topic, "partition": batch.partition, "consumer_group": self.group,
+            "type": "kafka", "cluster_id": self.cluster_id, "topic": self.topic, "partition": batch.partition,
+            "consumer_group": self.group,
             "batch_start_offset": batch.first_offset, "batch_end_offset": batch.last_offset,
             "batch_files": len(batch.hours) + len(batch.quarantine),
         }
         files = []
         for hour, lines in sorted(batch.hours.items()):
             start = datetime.fromtimestamp(hour * _ONE_HOUR, UTC)
-            name = batch_file_name(self.topic, batch.partition, batch.first_offset, start.hour)
+            name = batch_file_name(self.topic, batch.partition, batch.first_offset, start.hour, self.cluster_id)
             day = start.date().isoformat()
             files.append((self.zone.partition_dir(DATASET, day) / name, day, lines, {**source, "quarantine": False}))
         for day, lines in sorted(batch.quarantine.items()):
-            name = batch_file_name(self.topic, batch.partition, batch.first_offset, None)
+            name = batch_file_name(self.topic, batch.partition, batch.first_offset, None, self.cluster_id)
             files.append((self.zone.quarantine_dir(DATASET, day) / name, day, lines, {**source, "quarantine": True}))
         return files
 
@@ -357,7 +393,7 @@ class ClickstreamConsumer:
         for batch in chosen:
             if batch.latest_hour is not None:
                 advance_watermark(self.zone, self.topic, batch.partition, self.options.allowed_lateness,
-                                  event_time_max=batch.latest_hour)
+                                  event_time_max=batch.latest_hour, cluster_id=self.cluster_id)
         self._pending -= events + quarantined
         self.counts.messages += events + quarantined
         self.counts.events += events
@@ -374,12 +410,15 @@ class ClickstreamConsumer:
         """No messages for a while: the assigned partitions are caught up as of now."""
         now = datetime.now(UTC)
         for partition in sorted(self.assigned):
-            advance_watermark(self.zone, self.topic, partition, self.options.allowed_lateness, caught_up_at=now)
+            advance_watermark(self.zone, self.topic, partition, self.options.allowed_lateness, caught_up_at=now,
+                              cluster_id=self.cluster_id)
         self._caught_up_marked = time.monotonic()
 
     # -- callbacks ----------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        positions = resume_positions(self.zone, self.topic, [tp.partition for tp in partitions])
+        if self._assigned_once:
+            self._refresh_cluster()
+        positions = resume_positions(self.zone, self.topic, [tp.partition for tp in partitions], self.cluster_id)
         for tp in partitions:
             if tp.partition in positions:
                 tp.offset = positions[tp.partition]
@@ -387,8 +426,9 @@ class ClickstreamConsumer:
         self.assigned = {tp.partition for tp in partitions}
         self._last_activity = time.monotonic()
         self._assigned_once = True
-        log.info("assigned %s[%s], resuming at %s (from the raw zone; others at the group's committed offset)",
-                 self.topic, ",".join(str(p) for p in sorted(self.assigned)), positions or "-")
+        log.info("assigned %s[%s] of cluster %s, resuming at %s (from the raw zone; others at the group's committed"
+                 " offset)", self.topic, ",".join(str(p) for p in sorted(self.assigned)), self.cluster_id,
+                 positions or "-")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         revoked = {tp.partition for tp in partitions}
@@ -415,6 +455,7 @@ class ClickstreamConsumer:
 
     def _on_client_error(self, error: KafkaError) -> None:
         """Transport errors (broker gone): librdkafka retries; log at most every 5 s."""
+        self._last_error_at = time.monotonic()
         if error.fatal():
             log.error("fatal Kafka error: %s", error)
             return

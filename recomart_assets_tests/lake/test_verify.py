@@ -60,3 +60,10 @@ def test_cli_exit_codes(zone: RawZone):
     bad = runner.invoke(main, ["verify", str(folder)], env=env)
     assert bad.exit_code == 1
     assert "ok.csv" in bad.output and "size" in bad.output
+
+
+def test_temporary_leftovers_of_a_killed_writer_are_not_problems(zone: RawZone):
+    folder, paths = _populate(zone)
+    (folder / ".tmp-0123abcd-ok.csv").write_bytes(CSV[:5])
+    (folder / ".tmp-4567ef01-ok.csv.manifest").write_bytes(b"{")
+    assert verify_tree(zone.root).ok

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,6 +35,13 @@ YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
 
 def _asset_graph():
     return defs.get_repository_def().asset_graph
+
+
+def _shown_asset_keys():
+    """The assets the UI draws: those that can be materialized or observed (a dependency that
+    no definition provides yet is a stub, not drawn)."""
+    graph = _asset_graph()
+    return sorted(graph.materializable_asset_keys | graph.observable_asset_keys)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -87,24 +95,30 @@ def test_code_location_loads_with_sensors_and_schedules_running(recomart_dev):
 def test_the_graph_shows_every_asset_and_a_partition_materializes_from_the_ui(recomart_dev, page):
     page.goto(f"{recomart_dev.url}/asset-groups")
     expect(page.get_by_text("Global asset lineage")).to_be_visible()
+    expand_group = page.get_by_role("img", name="unfold_more")
+    expect(expand_group.first).to_be_visible()
+    while expand_group.count():  # open every asset group of the graph
+        expand_group.first.click()
     graph_nodes = page.locator("svg foreignObject")
     jump_to = page.get_by_placeholder("Jump to")
-    for key in sorted(_asset_graph().get_all_asset_keys()):
+    for key in _shown_asset_keys():
         # "Jump to" selects the asset and centres the graph on it (a large graph is drawn lazily).
         jump_to.fill(key.to_user_string())
-        jump_to.press("Enter")
-        expect(graph_nodes.get_by_text(key.path[-1], exact=True).first).to_be_visible()
+        page.get_by_role("menuitem", name=key.to_user_string(), exact=True).click()
+        expect(graph_nodes.get_by_text(key.path[-1], exact=True).first).to_be_visible(timeout=UI_TIMEOUT_MS)
 
     page.goto(f"{recomart_dev.url}/assets/product_catalog")
-    page.get_by_role("button", name=re.compile("^Materialize")).first.click()
+    page.get_by_role("button", name=re.compile("Materialize")).first.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_placeholder("No matching partitions").fill(YESTERDAY)
     dialog.get_by_placeholder("No matching partitions").press("Enter")
     dialog.get_by_role("button", name="Launch 1 run").click()
     expect(dialog).to_be_hidden()
 
-    page.goto(f"{recomart_dev.url}/runs")
-    expect(page.get_by_text("Success").first).to_be_visible(timeout=RUN_TIMEOUT_S * 1000)
+    [run] = recomart_dev.ui.runs({"dagster/partition": YESTERDAY})
+    assert recomart_dev.ui.wait_for_run(run.run_id, timeout=RUN_TIMEOUT_S).status == "SUCCESS"
+    page.goto(f"{recomart_dev.url}/runs/{run.run_id}")
+    expect(page.get_by_text("Success").first).to_be_visible()
 
     # The materialization's metadata, as the IO manager recorded it.
     zone = RawZone.from_settings(recomart_dev.settings)
@@ -116,15 +130,31 @@ def test_the_graph_shows_every_asset_and_a_partition_materializes_from_the_ui(re
 def test_a_backfill_through_the_daemon(recomart_dev):
     graph = _asset_graph()
     keys = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "master_data"]
-    days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in (4, 3, 2)]
-    backfill = recomart_dev.ui.launch_asset_backfill(keys, days, title="test backfill")
-    assert recomart_dev.ui.wait_for_backfill(backfill, timeout=RUN_TIMEOUT_S * 2) == "COMPLETED_SUCCESS"
-    assert {run.status for run in recomart_dev.ui.backfill_runs(backfill)} == {"SUCCESS"}
+    days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in (3, 2)]
     zone = RawZone.from_settings(recomart_dev.settings)
-    for key in keys:
-        for day in days:
-            assert read_manifest(partition_file(zone, key, day, "csv")) is not None, (key, day)
+    targets = [partition_file(zone, key, day, "csv") for key in keys for day in days]
+    backfill = recomart_dev.ui.launch_asset_backfill(keys, days, title="test backfill")
+    # The backfill daemon looks at backfills every 30 s: it launches the runs on its next pass and
+    # marks the backfill complete on the pass after. Waiting for the data saves that second pass.
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while not all(read_manifest(path) for path in targets):
+        assert time.monotonic() < deadline, "backfill did not write every partition in time"
+        time.sleep(1)
+    runs = recomart_dev.ui.backfill_runs(backfill)
+    assert len(runs) == len(days)
+    assert {recomart_dev.ui.wait_for_run(run.run_id, timeout=RUN_TIMEOUT_S).status for run in runs} == {"SUCCESS"}
     assert verify_tree(zone.root).ok
+
+
+def test_a_failed_run_shows_a_readable_error(recomart_dev, page, tmp_path):
+    missing = tmp_path / "no_exports_here"
+    run_id = recomart_dev.ui.launch_asset_run(
+        ["product_catalog"], YESTERDAY,
+        run_config={"resources": {"recomart": {"config": {"master_exports_dir": str(missing)}}}},
+    )
+    assert recomart_dev.ui.wait_for_run(run_id, timeout=RUN_TIMEOUT_S).status == "FAILURE"
+    page.goto(f"{recomart_dev.url}/runs/{run_id}")
+    expect(page.get_by_text(re.compile(r"master export .* is missing")).first).to_be_visible()
 
 
 def test_ctrl_c_stops_everything_it_started(recomart_dev):

@@ -37,10 +37,8 @@ def pg_home(tmp_path, postgres_db, monkeypatch) -> Path:
 def test_a_run_is_stored_in_postgres(pg_home, pg_query, settings, recomart_resource):
     write_master_exports(settings, seed=5, n_products=20, n_customers=20)
     instance = DagsterInstance.from_config(str(pg_home))
-    result = materialize(
-        [product_catalog, customers], partition_key=DAY, instance=instance,
-        resources={"recomart": recomart_resource, "raw_zone_io_manager": RawZoneFrameIOManager(recomart=recomart_resource)},
-    )
+    resources = {"recomart": recomart_resource, "raw_zone_io_manager": RawZoneFrameIOManager(recomart=recomart_resource)}
+    result = materialize([product_catalog, customers], partition_key=DAY, instance=instance, resources=resources)
     assert result.success
     # A second process (here: a new instance object) sees the run, its events and the partitions.
     reopened = DagsterInstance.from_config(str(pg_home))
