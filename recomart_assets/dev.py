@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recomart_assets.instance import ensure_dagster_home
+from recomart_assets.lake import RawZone
 from recomart_assets.logs import get_logger
 from recomart_assets.settings import Settings, child_environ
 from recomart_assets.simulate.broker import ensure_broker
@@ -44,10 +45,31 @@ STOP_TIMEOUT = 30.0
 
 Service = Callable[[Settings], AbstractContextManager[object]]
 
+@contextmanager
+def clickstream_consumer(settings: Settings) -> Iterator[ManagedProcess]:
+    """``recomart consume`` as a child process for the session (stopped with SIGTERM: it flushes).
+
+    Always started: a consumer already running elsewhere in the same group just shares the
+    topic's partitions with this one, which the lake-based exactly-once resume makes safe.
+    """
+    zone = RawZone.from_settings(settings)
+    log_path = None
+    if zone.is_local:
+        zone.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = zone.logs_dir.path + "/consumer.log"
+    process = ManagedProcess(
+        "clickstream consumer", [sys.executable, "-m", "recomart_assets", "consume"],
+        ready=lambda: True, env=child_environ(settings), log_path=log_path,
+    )
+    with process:
+        yield process
+
+
 # (name, factory) of each background service `recomart dev` starts when it is not reachable.
 SERVICES: list[tuple[str, Service]] = [
     ("the embedded Kafka broker", ensure_broker),
     ("the simulated metadata API", ensure_metadata_api),
+    ("the clickstream consumer", clickstream_consumer),
 ]
 
 

@@ -21,7 +21,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
-    BackfillPolicy,
     Config,
     DagsterInstance,
     DefaultSensorStatus,
@@ -65,7 +64,6 @@ def partition_summary(zone: RawZone, day: str) -> dict[str, Any]:
 @asset(
     key=TRANSACTIONS,
     partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     group_name="raw",
     metadata={"recomart/dataset": "transactions"},
     description="Purchases by UTC transaction date: transactions/D/ingested_<sha16>.csv, one file per landing "

@@ -11,10 +11,11 @@ from recomart_assets.settings import Settings
 @click.command("demo")
 @click.option("--days", type=click.IntRange(1, 31), default=3, show_default=True, help="Days of sample data.")
 @click.option("--dirty-rate", type=click.FloatRange(0.0, 1.0), default=0.02, show_default=True)
-def command(days: int, dirty_rate: float) -> None:
+@click.option("--events", type=click.IntRange(1), default=30_000, show_default=True, help="Clickstream events.")
+def command(days: int, dirty_rate: float, events: int) -> None:
     """Run the whole platform end to end on embedded defaults and print a summary."""
     try:
-        summary = run_demo(Settings.from_env(), n_days=days, dirty_rate=dirty_rate, echo=click.echo)
+        summary = run_demo(Settings.from_env(), n_days=days, dirty_rate=dirty_rate, events=events, echo=click.echo)
     except DemoFailed as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("")
