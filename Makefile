@@ -19,6 +19,7 @@ dev: $(STAMP)
 	$(BIN)/recomart dev
 
 test: $(STAMP)
+	$(BIN)/ruff check recomart_assets recomart_assets_tests bench
 	$(BIN)/python -m pytest
 
 clean:

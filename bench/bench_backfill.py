@@ -36,7 +36,6 @@ from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.settings import Settings, child_environ
 from recomart_assets.simulate.processes import free_port
 
-
 # RecomartResource fields that override the environment's settings.
 RESOURCE_OVERRIDES = ("raw_zone", "kafka_bootstrap_servers", "metadata_api_url", "master_exports_dir")
 

@@ -30,7 +30,6 @@ from recomart_assets.simulate.broker import broker_process, ensure_topic
 from recomart_assets.simulate.clickstream import produce_clickstream
 from recomart_assets.simulate.processes import free_port
 
-
 # `recomart ...` that reports its own peak resident memory on its way out. VmHWM, not ru_maxrss:
 # Linux carries ru_maxrss over from the forking parent (this script, big after producing).
 _MEASURED_CONSUME = """

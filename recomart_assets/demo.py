@@ -17,16 +17,15 @@ from datetime import timedelta
 from recomart_assets.instance import persistent_instance
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.lake.verify import VerifyResult
-from recomart_assets.settings import Settings
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
 from recomart_assets.resources import RecomartResource
 from recomart_assets.scorecard import ScoreRow, transaction_scorecard
+from recomart_assets.settings import Settings
 from recomart_assets.simulate.broker import ensure_broker
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.metadata_server import DEMO_FAULTS, ensure_metadata_api
 from recomart_assets.simulate.transactions import write_transaction_drops
-
+from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
 
 # Dagster's console logger prints every step event at DEBUG; the demo prints its own progress.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -52,14 +52,10 @@ def clickstream_consumer(settings: Settings) -> Iterator[ManagedProcess]:
     Always started: a consumer already running elsewhere in the same group just shares the
     topic's partitions with this one, which the lake-based exactly-once resume makes safe.
     """
-    zone = RawZone.from_settings(settings)
-    log_path = None
-    if zone.is_local:
-        zone.logs_dir.mkdir(parents=True, exist_ok=True)
-        log_path = zone.logs_dir.path + "/consumer.log"
     process = ManagedProcess(
         "clickstream consumer", [sys.executable, "-m", "recomart_assets", "consume"],
-        ready=lambda: True, env=child_environ(settings), log_path=log_path,
+        ready=lambda: True, env=child_environ(settings),
+        log_path=RawZone.from_settings(settings).log_file("consumer.log"),
     )
     with process:
         yield process

@@ -48,12 +48,10 @@ def configure_logging(settings: Settings, level: int = logging.INFO, console: bo
     handlers: list[logging.Handler] = []
     if console:
         handlers.append(logging.StreamHandler())
-    if zone.is_local:
-        zone.logs_dir.mkdir(parents=True, exist_ok=True)
+    log_file = zone.log_file(INGESTION_LOG_NAME)
+    if log_file:
         handlers.append(
-            logging.handlers.RotatingFileHandler(
-                zone.logs_dir.path + "/" + INGESTION_LOG_NAME, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
-            )
+            logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
         )
     for handler in handlers:
         handler.setFormatter(logging.Formatter(_FORMAT))

@@ -50,7 +50,6 @@ from recomart_assets.resources import RecomartResource
 from recomart_assets.sources.clickstream_files import ingest_clickstream_exports, pending_exports
 from recomart_assets.sources.clickstream_lake import DATASET, read_watermark
 
-
 SEAL_FILE = "_partition.json"
 
 

@@ -15,9 +15,9 @@ dataset missing for the day fails both checks with severity WARN (reported, not 
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetChecksDefinition,
     AssetKey,
     MetadataValue,
     TableColumn,

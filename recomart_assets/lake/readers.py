@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
-
 from typing import TYPE_CHECKING
 
 from upath import UPath

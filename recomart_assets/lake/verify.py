@@ -8,7 +8,6 @@ record count, and manifests whose data file is gone. Input and bookkeeping folde
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from upath import UPath

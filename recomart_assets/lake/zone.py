@@ -100,6 +100,13 @@ class RawZone:
     def logs_dir(self) -> UPath:
         return self.root / "_logs"
 
+    def log_file(self, name: str) -> str | None:
+        """Local path of ``_logs/<name>`` (folder created), or None on object storage (no log files)."""
+        if not self.is_local:
+            return None
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        return self.logs_dir.path + "/" + name
+
     @property
     def state_dir(self) -> UPath:
         """Internal bookkeeping (ledgers of processed files, consumer watermarks)."""

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger
 from recomart_assets.settings import Settings
 from recomart_assets.simulate.processes import ManagedProcess, port_open, split_host_port
@@ -126,6 +127,7 @@ def ensure_broker(settings: Settings, partitions: int = DEFAULT_PARTITIONS, time
     if not settings.uses_default_broker:
         raise BrokerUnavailable(f"no Kafka broker answers at {settings.kafka_bootstrap_servers}")
     host, port = split_host_port(settings.kafka_bootstrap_servers, DEFAULT_PORT)
-    with broker_process(settings, host, port):
+    log_path = RawZone.from_settings(settings).log_file("broker.log")
+    with broker_process(settings, host, port, log_path=log_path):
         ensure_topic(settings, partitions=partitions)
         yield True

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import random
 import time
-from itertools import accumulate
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import accumulate
 
 import orjson
 from confluent_kafka import Producer

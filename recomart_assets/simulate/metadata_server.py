@@ -266,10 +266,6 @@ def ensure_metadata_api(settings: Settings, faults: Faults | None = None) -> Ite
     if not settings.uses_default_metadata_api or port_open(host, port):
         yield False
         return
-    zone = RawZone.from_settings(settings)
-    log_path = None
-    if zone.is_local:
-        zone.logs_dir.mkdir(parents=True, exist_ok=True)
-        log_path = zone.logs_dir.path + "/metadata-api.log"
+    log_path = RawZone.from_settings(settings).log_file("metadata-api.log")
     with metadata_api_process(host, port, faults, log_path=log_path):
         yield True
