@@ -3,7 +3,7 @@
 Without ``DAGSTER_HOME`` Dagster keeps runs in a temporary folder that disappears, so the
 commands that run Dagster (``demo``, ``dev``) make sure a persistent one exists. The default
 ``dagster.yaml`` routes the ``recomart`` Python loggers into each run's event log and turns on
-the sensors' and schedules' default status; an existing ``dagster.yaml`` (e.g. one configured
+run monitoring with retries for runs whose process died; an existing ``dagster.yaml`` (e.g. one configured
 for PostgreSQL, see the README) is never overwritten.
 """
 
@@ -22,6 +22,16 @@ python_logs:
     - recomart
 telemetry:
   enabled: false
+# A run whose process died (killed, machine restarted) is marked failed and launched again, so a
+# landing file whose intake run was killed is completed without anyone re-executing it. Runs that
+# failed with an error (a missing export, an API that stays down) are not retried automatically.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
 """
 
 

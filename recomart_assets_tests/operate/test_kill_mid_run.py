@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, DagsterRunStatus
 
 from recomart_assets.dev import CODE_LOCATION_MODULE
 from recomart_assets.instance import ensure_dagster_home
@@ -176,7 +177,7 @@ def while_writing(folder: str, min_bytes: int = 0) -> Moment:
     return lambda root: bool(temp_files(root / folder, min_bytes))
 
 
-def between_assets(root: Path) -> bool:
+def first_snapshot_done(root: Path) -> bool:
     """One master snapshot is complete (manifest written), the other is not."""
     done = [(root / folder / DAY / f"{dataset}_{DAY}.csv{MANIFEST_SUFFIX}").exists()
             for folder, dataset in (("catalog", "product_catalog"), ("customers", "customers"))]
@@ -188,8 +189,8 @@ CASES = {
     "transactions-split-starts": ("transactions_workload", while_writing("transactions")),
     # the split is well under way (partition files hold over a megabyte)
     "transactions-split-halfway": ("transactions_workload", while_writing("transactions", 1_000_000)),
-    # one asset's files are complete, the other asset has not written yet
-    "master-between-assets": ("master_workload", between_assets),
+    # one partition snapshot is complete; its latest copy and the other asset are not yet
+    "master-first-snapshot-done": ("master_workload", first_snapshot_done),
 }
 
 
@@ -203,8 +204,12 @@ def test_a_killed_run_then_a_rerun_leaves_the_raw_zone_consistent(case, request,
     log = tmp_path / "runs.log"
 
     kill_at(workload, settings, moment, log)
+    assert snapshot(Path(settings.raw_zone)) != workload.expected, "the kill came too late to interrupt anything"
     run_to_completion(workload, settings, log)
 
     result = recomart_verify(settings)
     assert result.returncode == 0, result.stdout + result.stderr
     assert snapshot(Path(settings.raw_zone)) == workload.expected
+    # the restarted instance still shows the killed run as started (nothing marked it failed), beside the re-run
+    statuses = sorted(run.status.value for run in DagsterInstance.from_config(settings.dagster_home).get_runs())
+    assert statuses == sorted([DagsterRunStatus.STARTED.value, DagsterRunStatus.SUCCESS.value])
