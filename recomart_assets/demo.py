@@ -18,7 +18,7 @@ from recomart_assets.instance import persistent_instance
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.lake.verify import VerifyResult
 from recomart_assets.resources import RecomartResource
-from recomart_assets.scorecard import ScoreRow, transaction_scorecard
+from recomart_assets.scorecard import ScoreRow, foreign_transaction_files, transaction_scorecard
 from recomart_assets.settings import Settings
 from recomart_assets.simulate.broker import ensure_broker
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
@@ -42,6 +42,7 @@ class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
     reports: list[str] = field(default_factory=list)
     scorecard: list[ScoreRow] = field(default_factory=list)
+    scorecard_skipped: str = ""
     verify: VerifyResult | None = None
     seconds: float = 0.0
 
@@ -98,7 +99,15 @@ def run_demo(
             if not result.success:
                 raise DemoFailed(f"Dagster run {result.run_id} for {day} failed (see `recomart dev` for its logs)")
             summary.reports.append(str(zone.reports_dir(day) / "data_quality_report.pdf"))
-    summary.scorecard = transaction_scorecard(zone, summary.days, drops.defects)
+    foreign = foreign_transaction_files(zone, summary.days, drops.files)
+    if any(ingested.values()) and not foreign:
+        summary.scorecard = transaction_scorecard(zone, summary.days, drops.defects)
+    else:
+        summary.scorecard_skipped = (
+            "the simulated drops were already ingested by an earlier run (same content, recognised by sha256)"
+            if not any(ingested.values())
+            else f"these days also hold transactions of earlier runs ({len(foreign)} files)"
+        )
     summary.verify = verify_tree(zone.root)
     summary.seconds = time.perf_counter() - started
     return summary

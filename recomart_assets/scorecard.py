@@ -2,7 +2,8 @@
 
 The transaction simulator counts every defect it injects; validation and quarantine count what
 they find. Each row pairs the two, summed over the report partitions: a mismatch means either a
-defect slipped through or validation reports something that is not there.
+defect slipped through or validation reports something that is not there. The comparison only
+holds while those partitions contain nothing but this run's drops, which the demo checks first.
 """
 
 from __future__ import annotations
@@ -61,7 +62,19 @@ def _quarantine(zone: RawZone) -> tuple[int, int]:
     return rows, files
 
 
+def foreign_transaction_files(zone: RawZone, days: Iterable[str], landing_files: Iterable[str]) -> list[str]:
+    """Partition files of ``days`` that did not come from ``landing_files`` (e.g. an earlier demo)."""
+    ours = set(landing_files)
+    return [
+        path.name
+        for day in days
+        for path, manifest in complete_files(zone.partition_dir("transactions", day), "ingested_*.csv")
+        if manifest.source.get("landing_file") not in ours
+    ]
+
+
 def transaction_scorecard(zone: RawZone, days: Iterable[str], injected: Mapping[str, int]) -> list[ScoreRow]:
+    """Injected vs found, per defect; meaningful only when ``days`` hold nothing but the injected data."""
     failures = _check_failures(zone, days)
     rows = [
         ScoreRow(defect, injected.get(defect, 0), sum(failures.get(name, 0) for name in checks), "validation")

@@ -26,7 +26,10 @@ def command(days: int, dirty_rate: float, events: int) -> None:
         click.echo(f"  {name}: {count}")
     for report in summary.reports:
         click.echo(f"  quality report: {report}")
-    click.echo("  transaction defects injected by the simulator vs found:")
+    if summary.scorecard_skipped:
+        click.echo(f"  defect scorecard skipped: {summary.scorecard_skipped}")
+    else:
+        click.echo("  transaction defects injected by the simulator vs found:")
     for row in summary.scorecard:
         mark = "ok" if row.ok else "MISMATCH"
         click.echo(f"    {row.defect:<45} injected {row.injected:>5}  found {row.found:>5}  ({row.where}) {mark}")
