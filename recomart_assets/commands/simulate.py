@@ -74,3 +74,16 @@ def simulate_transactions(seed: int, dirty_rate: float, files: int, rows: int, d
     for name in report.files:
         click.echo(f"dropped {name}")
     click.echo(f"{report.lines} data lines; defects: " + " ".join(f"{k}={v}" for k, v in report.defects.items()))
+
+
+@command.command("all")
+@seed_option
+@dirty_option
+@click.option("--days", type=click.IntRange(1), default=3, show_default=True, help="Days of transactions and clicks.")
+@click.option("--events", type=click.IntRange(1), default=10_000, show_default=True, help="Clickstream events.")
+@click.pass_context
+def simulate_all(ctx: click.Context, seed: int, dirty_rate: float, days: int, events: int) -> None:
+    """Master exports, transaction drops and clickstream events, with one seed and dirty rate."""
+    ctx.invoke(simulate_master, seed=seed, dirty_rate=dirty_rate)
+    ctx.invoke(simulate_transactions, seed=seed, dirty_rate=dirty_rate, days=days)
+    ctx.invoke(simulate_clickstream, seed=seed, dirty_rate=dirty_rate, days=days, events=events)
