@@ -5,13 +5,32 @@ Each partition ``D`` holds the master export as it was when ``D`` was synced (``
 manifests; the read is shared with ``recomart ingest-master``.
 """
 
-from dagster import AssetExecutionContext, AssetsDefinition, Definitions, asset
+import pandas as pd
+from dagster import AssetExecutionContext, AssetsDefinition, Definitions, MetadataValue, Output, asset
+from dagster_pandas import create_dagster_pandas_dataframe_type
 
-from recomart_assets.lake.io_manager import LakeFrame
 from recomart_assets.logs import ingestion_run
 from recomart_assets.partitions import daily_partitions
 from recomart_assets.resources import RecomartResource
 from recomart_assets.sources.master_exports import read_master_export
+
+
+def _export_summary(frame: pd.DataFrame) -> dict[str, object]:
+    """What the UI shows for the output's type check: size and empty cells, before validation."""
+    return {
+        "rows": len(frame),
+        "columns": ", ".join(map(str, frame.columns)),
+        "empty_cells": int((frame == "").to_numpy().sum()),
+    }
+
+
+# dagster-pandas type of a master export as received (every value a string). Validation itself is
+# pandera's job (the asset checks); this type only summarises the frame on its way out.
+MasterExportFrame = create_dagster_pandas_dataframe_type(
+    name="MasterExportFrame",
+    description="A master export as received: one row per record, every value a string.",
+    metadata_fn=_export_summary,
+)
 
 
 def master_data_asset(dataset: str, description: str) -> AssetsDefinition:
@@ -20,15 +39,16 @@ def master_data_asset(dataset: str, description: str) -> AssetsDefinition:
         description=description,
         partitions_def=daily_partitions,
         io_manager_key="raw_zone_io_manager",
+        dagster_type=MasterExportFrame,
         group_name="master_data",
         kinds={"csv"},
         metadata={"recomart/dataset": dataset, "recomart/format": "csv", "recomart/latest": True},
     )
-    def _master_asset(context: AssetExecutionContext, recomart: RecomartResource) -> LakeFrame:
+    def _master_asset(context: AssetExecutionContext, recomart: RecomartResource) -> Output:
         with ingestion_run("master", context.log, dataset=dataset, partition=context.partition_key) as run:
             lake_frame = read_master_export(recomart.settings(), dataset)
             run.counts["records"] = len(lake_frame.frame)
-        return lake_frame
+        return Output(lake_frame.frame, metadata={"source": MetadataValue.json(dict(lake_frame.source))})
 
     return _master_asset
 

@@ -3,7 +3,8 @@
 An asset declares where its data goes with definition metadata:
 ``recomart/dataset`` (a key of :data:`DATASET_FOLDERS`), optionally ``recomart/format``
 (``csv``, the default, or ``jsonl``) and ``recomart/latest`` (True to also refresh the flat
-"latest" file). It returns a :class:`LakeFrame` (the frame plus its lineage) or a bare DataFrame.
+"latest" file). It returns a :class:`LakeFrame` (the frame plus its lineage), or a DataFrame in an ``Output`` whose
+``source`` metadata is the lineage.
 Partition ``D`` is written to ``<folder>/D/<dataset>_D.<fmt>`` with its manifest, then the latest
 copy, which a backfill of an older day never overwrites with older data.
 """
@@ -95,7 +96,11 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
         return meta["recomart/dataset"], meta.get("recomart/format", "csv"), bool(meta.get("recomart/latest"))
 
     def handle_output(self, context: OutputContext, obj: LakeFrame | pd.DataFrame) -> None:
-        lake_frame = obj if isinstance(obj, LakeFrame) else LakeFrame(obj)
+        if isinstance(obj, LakeFrame):
+            lake_frame = obj
+        else:  # a bare (typed) DataFrame: the lineage comes as the Output's "source" metadata
+            source = (context.output_metadata or {}).get("source")
+            lake_frame = LakeFrame(obj, source.value if source is not None else {})
         dataset, fmt, latest = self._layout(context)
         zone = self.recomart.zone()
         path = partition_file(zone, dataset, context.partition_key, fmt)

@@ -2,6 +2,7 @@
 
 import hashlib
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from dagster import materialize
@@ -43,6 +44,12 @@ def test_materialize_writes_snapshots_latest_and_manifests(zone, recomart_resour
     assert (zone.root / "recomart_raw_customers.csv.manifest").exists()
     events = result.asset_materializations_for_node("product_catalog")
     assert events[0].metadata["dagster/row_count"].value == 55
+    # The dagster-pandas output type summarises the frame as received, blanked cells included.
+    [output] = [e for e in result.all_node_events if e.is_successful_output and e.node_name == "product_catalog"]
+    type_check = output.event_specific_data.type_check_data
+    assert type_check.success and type_check.metadata["rows"].value == 55
+    export = pd.read_csv(exports["product_catalog"].path, dtype=str, keep_default_na=False)
+    assert type_check.metadata["empty_cells"].value == int((export == "").to_numpy().sum()) > 0
     assert verify_tree(zone.root).ok
 
 
