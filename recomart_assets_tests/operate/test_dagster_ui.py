@@ -127,6 +127,17 @@ def test_the_graph_shows_every_asset_and_a_partition_materializes_from_the_ui(re
     expect(page.get_by_text(manifest.md5).first).to_be_visible()
 
 
+def test_the_quality_report_metadata_shows_in_the_ui(recomart_dev, page):
+    # Only master data exist in this raw zone: the report marks the other datasets missing.
+    run_id = recomart_dev.ui.launch_asset_run(["data_quality_report"], YESTERDAY)
+    assert recomart_dev.ui.wait_for_run(run_id, timeout=RUN_TIMEOUT_S).status == "SUCCESS"
+    zone = RawZone.from_settings(recomart_dev.settings)
+    assert read_manifest(zone.reports_dir(YESTERDAY) / "data_quality_report.pdf") is not None
+    page.goto(f"{recomart_dev.url}/assets/data_quality_report?view=events")
+    expect(page.get_by_text("overall_status").first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_text("data_quality_report.pdf").first).to_be_visible(timeout=UI_TIMEOUT_MS)
+
+
 def test_a_backfill_through_the_daemon(recomart_dev):
     graph = _asset_graph()
     keys = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "master_data"]
