@@ -40,14 +40,25 @@ def complete_files(folder: UPath, pattern: str = "*") -> Iterator[tuple[UPath, M
             yield path, manifest
 
 
+def content_mismatch(data: bytes, manifest: Manifest) -> tuple[str, str] | None:
+    """``(kind, detail)`` when ``data`` is not what ``manifest`` describes (kind ``size`` or ``md5``)."""
+    if len(data) != manifest.bytes:
+        return "size", f"{len(data)} bytes, manifest says {manifest.bytes}"
+    md5 = hashlib.md5(data).hexdigest()
+    if md5 != manifest.md5:
+        return "md5", f"md5 {md5}, manifest says {manifest.md5}"
+    return None
+
+
 def read_verified_bytes(path: UPath, manifest: Manifest | None = None) -> bytes:
     """The bytes of ``path`` after checking size and md5 against its manifest."""
     manifest = manifest or read_manifest(path)
     if manifest is None:
         raise CorruptFileError(f"{path}: no manifest (incomplete file)")
     data = path.read_bytes()
-    if len(data) != manifest.bytes or hashlib.md5(data).hexdigest() != manifest.md5:
-        raise CorruptFileError(f"{path}: content does not match its manifest (size or md5)")
+    mismatch = content_mismatch(data, manifest)
+    if mismatch:
+        raise CorruptFileError(f"{path}: content does not match its manifest ({mismatch[1]})")
     return data
 
 

@@ -7,14 +7,13 @@ record count, and manifests whose data file is gone. Input and bookkeeping folde
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from upath import UPath
 
 from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest
-from recomart_assets.lake.readers import is_data_file_name
+from recomart_assets.lake.readers import content_mismatch, is_data_file_name
 from recomart_assets.lake.records import count_records
 from recomart_assets.lake.zone import RawZone
 
@@ -60,11 +59,9 @@ def _check(path: UPath, manifest_file: UPath) -> Problem | None:
     except (ValueError, TypeError) as exc:
         return Problem(str(path), "bad-manifest", f"unreadable manifest ({exc})")
     data = path.read_bytes()
-    if len(data) != manifest.bytes:
-        return Problem(str(path), "size", f"{len(data)} bytes, manifest says {manifest.bytes}")
-    md5 = hashlib.md5(data).hexdigest()
-    if md5 != manifest.md5:
-        return Problem(str(path), "md5", f"md5 {md5}, manifest says {manifest.md5}")
+    mismatch = content_mismatch(data, manifest)
+    if mismatch:
+        return Problem(str(path), *mismatch)
     records = count_records(data, manifest.format)
     if records != manifest.record_count:
         return Problem(str(path), "record-count", f"{records} records, manifest says {manifest.record_count}")

@@ -87,6 +87,12 @@ def _schema(name: str, columns: dict[str, pa.Column], strict: bool, checks: Iter
     )
 
 
+def _reference_id(pattern: str, label: str, reference: str, references: References, **column) -> pa.Column:
+    """An id column in ``pattern`` format that must exist in the same day's ``reference`` dataset."""
+    column.setdefault("nullable", False)
+    return pa.Column(STRING, checks=[matches(pattern, label), *in_reference(reference, references)], **column)
+
+
 def _key(pattern: str | None = None, label: str = "") -> pa.Column:
     checks = [matches(pattern, label)] if pattern else []
     return pa.Column(STRING, nullable=False, unique=True, report_duplicates="exclude_first", checks=checks)
@@ -126,14 +132,8 @@ def transactions_schema(day: date | str, references: References) -> pa.DataFrame
         "transactions",
         {
             "transaction_id": _key(),
-            "customer_id": pa.Column(
-                STRING, nullable=False,
-                checks=[matches(CUSTOMER_ID, "customer id"), *in_reference(IN_CUSTOMERS, references)],
-            ),
-            "product_id": pa.Column(
-                STRING, nullable=False,
-                checks=[matches(PRODUCT_ID, "product id"), *in_reference(IN_CATALOG, references)],
-            ),
+            "customer_id": _reference_id(CUSTOMER_ID, "customer id", IN_CUSTOMERS, references),
+            "product_id": _reference_id(PRODUCT_ID, "product id", IN_CATALOG, references),
             "quantity": pa.Column("Int64", nullable=False, checks=pa.Check.ge(1)),
             "price": pa.Column("float64", nullable=False, checks=pa.Check.gt(0)),
             "rating": pa.Column("float64", nullable=True, checks=pa.Check.in_range(1, 5)),
@@ -149,16 +149,10 @@ def clickstream_schema(day: date | str, references: References) -> pa.DataFrameS
         "clickstream",
         {
             "event_id": _key(),
-            "user_id": pa.Column(
-                STRING, nullable=False,
-                checks=[matches(CUSTOMER_ID, "customer id"), *in_reference(IN_CUSTOMERS, references)],
-            ),
+            "user_id": _reference_id(CUSTOMER_ID, "customer id", IN_CUSTOMERS, references),
             "session_id": pa.Column(STRING, nullable=True, required=False),
             "event_type": pa.Column(STRING, nullable=False, checks=one_of(EVENT_TYPES)),
-            "product_id": pa.Column(
-                STRING, nullable=True,
-                checks=[matches(PRODUCT_ID, "product id"), *in_reference(IN_CATALOG, references)],
-            ),
+            "product_id": _reference_id(PRODUCT_ID, "product id", IN_CATALOG, references, nullable=True),
             "search_term": pa.Column(STRING, nullable=True, required=False),
             "device": pa.Column(STRING, nullable=False, checks=one_of(DEVICES)),
             "timestamp": pa.Column(TIMESTAMP, nullable=False, checks=within_day(day)),
@@ -177,9 +171,8 @@ def external_metadata_schema(day: date | str, references: References) -> pa.Data
     return _schema(
         "external_metadata",
         {
-            "product_id": pa.Column(
-                STRING, nullable=False, unique=True, report_duplicates="exclude_first",
-                checks=[matches(PRODUCT_ID, "product id"), *in_reference(IN_CATALOG, references)],
+            "product_id": _reference_id(
+                PRODUCT_ID, "product id", IN_CATALOG, references, unique=True, report_duplicates="exclude_first"
             ),
             "category": pa.Column(STRING, nullable=False),
             "brand": pa.Column(STRING, nullable=False),
