@@ -2,7 +2,7 @@
 
 In a temporary raw zone and Dagster instance:
 1. ``--prepare`` runs ``recomart`` subcommands to create input data (default: the master exports);
-   the services of ``recomart dev`` (``recomart_assets.dev.SERVICES``) are started if missing;
+   the services of ``recomart dev`` (``recomart_assets.platform.dev.SERVICES``) are started if missing;
 2. ``dagster dev`` starts on a free loopback port, and an asset backfill of ``--days`` days ending
    yesterday is launched through the GraphQL API (as the UI's "Materialize" dialog does); the
    clock stops when the backfill daemon marks it complete. Prints wall time, runs, and the time
@@ -31,10 +31,10 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from recomart_assets.dev import SERVICES, dagster_dev
+from recomart_assets.config import Settings, child_environ
 from recomart_assets.lake import RawZone, verify_tree
-from recomart_assets.settings import Settings, child_environ
-from recomart_assets.simulate.processes import free_port
+from recomart_assets.platform.dev import SERVICES, dagster_dev
+from recomart_assets.platform.services import free_port
 
 # RecomartResource fields that override the environment's settings.
 RESOURCE_OVERRIDES = ("raw_zone", "kafka_bootstrap_servers", "metadata_api_url", "master_exports_dir")

@@ -25,10 +25,10 @@ from datetime import date, timedelta
 
 from confluent_kafka import Consumer
 
-from recomart_assets.settings import Settings
-from recomart_assets.simulate.broker import broker_process, ensure_topic
+from recomart_assets.config import Settings
+from recomart_assets.platform.broker import broker_process, ensure_topic
+from recomart_assets.platform.services import free_port
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.simulate.processes import free_port
 
 # `recomart ...` that reports its own peak resident memory on its way out. VmHWM, not ru_maxrss:
 # Linux carries ru_maxrss over from the forking parent (this script, big after producing).

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from recomart_assets.settings import Settings
+from recomart_assets.config import Settings
 
 ROOT_LOGGER = "recomart"
 INGESTION_LOG_NAME = "ingestion.log"

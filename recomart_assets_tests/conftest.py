@@ -1,13 +1,21 @@
-"""Shared fixtures: a temporary raw zone and settings pointing at it."""
+"""Shared fixtures: a temporary raw zone and settings pointing at it; service fixtures as plugins."""
 
 from __future__ import annotations
+
+pytest_plugins = [
+    "recomart_assets_tests.fixtures.kafka",
+    "recomart_assets_tests.fixtures.landing",
+    "recomart_assets_tests.fixtures.metadata_api",
+    "recomart_assets_tests.fixtures.quality",
+    "recomart_assets_tests.fixtures.services",
+]
 
 import pytest
 from upath import UPath
 
+from recomart_assets.config import Settings
+from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import RawZone
-from recomart_assets.resources import RecomartResource
-from recomart_assets.settings import Settings
 
 
 @pytest.fixture
@@ -27,9 +35,3 @@ def settings(zone, tmp_path) -> Settings:
 @pytest.fixture
 def recomart_resource(settings) -> RecomartResource:
     return RecomartResource(raw_zone=settings.raw_zone, master_exports_dir=settings.master_exports_dir)
-
-
-def pytest_addoption(parser):
-    parser.addoption(
-        "--update-snapshots", action="store_true", default=False, help="Rewrite committed snapshot files."
-    )

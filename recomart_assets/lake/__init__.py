@@ -12,11 +12,9 @@ from recomart_assets.lake.manifest import (
 from recomart_assets.lake.readers import CorruptFileError, complete_files, read_csv_verified, read_verified_bytes
 from recomart_assets.lake.records import count_records
 from recomart_assets.lake.verify import Problem, VerifyResult, verify_tree
-from recomart_assets.lake.zone import DATASET_FOLDERS, LATEST_FILES, RawZone, day_key
+from recomart_assets.lake.zone import RawZone, dataset_folders, day_key, latest_files
 
 __all__ = [
-    "DATASET_FOLDERS",
-    "LATEST_FILES",
     "CorruptFileError",
     "Manifest",
     "Problem",
@@ -25,7 +23,9 @@ __all__ = [
     "atomic_writer",
     "complete_files",
     "count_records",
+    "dataset_folders",
     "day_key",
+    "latest_files",
     "manifest_path",
     "open_data_file",
     "read_csv_verified",

@@ -9,15 +9,12 @@ from typing import TYPE_CHECKING
 
 from upath import UPath
 
+from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest, read_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-class CorruptFileError(RuntimeError):
-    """A data file does not match its manifest."""
 
 
 def is_data_file_name(name: str) -> bool:

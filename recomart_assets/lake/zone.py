@@ -11,23 +11,19 @@ from datetime import date
 
 from upath import UPath
 
-from recomart_assets.settings import Settings
+from recomart_assets import datasets
+from recomart_assets.config import Settings
 
-# Dataset name (manifests, reports, asset checks) -> folder under the raw zone.
-DATASET_FOLDERS = {
-    "clickstream": "clickstream",
-    "transactions": "transactions",
-    "external_metadata": "external_metadata",
-    "product_catalog": "catalog",
-    "customers": "customers",
-}
 
-# The "latest" flat copies kept beside the daily snapshots.
-LATEST_FILES = {
-    "external_metadata": "external_metadata.csv",
-    "product_catalog": "recomart_product_catalog.csv",
-    "customers": "recomart_raw_customers.csv",
-}
+# Dataset name (manifests, reports, asset checks) -> folder under the raw zone, and the "latest" flat
+# copies kept beside the daily snapshots: both read from the dataset specs (call, since a test may
+# register a dataset after import).
+def dataset_folders() -> dict[str, str]:
+    return {spec.name: spec.folder for spec in datasets.specs()}
+
+
+def latest_files() -> dict[str, str]:
+    return {spec.name: spec.latest_file for spec in datasets.specs() if spec.latest_file}
 
 
 # Object stores whose fsspec filesystems cache directory listings for the life of the process: a
@@ -74,10 +70,13 @@ class RawZone:
         return is_local_path(self.root)
 
     def partition_dir(self, dataset: str, day: date | str) -> UPath:
-        return self.root / DATASET_FOLDERS[dataset] / day_key(day)
+        return self.root / datasets.get(dataset).folder / day_key(day)
 
     def latest_file(self, dataset: str) -> UPath:
-        return self.root / LATEST_FILES[dataset]
+        latest = datasets.get(dataset).latest_file
+        if latest is None:
+            raise KeyError(f"dataset {dataset!r} keeps no latest file")
+        return self.root / latest
 
     @property
     def landing(self) -> UPath:
@@ -91,7 +90,7 @@ class RawZone:
         return self.root / "archive" / dataset
 
     def quarantine_dir(self, dataset: str, day: date | str) -> UPath:
-        return self.root / "quarantine" / dataset / day_key(day)
+        return self.root / datasets.get(dataset).quarantine_folder / day_key(day)
 
     def reports_dir(self, day: date | str) -> UPath:
         return self.root / "reports" / day_key(day)
@@ -117,7 +116,7 @@ class RawZone:
         folders = [
             self.landing,
             self.clickstream_landing,
-            *(self.root / folder for folder in DATASET_FOLDERS.values()),
+            *(self.root / folder for folder in dataset_folders().values()),
             self.archive_dir("transactions"),
             self.archive_dir("clickstream"),
             self.root / "quarantine",

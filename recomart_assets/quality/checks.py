@@ -26,7 +26,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from recomart_assets.quality.parsing import PARSED_TYPES, TYPE_LABELS, Parsed, parse_frame
-from recomart_assets.quality.schemas import REFERENCE_OF, REFERENTIAL_CHECKS, STRING, References, schema_for
+from recomart_assets.quality.schemas import STRING, References, reference_of, referential_checks, schema_for
 
 DEFAULT_FAIL_RATE = 0.05
 # A typed column where more than this share of the rows does not parse is mistyped (schema fail).
@@ -124,7 +124,7 @@ def expected_checks(schema: pa.DataFrameSchema, raw_columns: Iterable[str]) -> l
             rules.append((f"{name}: unique", "values", name))
         for check in column.checks:
             rule = _rule_name(check)
-            rules.append((f"{name}: {rule}", "integrity" if rule in REFERENCE_OF else "values", name))
+            rules.append((f"{name}: {rule}", "integrity" if rule.startswith("in ") else "values", name))
     if schema.unique:
         rules.append((NO_DUPLICATE_ROWS, "values", None))
     rules.extend((_rule_name(check), "values", None) for check in schema.checks)
@@ -246,9 +246,9 @@ def _skipped_references(dataset: str, references: References) -> list[CheckResul
     return [
         CheckResult(
             f"{column}: {check}", "warn", "warn", 0, group="integrity", column=column,
-            detail=f"not run: {REFERENCE_OF[check]} is missing for this partition",
+            detail=f"not run: {reference_of(check)} is missing for this partition",
         )
-        for column, check in REFERENTIAL_CHECKS.get(dataset, [])
+        for column, check in referential_checks(dataset)
         if references.ids_for(check) is None
     ]
 

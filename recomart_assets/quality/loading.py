@@ -20,17 +20,9 @@ import pandas as pd
 import pyarrow as pyarrow_lib
 import pyarrow.csv as pcsv
 
+from recomart_assets import datasets
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
 from recomart_assets.quality.schemas import STRING
-
-# Dataset -> the data files of a partition (a clickstream partition may also hold a summary file).
-PARTITION_FILES = {
-    "product_catalog": "*.csv",
-    "customers": "*.csv",
-    "transactions": "ingested_*.csv",
-    "clickstream": "*.jsonl",
-    "external_metadata": "*.csv",
-}
 
 
 @dataclass
@@ -96,7 +88,7 @@ def quarantined(zone: RawZone, dataset: str, day: date | str) -> tuple[int, int]
 def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionData:
     """Read every complete file of the partition; a partition without any is missing."""
     day = str(day)
-    pattern = PARTITION_FILES[dataset]
+    pattern = datasets.get(dataset).file_pattern
     reader = READERS[pattern.rsplit(".", 1)[-1]]
     frames, names, size = [], [], 0
     for path, manifest in complete_files(zone.partition_dir(dataset, day), pattern):

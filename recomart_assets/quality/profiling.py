@@ -8,10 +8,11 @@ distributions are small label/count lists (JSON-friendly) that the PDF report dr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
+
+from recomart_assets import datasets
+from recomart_assets.datasets import Chart
 
 TOP_VALUES = 5
 HISTOGRAM_BINS = 20
@@ -78,39 +79,19 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series([], dtype="float64")
 
 
-Distribution = Callable[[pd.DataFrame, pd.Series | None], dict]
-
-# Dataset -> chart title -> how to compute it from the parsed frame (and product -> category).
-DISTRIBUTIONS: dict[str, dict[str, Distribution]] = {
-    "transactions": {
-        "price": lambda f, _: histogram(_column(f, "price")),
-        "rating": lambda f, _: counts(_column(f, "rating").round(), order=[1.0, 2.0, 3.0, 4.0, 5.0]),
-        "purchases per hour": lambda f, _: per_hour(_column(f, "timestamp")),
-        "purchases per category": lambda f, categories: counts(
-            _column(f, "product_id").map(categories) if categories is not None else pd.Series([], dtype="float64")
-        ),
-    },
-    "clickstream": {
-        "event types": lambda f, _: counts(_column(f, "event_type")),
-        "events per hour": lambda f, _: per_hour(_column(f, "timestamp")),
-        "devices": lambda f, _: counts(_column(f, "device")),
-    },
-    "product_catalog": {
-        "price": lambda f, _: histogram(_column(f, "price")),
-        "products per category": lambda f, _: counts(_column(f, "category")),
-    },
-    "customers": {
-        "segments": lambda f, _: counts(_column(f, "segment")),
-        "cities": lambda f, _: counts(_column(f, "city")),
-    },
-    "external_metadata": {
-        "popularity_score": lambda f, _: histogram(_column(f, "popularity_score")),
-        "sentiment_score": lambda f, _: histogram(_column(f, "sentiment_score")),
-        "trend": lambda f, _: counts(_column(f, "trend")),
-    },
-}
+def _chart(chart: Chart, frame: pd.DataFrame, categories: pd.Series | None) -> dict:
+    column = _column(frame, chart.column)
+    if chart.kind == "histogram":
+        return histogram(column)
+    if chart.kind == "per_hour":
+        return per_hour(column)
+    if chart.kind == "per_category":
+        return counts(column.map(categories) if categories is not None else pd.Series([], dtype="float64"))
+    if chart.order:
+        return counts(column.round() if all(isinstance(v, float) for v in chart.order) else column, order=list(chart.order))
+    return counts(column)
 
 
 def distributions(dataset: str, parsed: pd.DataFrame, categories: pd.Series | None = None) -> dict[str, dict]:
     """The dataset's charts; ``categories`` maps product id to category (from the day's catalog)."""
-    return {title: compute(parsed, categories) for title, compute in DISTRIBUTIONS.get(dataset, {}).items()}
+    return {chart.title: _chart(chart, parsed, categories) for chart in datasets.get(dataset).charts}

@@ -15,6 +15,7 @@ import orjson
 import pandas as pd
 from upath import UPath
 
+from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.quality.checks import (
     DEFAULT_FAIL_RATE,
@@ -25,9 +26,9 @@ from recomart_assets.quality.checks import (
 )
 from recomart_assets.quality.loading import PartitionData, load_partition
 from recomart_assets.quality.profiling import distributions, profile_columns
-from recomart_assets.quality.schemas import REFERENCE_OF, REFERENTIAL_CHECKS, SCHEMAS, References
+from recomart_assets.quality.schemas import References, reference_of, referential_checks
 
-DATASETS = tuple(SCHEMAS)
+DATASETS = datasets.names()
 REPORT_DATASET = "data_quality_report"
 REPORT_JSON = "data_quality_report.json"
 
@@ -70,7 +71,7 @@ def check_partition(data: PartitionData, references: References, fail_rate: floa
 
 def check_dataset(zone: RawZone, dataset: str, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE) -> PartitionCheck:
     """Validate one dataset's partition (what an asset check runs), loading references it needs."""
-    needed = {REFERENCE_OF[check] for _, check in REFERENTIAL_CHECKS.get(dataset, [])}
+    needed = {reference_of(check) for _, check in referential_checks(dataset)}
     loaded = {name: load_partition(zone, name, day) for name in needed}
     empty = PartitionData("", str(day), None)
     refs = reference_data(loaded.get("product_catalog", empty), loaded.get("customers", empty)).references
@@ -117,7 +118,7 @@ def integrity_results(checked: dict[str, PartitionCheck]) -> list[dict]:
             rows.append({
                 "dataset": dataset,
                 "column": check.column,
-                "reference": REFERENCE_OF[check.name.split(": ", 1)[1]],
+                "reference": reference_of(check.name.split(": ", 1)[1]),
                 "checked": present,
                 "unmatched": check.failure_count,
                 "unmatched_share": round(check.failure_count / present, 6) if present else 0.0,

@@ -17,6 +17,8 @@ from datetime import date
 import pandas as pd
 import pandera.pandas as pa
 
+from recomart_assets import datasets
+
 STRING = "string[pyarrow]"
 TIMESTAMP = "datetime64[ns, UTC]"
 
@@ -30,7 +32,6 @@ TRENDS = ("rising", "stable", "falling")
 # Names of the cross-table checks (and the dataset each one looks ids up in).
 IN_CATALOG = "in product_catalog"
 IN_CUSTOMERS = "in customers"
-REFERENCE_OF = {IN_CATALOG: "product_catalog", IN_CUSTOMERS: "customers"}
 
 
 @dataclass(frozen=True)
@@ -189,22 +190,17 @@ def external_metadata_schema(day: date | str, references: References) -> pa.Data
 
 SchemaBuilder = Callable[[date | str, References], pa.DataFrameSchema]
 
-# Dataset name -> schema builder. Add a dataset here and everything downstream picks it up.
-SCHEMAS: dict[str, SchemaBuilder] = {
-    "product_catalog": product_catalog_schema,
-    "customers": customers_schema,
-    "transactions": transactions_schema,
-    "clickstream": clickstream_schema,
-    "external_metadata": external_metadata_schema,
-}
 
-# The referential checks each dataset runs when its reference is available.
-REFERENTIAL_CHECKS: dict[str, list[tuple[str, str]]] = {
-    "transactions": [("customer_id", IN_CUSTOMERS), ("product_id", IN_CATALOG)],
-    "clickstream": [("user_id", IN_CUSTOMERS), ("product_id", IN_CATALOG)],
-    "external_metadata": [("product_id", IN_CATALOG)],
-}
+
+def referential_checks(dataset: str) -> list[tuple[str, str]]:
+    """(column, check name) of each referential check ``dataset`` runs when its reference is there."""
+    return [(ref.column, ref.check_name) for ref in datasets.get(dataset).references]
+
+
+def reference_of(check_name: str) -> str:
+    """The dataset a referential check (``"in customers"``) looks values up in."""
+    return check_name.removeprefix("in ")
 
 
 def schema_for(dataset: str, day: date | str, references: References | None = None) -> pa.DataFrameSchema:
-    return SCHEMAS[dataset](day, references or References())
+    return datasets.get(dataset).schema_builder()(day, references or References())

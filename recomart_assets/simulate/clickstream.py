@@ -23,8 +23,9 @@ from itertools import accumulate
 import orjson
 from confluent_kafka import Producer
 
+from recomart_assets.config import Settings
+from recomart_assets.errors import ServiceUnavailable
 from recomart_assets.logs import get_logger
-from recomart_assets.settings import Settings
 from recomart_assets.simulate import master
 
 log = get_logger("simulate.clickstream")
@@ -199,7 +200,7 @@ def produce_clickstream(
     remaining = producer.flush(60)
     counts.delivery_failures += remaining
     if counts.delivery_failures:
-        raise RuntimeError(f"{counts.delivery_failures} clickstream messages were not delivered to {topic}")
+        raise ServiceUnavailable(f"{counts.delivery_failures} clickstream messages were not delivered to {topic}")
     log.info("produced %d clickstream messages to %s over %d day(s): %s", counts.messages, topic, len(days),
              counts.as_dict())
     return counts

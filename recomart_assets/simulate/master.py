@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
+from recomart_assets.config import Settings
 from recomart_assets.lake.atomic import write_bytes_atomic
-from recomart_assets.settings import Settings
 from recomart_assets.sources.master_exports import export_path
 
 DEFAULT_SEED = 42

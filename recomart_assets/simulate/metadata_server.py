@@ -37,11 +37,11 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Receive, Scope, Send
 
+from recomart_assets.config import Settings
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger
-from recomart_assets.settings import Settings
+from recomart_assets.platform.services import ManagedProcess, port_open, split_host_port
 from recomart_assets.simulate.metadata_values import MetadataSource
-from recomart_assets.simulate.processes import ManagedProcess, port_open, split_host_port
 from recomart_assets.sources.metadata_schema import MAX_PAGE_SIZE, METADATA_PATH, MetadataPage
 
 log = get_logger("metadata_api")
@@ -245,7 +245,7 @@ def metadata_api_process(
 
     A token, if any, travels in ``env`` (``RECOMART_METADATA_API_TOKEN``), never on the command line.
     """
-    argv = [sys.executable, "-m", "recomart_assets.commands.metadata_api", "--host", host, "--port", str(port)]
+    argv = [sys.executable, "-m", "recomart_assets.cli.metadata_api", "--host", host, "--port", str(port)]
     argv += (faults or Faults()).to_args()
     if products is not None:
         argv += ["--products", str(products)]

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
+from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone
-from recomart_assets.settings import Settings
 from recomart_assets.simulate import master
 
 COLUMNS = ["transaction_id", "customer_id", "product_id", "quantity", "price", "rating", "timestamp"]

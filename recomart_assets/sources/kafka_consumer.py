@@ -33,9 +33,10 @@ import orjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from upath import UPath
 
+from recomart_assets.config import Settings
+from recomart_assets.errors import ConsumerStartError
 from recomart_assets.lake import RawZone, write_data_file
 from recomart_assets.logs import get_logger, ingestion_run
-from recomart_assets.settings import Settings
 from recomart_assets.sources.clickstream_lake import (
     DATASET,
     advance_watermark,
@@ -49,10 +50,6 @@ log = get_logger("clickstream.consumer")
 _ONE_HOUR = 3600
 UNKNOWN_CLUSTER = "unknown"  # for brokers that report no cluster id (Kafka before 0.10.1)
 GROUP_JOIN_ALLOWANCE = 20.0  # seconds a consumer may wait for its first assignment before --idle-exit counts
-
-
-class ConsumerStartError(RuntimeError):
-    """The consumer cannot start: broker unreachable or topic missing."""
 
 
 @dataclass(frozen=True)

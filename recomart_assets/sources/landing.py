@@ -36,6 +36,7 @@ from typing import Any
 
 from upath import UPath
 
+from recomart_assets.errors import CorruptFileError, IntakeError, UnsafeName
 from recomart_assets.lake import RawZone, open_data_file, read_manifest, utc_now_iso, write_bytes_atomic
 from recomart_assets.lake.manifest import Manifest, manifest_path, write_data_file
 from recomart_assets.logs import get_logger, ingestion_run
@@ -48,10 +49,6 @@ IGNORED_SUFFIXES = (".tmp", ".part")
 DEFAULT_SETTLE_SECONDS = 2.0
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class UnsafeName(ValueError):
-    """A landing file name that would resolve outside the landing folder."""
 
 
 # --------------------------------------------------------------------------------------- names
@@ -385,7 +382,7 @@ def _ingest(zone: RawZone, name: str, path: UPath) -> FileOutcome:
     else:
         plan.partitions, plan.rejected_rows = write_partitions(zone, path, plan)
         if path.stat().st_size != stat_before.st_size or path.stat().st_mtime != stat_before.st_mtime:
-            raise RuntimeError(f"{name} changed while it was ingested; it will be retried")
+            raise IntakeError(f"{name} changed while it was ingested; it will be retried")
         plan.record_count = tcsv.csv_record_count(path, facts)
         folder = zone.archive_dir(DATASET) / plan.ingestion_day
     plan.target = _relative(zone, folder / f"{facts.short_id}_{safe_name(name)}")
@@ -504,11 +501,11 @@ def rederive_partitions(zone: RawZone, days: frozenset[str]) -> dict[str, int]:
             continue
         facts = tcsv.inspect_file(path)
         if facts.md5 != manifest.md5 or facts.size != manifest.bytes:
-            raise RuntimeError(f"{path}: archived file does not match its manifest")
+            raise CorruptFileError(f"{path}: archived file does not match its manifest")
         plan = _Plan(manifest.sha256, manifest.source["landing_file"], manifest.source["ingestion_day"])
         counts, _ = write_partitions(zone, path, plan, only_days=frozenset(expected))
         if counts != expected:
-            raise RuntimeError(f"{path}: re-derived {counts}, the original intake placed {expected}")
+            raise IntakeError(f"{path}: re-derived {counts}, the original intake placed {expected}")
         for day, n in counts.items():
             totals[day] = totals.get(day, 0) + n
     return totals

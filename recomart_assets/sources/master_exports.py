@@ -15,22 +15,20 @@ from datetime import UTC, datetime
 import pandas as pd
 from upath import UPath
 
-from recomart_assets.lake.io_manager import LakeFrame, store_frame
+from recomart_assets import datasets
+from recomart_assets.config import Settings
+from recomart_assets.errors import MasterExportError
+from recomart_assets.lake.frames import LakeFrame, store_frame
 from recomart_assets.lake.manifest import Manifest
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import ingestion_run
-from recomart_assets.settings import Settings
 
-# dataset -> export file name in the master exports folder
-MASTER_EXPORTS = {"product_catalog": "product_catalog.csv", "customers": "customers.csv"}
-
-
-class MasterExportError(RuntimeError):
-    """A master export is missing or cannot be read as CSV."""
+# The datasets synced from master exports (their spec names the export file).
+MASTER_DATASETS = tuple(spec.name for spec in datasets.specs() if spec.master_export)
 
 
 def export_path(settings: Settings, dataset: str) -> UPath:
-    return UPath(settings.master_exports_dir) / MASTER_EXPORTS[dataset]
+    return UPath(settings.master_exports_dir) / datasets.get(dataset).master_export
 
 
 def read_master_export(settings: Settings, dataset: str) -> LakeFrame:
@@ -65,7 +63,7 @@ def ingest_master(settings: Settings, day: str) -> dict[str, Manifest]:
     zone = RawZone.from_settings(settings)
     zone.create_tree()
     with ingestion_run("master", partition=day) as run:
-        frames = {dataset: read_master_export(settings, dataset) for dataset in MASTER_EXPORTS}
+        frames = {dataset: read_master_export(settings, dataset) for dataset in MASTER_DATASETS}
         manifests = {
             dataset: store_frame(zone, dataset, day, lake_frame, fmt="csv", latest=True)
             for dataset, lake_frame in frames.items()

@@ -29,11 +29,12 @@ import pandas as pd
 import stamina
 from pydantic import ValidationError
 
-from recomart_assets.lake.io_manager import LakeFrame, store_frame
+from recomart_assets.config import Settings
+from recomart_assets.errors import MetadataPullError
+from recomart_assets.lake.frames import LakeFrame, store_frame
 from recomart_assets.lake.manifest import Manifest, producer_version
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
-from recomart_assets.settings import Settings
 from recomart_assets.sources.metadata_schema import CSV_COLUMNS, METADATA_PATH, MetadataPage
 
 log = get_logger("metadata_pull")
@@ -58,16 +59,6 @@ class PullOptions:
     wait_jitter: float = 0.5
     wait_exp_base: float = 2.0
     max_retry_after: float = 60.0
-
-
-class MetadataPullError(RuntimeError):
-    """The pull gave up: names the request, the last status or error, and the attempts made."""
-
-    def __init__(self, url: str, error: str, attempts: int):
-        super().__init__(f"GET {url} failed after {attempts} attempt{'s' if attempts != 1 else ''}: {error}")
-        self.url = url
-        self.error = error
-        self.attempts = attempts
 
 
 class BadResponse(Exception):

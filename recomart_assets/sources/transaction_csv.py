@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-from recomart_assets.partitions import PARTITION_START
+from recomart_assets.defs.shared.partitions import PARTITION_START
 
 CONTRACT_COLUMNS = ("transaction_id", "customer_id", "product_id", "quantity", "price", "rating", "timestamp")
 CHUNK_BYTES = 8 << 20  # read size: bounds memory; the output does not depend on it

@@ -9,7 +9,7 @@ import pypdf
 
 from recomart_assets.lake import complete_files, read_manifest, verify_tree
 from recomart_assets.quality import write_quality_report
-from recomart_assets_tests.quality.conftest import DAY, catalog_rows, write_csv
+from recomart_assets_tests.fixtures.quality import DAY, catalog_rows, write_csv
 
 
 def check(entry: dict, name: str) -> dict:

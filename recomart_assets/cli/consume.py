@@ -1,0 +1,36 @@
+"""``recomart consume [--max-events N] [--idle-exit S]``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from recomart_assets.config import Settings
+from recomart_assets.platform.broker import ensure_broker
+from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+
+
+@click.command("consume")
+@click.option("--max-events", type=click.IntRange(1), default=None, help="Stop after this many messages.")
+@click.option("--idle-exit", type=click.FloatRange(0.1), default=None,
+              help="Stop when no message arrived for this many seconds.")
+@click.option("--batch-size", type=click.IntRange(1), default=ConsumerOptions.batch_size, show_default=True,
+              help="Messages that close a micro-batch.")
+@click.option("--batch-timeout", type=click.FloatRange(0.05), default=ConsumerOptions.batch_timeout,
+              show_default=True, help="Seconds after which a micro-batch is closed anyway.")
+@click.option("--allowed-lateness", type=click.FloatRange(0), default=3600, show_default=True,
+              help="Seconds subtracted from event-time progress to form the watermark.")
+@click.option("--group", default=None,
+              help="Consumer group (default: RECOMART_CONSUMER_GROUP or recomart-clickstream).")
+def command(max_events: int | None, idle_exit: float | None, batch_size: int, batch_timeout: float,
+            allowed_lateness: float, group: str | None) -> None:
+    """Consume the clickstream topic into the raw zone, exactly once (a persistent listener)."""
+    settings = Settings.from_env()
+    options = ConsumerOptions(batch_size=batch_size, batch_timeout=batch_timeout, max_events=max_events,
+                              idle_exit=idle_exit, allowed_lateness=timedelta(seconds=allowed_lateness), group=group)
+    with ensure_broker(settings) as started:
+        if started:
+            click.echo("started the embedded broker for this run (in-memory: it holds no earlier events)")
+        counts = run_consumer(settings, options)
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))

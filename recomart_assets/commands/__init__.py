@@ -1,1 +1,0 @@
-"""One module per ``recomart`` subcommand: thin click wrappers over the shared implementation."""

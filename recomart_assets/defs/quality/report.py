@@ -1,0 +1,40 @@
+"""The daily ``data_quality_report`` asset: JSON results and the PDF report of one partition.
+
+Downstream of the five raw assets (by key) and, through them, of their checks. The shared
+implementation is :func:`recomart_assets.quality.write_quality_report`; this asset adds the
+Dagster metadata (a markdown summary, the paths, the overall status). ``defs`` holds the report
+and every dataset's asset checks.
+"""
+
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from recomart_assets.defs.shared.partitions import daily_partitions
+from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.quality.report import summary_markdown, write_quality_report
+from recomart_assets.quality.results import DATASETS
+
+
+@asset(
+    partitions_def=daily_partitions,
+    deps=[AssetKey(dataset) for dataset in DATASETS],
+    group_name="quality",
+    kinds={"pandera", "pdf"},
+    description="Per-partition data quality results (JSON) and the Data Quality Report (PDF).",
+)
+def data_quality_report(context: AssetExecutionContext, recomart: RecomartResource) -> MaterializeResult:
+    report = write_quality_report(recomart.zone(), context.partition_key)
+    summary = report.results["summary"]
+    context.log.info("data quality %s: %s, report at %s", context.partition_key, report.overall_status, report.pdf_path)
+    return MaterializeResult(
+        metadata={
+            "overall_status": report.overall_status,
+            "summary": MetadataValue.md(summary_markdown(report.results)),
+            "pdf": MetadataValue.path(str(report.pdf_path)),
+            "json": MetadataValue.path(str(report.json_path)),
+            "checks_failed": summary["checks_failed"],
+            "checks_warned": summary["checks_warned"],
+            "rows": summary["rows"],
+        }
+    )
+

@@ -1,0 +1,18 @@
+"""What every area shares: the settings resource, the raw-zone IO manager, partitions, the executor."""
+
+from dagster import Definitions, in_process_executor
+
+from recomart_assets.defs.shared.automation import daily_job, recomart_daily_schedule
+from recomart_assets.defs.shared.io_manager import RawZoneFrameIOManager
+from recomart_assets.defs.shared.resources import RecomartResource
+
+_recomart = RecomartResource()
+
+defs = Definitions(
+    resources={"recomart": _recomart, "raw_zone_io_manager": RawZoneFrameIOManager(recomart=_recomart)},
+    # Runs here are small and start-up dominates: the in-process executor avoids a subprocess
+    # and a re-import per step (see README, "Executors").
+    executor=in_process_executor,
+    jobs=[daily_job],
+    schedules=[recomart_daily_schedule],
+)

@@ -1,0 +1,65 @@
+"""Every error the platform raises on purpose, under one base class.
+
+The CLI turns a :class:`RecomartError` into a one-line message and its ``exit_code`` (1, or 2 for
+unusable configuration, like click's usage errors); anything else is a bug and keeps its traceback. Callers catch the narrowest class they can handle.
+"""
+
+
+class RecomartError(Exception):
+    """Base of the platform's expected failures (bad input, unreachable service, refused action)."""
+
+    exit_code = 1
+
+
+class ConfigError(RecomartError, ValueError):
+    """The configuration (environment, Kafka properties file) cannot be used."""
+
+    exit_code = 2
+
+
+class ServiceUnavailable(RecomartError):
+    """A service the command needs (broker, API, Dagster UI) does not answer."""
+
+
+class BrokerUnavailable(ServiceUnavailable):
+    """No broker answers at the configured address and we may not start one."""
+
+
+class ConsumerStartError(ServiceUnavailable):
+    """The consumer cannot start: broker unreachable or topic missing."""
+
+
+class UIError(ServiceUnavailable):
+    """The Dagster UI answered with an error (GraphQL errors or an error type)."""
+
+
+class CorruptFileError(RecomartError):
+    """A data file does not match its manifest."""
+
+
+class UnsafeName(RecomartError, ValueError):
+    """A landing file name that would resolve outside the landing folder."""
+
+
+class IntakeError(RecomartError):
+    """A landing file could not be taken in this pass (changed while read, re-derivation differs)."""
+
+
+class PartitionNotClosed(RecomartError):
+    """The watermark has not passed the end of the day: events may still arrive."""
+
+
+class MasterExportError(RecomartError):
+    """A master export is missing or cannot be read as CSV."""
+
+
+class MetadataPullError(RecomartError):
+    """The pull gave up: names the request, the last status or error, and the attempts made."""
+
+    def __init__(self, url: str, error: str, attempts: int):
+        super().__init__(f"GET {url} failed after {attempts} attempt{'s' if attempts != 1 else ''}: {error}")
+        self.url, self.error, self.attempts = url, error, attempts
+
+
+class DemoFailed(RecomartError):
+    """A step of the demo failed; the message says which."""

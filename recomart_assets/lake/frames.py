@@ -1,0 +1,73 @@
+"""DataFrames in the raw zone: one write path for a dataset's daily partition and its latest copy.
+
+Partition ``D`` of a dataset is written to ``<folder>/D/<dataset>_D.<fmt>`` with its manifest, then
+the flat latest copy, which a backfill of an older day never overwrites with older data. Used by the
+Dagster IO manager and by the plain commands (``recomart ingest-master``, ``pull-metadata``) alike.
+"""
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from upath import UPath
+
+from recomart_assets.lake.manifest import Manifest, read_manifest, write_data_file
+from recomart_assets.lake.zone import RawZone
+
+
+@dataclass
+class LakeFrame:
+    """A DataFrame on its way into the raw zone, with the lineage for its manifest."""
+
+    frame: pd.DataFrame
+    source: Mapping[str, Any] = field(default_factory=dict)
+
+
+def serialize_frame(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, date_format="iso").encode("utf-8") if len(frame) else b""
+    raise ValueError(f"unsupported format {fmt!r}")
+
+
+def deserialize_frame(data: bytes, fmt: str) -> pd.DataFrame:
+    if fmt == "csv":
+        return pd.read_csv(io.BytesIO(data), dtype="string", keep_default_na=True)
+    if fmt == "jsonl":
+        return pd.read_json(io.BytesIO(data), lines=True, dtype=False) if data.strip() else pd.DataFrame()
+    raise ValueError(f"unsupported format {fmt!r}")
+
+
+def partition_file(zone: RawZone, dataset: str, partition: str, fmt: str) -> UPath:
+    return zone.partition_dir(dataset, partition) / f"{dataset}_{partition}.{fmt}"
+
+
+def write_latest_if_newer(zone: RawZone, dataset: str, data: bytes, manifest: Manifest) -> bool:
+    """Refresh the flat latest file unless it already holds a newer partition."""
+    latest = zone.latest_file(dataset)
+    current = read_manifest(latest)
+    if current is not None and (current.partition or "") > (manifest.partition or ""):
+        return False
+    write_data_file(
+        latest, data, dataset=dataset, partition=manifest.partition, record_count=manifest.record_count,
+        fmt=manifest.format, source={**manifest.source, "snapshot": manifest.file}, columns=manifest.columns,
+    )
+    return True
+
+
+def store_frame(
+    zone: RawZone, dataset: str, partition: str, lake_frame: LakeFrame, fmt: str = "csv", latest: bool = False
+) -> Manifest:
+    """Write partition ``partition`` of ``dataset`` (and the latest copy if asked); the one write path."""
+    data = serialize_frame(lake_frame.frame, fmt)
+    manifest = write_data_file(
+        partition_file(zone, dataset, partition, fmt), data, dataset=dataset, partition=partition,
+        record_count=len(lake_frame.frame), fmt=fmt, source=lake_frame.source,
+        columns=[str(c) for c in lake_frame.frame.columns],
+    )
+    if latest:
+        write_latest_if_newer(zone, dataset, data, manifest)
+    return manifest

@@ -1,8 +1,0 @@
-"""The daily partitions every raw dataset and the quality report share (UTC days)."""
-
-from dagster import DailyPartitionsDefinition
-
-PARTITION_START = "2026-01-01"
-
-# end_offset=1 makes today a partition too: clickstream and master syncs write into today.
-daily_partitions = DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1, timezone="UTC")

@@ -1,0 +1,117 @@
+"""The Dagster side: sensor cursor, per-file runs, and backfills that re-derive from the archive."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from dagster import DagsterInstance, build_sensor_context, materialize
+
+from recomart_assets.defs.transactions.assets import transactions
+from recomart_assets.defs.transactions.jobs import transactions_landing_job
+from recomart_assets.defs.transactions.sensors import ingest_landing_once, transactions_landing_sensor
+from recomart_assets.lake import verify_tree
+from recomart_assets.sources import landing
+from recomart_assets_tests.fixtures.landing import csv_text, drop, partition_digests, partition_records, row
+
+ROWS = [row(i, f"2026-03-0{1 + i % 3}T{i % 24:02d}:30:00+05:30") for i in range(60)]
+
+
+def tick(recomart_resource, cursor=None):
+    context = build_sensor_context(cursor=cursor, resources={"recomart": recomart_resource})
+    return transactions_landing_sensor(context)
+
+
+def run_requested(request, recomart_resource):
+    return transactions_landing_job.execute_in_process(
+        run_config=request.run_config, resources={"recomart": recomart_resource}, instance=DagsterInstance.ephemeral()
+    )
+
+
+def test_sensor_requests_one_run_per_new_file_keyed_by_sha256(zone, recomart_resource):
+    drop(zone, "a.csv", csv_text(ROWS))
+    first = tick(recomart_resource)
+    [request] = first.run_requests
+    assert request.run_config["ops"]["ingest_landing_file"]["config"]["file_name"] == "a.csv"
+    assert len(request.run_key) == 64 and request.run_key == request.tags["recomart/sha256"]
+    second = tick(recomart_resource, first.cursor)
+    assert second.run_requests == [] and second.cursor == first.cursor
+    drop(zone, "b.csv", csv_text(ROWS[:5]))
+    third = tick(recomart_resource, second.cursor)
+    assert [r.run_config["ops"]["ingest_landing_file"]["config"]["file_name"] for r in third.run_requests] == ["b.csv"]
+    assert set(json.loads(third.cursor)) == {"a.csv", "b.csv"}
+
+
+def test_sensor_waits_for_files_still_being_written(zone, recomart_resource):
+    drop(zone, "growing.csv", csv_text(ROWS), age=0)
+    drop(zone, "upload.csv.part", csv_text(ROWS))
+    first = tick(recomart_resource)
+    assert first.run_requests == [] and json.loads(first.cursor) == {}
+    past = os.path.getmtime(os.path.join(zone.landing.path, "growing.csv")) - 60
+    os.utime(os.path.join(zone.landing.path, "growing.csv"), (past, past))
+    assert len(tick(recomart_resource, first.cursor).run_requests) == 1
+
+
+def test_run_materializes_every_partition_the_file_touched(zone, recomart_resource):
+    drop(zone, "a.csv", csv_text(ROWS))
+    [request] = tick(recomart_resource).run_requests
+    result = run_requested(request, recomart_resource)
+    assert result.success
+    events = result.get_asset_materialization_events()
+    touched = {e.materialization.partition: e.materialization.metadata["records_from_file"].value for e in events}
+    assert touched == partition_records(zone) == {"2026-02-28": 6, "2026-03-01": 20, "2026-03-02": 17,
+                                                  "2026-03-03": 17}
+    assert {e.materialization.metadata["sha256"].value for e in events} == {request.run_key}
+
+
+def test_identical_drop_under_another_name_is_never_run_twice(zone, recomart_resource):
+    drop(zone, "a.csv", csv_text(ROWS))
+    first = tick(recomart_resource)
+    drop(zone, "copy-of-a.csv", csv_text(ROWS))
+    pending = tick(recomart_resource, first.cursor)
+    assert pending.run_requests == []  # same content as a pending run: it waits
+    assert run_requested(first.run_requests[0], recomart_resource).success
+    after = tick(recomart_resource, pending.cursor)
+    assert after.run_requests == [] and json.loads(after.cursor) == {}
+    assert list(zone.landing.glob("*.csv")) == []
+    assert len(list((zone.archive_dir("transactions") / "duplicates").glob("*/*.csv"))) == 1
+    assert sum(partition_records(zone).values()) == len(ROWS)
+
+
+def test_sensor_refuses_links_and_keeps_going(zone, recomart_resource, tmp_path):
+    target = tmp_path / "elsewhere.csv"
+    target.write_text(csv_text(ROWS))
+    os.symlink(target, os.path.join(zone.landing.path, "link.csv"))
+    drop(zone, "a.csv", csv_text(ROWS[:3]))
+    result = tick(recomart_resource)
+    assert [r.run_config["ops"]["ingest_landing_file"]["config"]["file_name"] for r in result.run_requests] == ["a.csv"]
+    assert target.exists() and not os.path.lexists(os.path.join(zone.landing.path, "link.csv"))
+    assert list((zone.root / "quarantine" / "transactions").glob("*/refused_link.csv_*.reason.json"))
+
+
+def test_backfill_rederives_partitions_byte_identically(zone, recomart_resource, small_chunks):
+    drop(zone, "a.csv", csv_text(ROWS))
+    drop(zone, "b.csv", csv_text([row(100 + i, f"2026-03-02T0{i}:00:00Z") for i in range(5)]))
+    landing.run_intake_pass(zone)
+    before = partition_digests(zone)
+    for path in (zone.root / "transactions").glob("*/ingested_*"):
+        path.unlink()
+    single = materialize([transactions], partition_key="2026-03-02", resources={"recomart": recomart_resource})
+    assert single.success
+    assert partition_records(zone) == {"2026-03-02": 22}
+    ranged = materialize(
+        [transactions], resources={"recomart": recomart_resource},
+        tags={"dagster/asset_partition_range_start": "2026-02-28", "dagster/asset_partition_range_end": "2026-03-03"},
+    )
+    assert ranged.success
+    assert partition_digests(zone) == before
+    assert verify_tree(zone.root).ok
+
+
+def test_ingest_landing_once_runs_the_sensor_path_in_process(zone, recomart_resource):
+    drop(zone, "a.csv", csv_text(ROWS))
+    drop(zone, "broken.csv", b"\x00\x01")
+    instance = DagsterInstance.ephemeral()
+    ingested = ingest_landing_once(instance, recomart_resource)
+    assert ingested == {"a.csv": partition_records(zone), "broken.csv": {}}
+    assert instance.get_materialized_partitions(transactions.key) == set(partition_records(zone))

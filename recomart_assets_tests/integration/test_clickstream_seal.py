@@ -1,0 +1,126 @@
+"""Sealing a day, late data after the seal, and the CSV exports landing in the same partitions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import orjson
+import pytest
+from dagster import build_sensor_context, materialize
+
+from recomart_assets.defs.clickstream.assets import clickstream
+from recomart_assets.defs.clickstream.sensors import clickstream_seal_sensor
+from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.errors import PartitionNotClosed
+from recomart_assets.lake import complete_files, read_manifest, verify_tree, write_data_file
+from recomart_assets.simulate.clickstream import produce_clickstream
+from recomart_assets.sources.clickstream_files import ingest_clickstream_exports
+from recomart_assets.sources.clickstream_lake import advance_watermark, batch_file_name, resume_positions
+from recomart_assets.sources.clickstream_seal import SEAL_FILE, read_seal, seal_partition
+from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+
+DAY = "2026-03-01"
+CLUSTER = "test-cluster"
+
+
+@pytest.fixture
+def resource(kafka_settings, monkeypatch) -> RecomartResource:
+    monkeypatch.setenv("RECOMART_CLICKSTREAM_TOPIC", kafka_settings.clickstream_topic)
+    return RecomartResource(raw_zone=kafka_settings.raw_zone,
+                            kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+
+
+def seal_run(resource: RecomartResource):
+    return materialize([clickstream], partition_key=DAY, resources={"recomart": resource})
+
+
+@pytest.mark.integration
+def test_seal_then_late_data_makes_the_day_resealable(kafka_settings, zone, resource):
+    produced = produce_clickstream(kafka_settings, 2000, [date(2026, 3, 1)], seed=21, dirty_rate=0.08)
+    consume = ConsumerOptions(idle_exit=2, caught_up_after=1)  # caught up on idle: the watermark passes the day
+    run_consumer(kafka_settings, consume, handle_signals=False)
+
+    with build_sensor_context(resources={"recomart": resource}) as context:
+        requests = clickstream_seal_sensor(context)
+    assert [r.partition_key for r in requests] == [DAY]
+
+    assert seal_run(resource).success
+    seal = read_seal(zone, DAY)
+    assert seal["closed"] and seal["seal_count"] == 1 and seal["late_events"] == 0
+    assert seal["duplicate_event_ids"] == produced.duplicates > 0
+    assert sum(seal["events_per_type"].values()) == seal["events"] == sum(seal["events_per_hour"].values())
+    placed_elsewhere = seal["events"] + seal["quarantined"]
+    assert placed_elsewhere <= produced.messages  # sessions near midnight spill into 2026-03-02
+    assert read_manifest(zone.partition_dir("clickstream", DAY) / SEAL_FILE).record_count == 1
+    with build_sensor_context(resources={"recomart": resource}) as context:
+        assert not isinstance(clickstream_seal_sensor(context), list)  # nothing left to seal
+
+    late = produce_clickstream(kafka_settings, 300, [date(2026, 3, 1)], seed=22)
+    run_consumer(kafka_settings, consume, handle_signals=False)
+    with build_sensor_context(resources={"recomart": resource}) as context:
+        requests = clickstream_seal_sensor(context)
+    assert [r.partition_key for r in requests] == [DAY]
+    assert seal_run(resource).success
+    resealed = read_seal(zone, DAY)
+    assert resealed["seal_count"] == 2
+    assert 0 < resealed["late_events"] <= late.messages
+    assert resealed["events"] == seal["events"] + resealed["late_events"]
+    assert verify_tree(zone.root).ok
+
+
+def test_an_open_day_is_not_sealed_unless_forced(zone):
+    advance_watermark(zone, "reco_clickstream", 0, timedelta(hours=1),
+                      event_time_max=datetime.fromisoformat("2026-03-01T12:00:00+00:00"))
+    with pytest.raises(PartitionNotClosed, match="still open"):
+        seal_partition(zone, "reco_clickstream", DAY)
+    seal = seal_partition(zone, "reco_clickstream", DAY, force=True)
+    assert seal["forced"] and seal["events"] == 0
+
+
+def test_incomplete_last_batch_is_rolled_back(zone):
+    """A crash between the files of one batch: the lake drops the partial batch and resumes at its start."""
+
+    def batch_file(hour: int, start: int, end: int, files: int) -> None:
+        path = zone.partition_dir("clickstream", DAY) / batch_file_name("t", 1, start, hour, CLUSTER)
+        source = {"topic": "t", "partition": 1, "batch_start_offset": start, "batch_end_offset": end,
+                  "batch_files": files}
+        write_data_file(path, b'{"a":1}\n', dataset="clickstream", partition=DAY, record_count=1, fmt="jsonl",
+                        source=source)
+
+    batch_file(10, 0, 99, 1)
+    assert resume_positions(zone, "t", [0, 1], CLUSTER) == {1: 100}
+    assert resume_positions(zone, "t", [1], "another-cluster") == {}  # its offsets say nothing about ours
+    batch_file(10, 100, 199, 2)  # the second file of this batch never made it
+    half_written = batch_file_name("t", 1, 100, 12, CLUSTER)
+    (zone.partition_dir("clickstream", DAY) / half_written).write_bytes(b"half")  # no manifest
+    leftover = zone.partition_dir("clickstream", DAY) / f".tmp-{'0' * 32}-{half_written}.manifest"
+    leftover.write_bytes(b"{")  # a manifest write cut short by the crash
+    assert resume_positions(zone, "t", [1], CLUSTER) == {1: 100}
+    names = sorted(p.name for p, _ in complete_files(zone.partition_dir("clickstream", DAY)))
+    assert names == [batch_file_name("t", 1, 0, 10, CLUSTER)] and not leftover.exists()
+    assert verify_tree(zone.root).ok
+
+
+def test_csv_exports_land_once_in_the_same_partitions(zone):
+    rows = (
+        "user_id,product_id,event_type,timestamp,device,event_id,channel\n"
+        "C000001,P000010,view,2026-03-01T10:15:00+00:00,web,e-1,promo\n"
+        "C000002,,search,2026-03-01T16:20:00+05:30,ios,e-2,\n"
+        "C000003,P000011,click,yesterday,android,e-3,\n"
+    )
+    (zone.clickstream_landing / "app_export_1.csv").write_text(rows)
+    (zone.clickstream_landing / "app_export_2.csv.part").write_text(rows)  # still being written
+    counts = ingest_clickstream_exports(zone)
+    assert counts == {"exports": 1, "events": 2, "quarantined": 1, "files": 2, "already_processed": 0}
+    files = {p.name: m for p, m in complete_files(zone.partition_dir("clickstream", DAY))}
+    assert [n[:3] for n in files] == ["h10"]  # 16:20+05:30 is 10:50 UTC: both events in hour 10
+    first_file = next(complete_files(zone.partition_dir("clickstream", DAY)))[0]
+    line = orjson.loads(first_file.read_bytes().splitlines()[0])
+    assert line["channel"] == "promo" and line["event_id"] == "e-1"
+    assert all(m.source["file"] == "app_export_1.csv" and len(m.source["sha256"]) == 64 for m in files.values())
+    assert not (zone.clickstream_landing / "app_export_1.csv").exists()
+
+    (zone.clickstream_landing / "app_export_1_again.csv").write_text(rows)  # the same content dropped again
+    assert ingest_clickstream_exports(zone)["already_processed"] == 1
+    assert len(list(complete_files(zone.partition_dir("clickstream", DAY)))) == 1
+    assert verify_tree(zone.root).ok
