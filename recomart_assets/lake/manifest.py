@@ -2,7 +2,11 @@
 
 Every data file ``F`` in the raw zone has ``F.manifest``, written after ``F`` (so a file without
 one is incomplete). The checksums let ``recomart verify`` and every reader detect corruption; the
-``source`` mapping is the lineage (Kafka offsets, landing file and sha256, API URL and fetch time).
+``source`` object is the lineage (Kafka offsets, landing file and sha256, API URL and fetch time),
+built from the typed classes of :mod:`recomart_assets.lake.lineage`.
+
+``manifest_version`` 2 adds the version field itself and a ``type`` in every ``source``. Version 1
+manifests (and manifests with only the contract's fields, written by another tool) are still read.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from typing import Any
 from upath import UPath
 
 from recomart_assets.lake.atomic import HashingWriter, atomic_writer, write_bytes_atomic
+from recomart_assets.lake.lineage import Lineage, parse_lineage
 
 MANIFEST_SUFFIX = ".manifest"
+MANIFEST_VERSION = 2
 
 
 def producer_version() -> str:
@@ -43,12 +49,17 @@ class Manifest:
     record_count: int
     bytes: int
     md5: str
-    sha256: str
-    format: str
     created_at: str
     source: Mapping[str, Any]
     columns: Sequence[str] = ()
     producer: str = field(default_factory=producer_version)
+    sha256: str = ""
+    format: str = ""
+    manifest_version: int = 1  # what a manifest without the field is; new ones are written as MANIFEST_VERSION
+
+    @property
+    def lineage(self) -> Lineage:
+        return parse_lineage(self.source)
 
     def to_json(self) -> bytes:
         data = asdict(self)
@@ -59,7 +70,11 @@ class Manifest:
     @classmethod
     def from_json(cls, raw: bytes | str) -> Manifest:
         data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("a manifest must be a JSON object")
         known = {f for f in cls.__dataclass_fields__}
+        data.setdefault("source", {})
+        data.setdefault("format", str(data.get("file", "")).rpartition(".")[2])
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -83,7 +98,7 @@ def _finish(
     partition: str | None,
     record_count: int,
     fmt: str,
-    source: Mapping[str, Any],
+    source: Lineage | Mapping[str, Any],
     columns: Sequence[str],
 ) -> Manifest:
     manifest = Manifest(
@@ -96,8 +111,9 @@ def _finish(
         sha256=writer.sha256,
         format=fmt,
         created_at=utc_now_iso(),
-        source=source,
+        source=source.to_source() if isinstance(source, Lineage) else dict(source),
         columns=list(columns),
+        manifest_version=MANIFEST_VERSION,
     )
     write_bytes_atomic(manifest_path(path), manifest.to_json())
     return manifest
@@ -111,7 +127,7 @@ def write_data_file(
     partition: str | None,
     record_count: int,
     fmt: str,
-    source: Mapping[str, Any],
+    source: Lineage | Mapping[str, Any],
     columns: Sequence[str] = (),
 ) -> Manifest:
     """Atomically write ``data`` to ``path``, then its manifest; returns the manifest."""
@@ -138,7 +154,7 @@ class StreamingDataFile:
 
 @contextmanager
 def open_data_file(
-    path: UPath, *, dataset: str, partition: str | None, fmt: str, source: Mapping[str, Any],
+    path: UPath, *, dataset: str, partition: str | None, fmt: str, source: Lineage | Mapping[str, Any],
     columns: Sequence[str] = (),
 ) -> Iterator[StreamingDataFile]:
     """Write a data file in chunks (bounded memory); its manifest is written when the block ends.
@@ -147,7 +163,7 @@ def open_data_file(
     updated inside the block (e.g. with the final offset). On an exception nothing appears.
     """
     with atomic_writer(path) as writer:
-        handle = StreamingDataFile(writer, dict(source))
+        handle = StreamingDataFile(writer, source.to_source() if isinstance(source, Lineage) else dict(source))
         yield handle
     handle.manifest = _finish(
         path, writer, dataset=dataset, partition=partition, record_count=handle.record_count,

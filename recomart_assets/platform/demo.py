@@ -52,7 +52,7 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoSummary:
     from recomart_assets.definitions import defs
-    from recomart_assets.defs.transactions.assets import ingest_landing_once  # heavy imports: Dagster definitions
+    from recomart_assets.defs.transactions.sensors import ingest_landing_once  # heavy imports: Dagster definitions
 
     started = time.perf_counter()
     zone = RawZone.from_settings(settings)

@@ -12,6 +12,7 @@ from datetime import date
 from upath import UPath
 
 from recomart_assets.lake import RawZone, write_data_file
+from recomart_assets.lake.lineage import Derived
 from recomart_assets.logs import get_logger
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.report_pdf import render_pdf
@@ -46,7 +47,7 @@ def write_quality_report(
     write_data_file(
         pdf_path, render_pdf(results, history(zone, day, history_days)), dataset=REPORT_DATASET,
         partition=results["partition"], record_count=1, fmt="pdf",
-        source={"type": "quality_report", "results": json_path.name},
+        source=Derived(derived="quality_report", inputs={"results": json_path.name}),
     )
     log.info("quality report %s: %s (%s)", results["partition"], results["overall_status"], pdf_path)
     return WrittenReport(json_path, pdf_path, results)

@@ -17,6 +17,7 @@ from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
+from recomart_assets.lake.lineage import Derived
 from recomart_assets.quality.checks import (
     DEFAULT_FAIL_RATE,
     DatasetValidation,
@@ -162,7 +163,7 @@ def write_results(zone: RawZone, results: dict) -> tuple[UPath, Manifest]:
     sources = {name: entry["files"] for name, entry in results["datasets"].items()}
     manifest = write_data_file(
         path, results_bytes(results), dataset=REPORT_DATASET, partition=results["partition"], record_count=1,
-        fmt="json", source={"type": "quality_report", "files_per_dataset": sources},
+        fmt="json", source=Derived(derived="quality_results", inputs={"files_per_dataset": sources}),
     )
     return path, manifest
 

@@ -28,6 +28,7 @@ from recomart_assets.lake import (
     utc_now_iso,
     write_data_file,
 )
+from recomart_assets.lake.lineage import Derived
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
 from recomart_assets.sources.clickstream_lake import DATASET, read_watermark
 
@@ -114,7 +115,7 @@ def seal_partition(zone: RawZone, topic: str, day: str, force: bool = False) -> 
     }
     write_data_file(folder / SEAL_FILE, orjson.dumps(seal, option=orjson.OPT_INDENT_2), dataset=DATASET,
                     partition=day, record_count=1, fmt="json",
-                    source={"type": "seal", "watermark": seal["watermark"], "files": len(files)})
+                    source=Derived(derived="seal", inputs={"watermark": seal["watermark"], "files": len(files)}))
     return seal
 
 

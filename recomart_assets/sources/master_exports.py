@@ -19,6 +19,7 @@ from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.errors import MasterExportError
 from recomart_assets.lake.frames import LakeFrame, store_frame
+from recomart_assets.lake.lineage import MasterExport
 from recomart_assets.lake.manifest import Manifest
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import ingestion_run
@@ -46,13 +47,10 @@ def read_master_export(settings: Settings, dataset: str) -> LakeFrame:
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise MasterExportError(f"{dataset}: master export {path} is not a readable CSV: {exc}") from exc
-    source = {
-        "type": "master_export",
-        "file": path.name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "read_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    return LakeFrame(frame, source)
+    source = MasterExport(
+        file=path.name, sha256=hashlib.sha256(data).hexdigest(), read_at=datetime.now(UTC).isoformat(timespec="seconds")
+    )
+    return LakeFrame(frame, source.to_source())
 
 
 def ingest_master(settings: Settings, day: str) -> dict[str, Manifest]:

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from recomart_assets.config import Settings
 from recomart_assets.errors import MetadataPullError
 from recomart_assets.lake.frames import LakeFrame, store_frame
+from recomart_assets.lake.lineage import HttpPull
 from recomart_assets.lake.manifest import Manifest, producer_version
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
@@ -223,18 +224,11 @@ def fetch_metadata(settings: Settings, day: date | str, options: PullOptions | N
         problems.append(f"{int(frame['product_id'].duplicated().sum())} product_id(s) on more than one page")
     if problems:
         raise MetadataPullError(url, "inconsistent pages: " + "; ".join(problems), stats.attempts)
-    source = {
-        "type": "http_api",
-        "url": url,
-        "as_of": day.isoformat(),
-        "pages": len(pages),
-        "page_size": options.page_size,
-        "attempts": stats.attempts,
-        "failed_attempts": dict(stats.failures),
-        "fetched_at": fetched_at,
-        "fetch_seconds": round(perf_counter() - started, 3),
-    }
-    return LakeFrame(frame, source)
+    source = HttpPull(
+        url=url, as_of=day.isoformat(), pages=len(pages), page_size=options.page_size, attempts=stats.attempts,
+        failed_attempts=dict(stats.failures), fetched_at=fetched_at, fetch_seconds=round(perf_counter() - started, 3),
+    )
+    return LakeFrame(frame, source.to_source())
 
 
 def pull_metadata(settings: Settings, day: date | str, options: PullOptions | None = None) -> Manifest:
