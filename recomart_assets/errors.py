@@ -61,5 +61,9 @@ class MetadataPullError(RecomartError):
         self.url, self.error, self.attempts = url, error, attempts
 
 
+class AcknowledgementError(RecomartError, ValueError):
+    """An acknowledgement that cannot be recorded or read (unknown dataset, bad date, bad file)."""
+
+
 class DemoFailed(RecomartError):
     """A step of the demo failed; the message says which."""

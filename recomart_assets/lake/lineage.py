@@ -97,6 +97,15 @@ class Derived(Lineage):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Manual(Lineage):
+    """A file a person asked for through a command (an acknowledgement of a quality finding)."""
+
+    kind: ClassVar[str] = "manual"
+    by: str
+    command: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ForeignLineage(Lineage):
     """A lineage this version does not know (another tool's manifest): kept as received."""
 
@@ -106,7 +115,7 @@ class ForeignLineage(Lineage):
         return dict(self.raw)
 
 
-KINDS: dict[str, type[Lineage]] = {cls.kind: cls for cls in (KafkaBatch, LandingFile, HttpPull, MasterExport, Derived)}
+KINDS: dict[str, type[Lineage]] = {cls.kind: cls for cls in (KafkaBatch, LandingFile, HttpPull, MasterExport, Derived, Manual)}
 
 
 def parse_lineage(source: Mapping[str, Any]) -> Lineage:

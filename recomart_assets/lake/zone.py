@@ -96,6 +96,11 @@ class RawZone:
         return self.root / "reports" / day_key(day)
 
     @property
+    def acknowledgements_dir(self) -> UPath:
+        """``quality/acknowledgements/``: one JSON file per acknowledged quality finding."""
+        return self.root / "quality" / "acknowledgements"
+
+    @property
     def logs_dir(self) -> UPath:
         return self.root / "_logs"
 

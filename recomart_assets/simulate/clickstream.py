@@ -27,6 +27,7 @@ from recomart_assets.config import Settings
 from recomart_assets.errors import ServiceUnavailable
 from recomart_assets.logs import get_logger
 from recomart_assets.simulate import master
+from recomart_assets.simulate.incidents import Incident, apply_to_events
 
 log = get_logger("simulate.clickstream")
 
@@ -169,10 +170,12 @@ def produce_clickstream(
     dirty_rate: float = 0.0,
     topic: str | None = None,
     rate: float | None = None,
+    incident: Incident | None = None,
 ) -> ProducedCounts:
     """Produce ``n_events`` generated events (plus injected defects) and wait for delivery.
 
     ``rate`` (messages per second) paces the stream like live traffic; None sends as fast as possible.
+    ``incident`` changes the events of its day (:mod:`recomart_assets.simulate.incidents`).
     """
     topic = topic or settings.clickstream_topic
     counts = ProducedCounts()
@@ -183,7 +186,7 @@ def produce_clickstream(
 
     producer = Producer(settings.kafka_config(**{"linger.ms": 50, "batch.num.messages": 10_000,
                                                  "queue.buffering.max.messages": 200_000}))
-    events = SessionGenerator(seed).events(n_events, days)
+    events = apply_to_events(incident, SessionGenerator(seed).events(n_events, days))
     started = time.monotonic()
     for key, value in dirty_messages(events, dirty_rate, seed, counts):
         while True:

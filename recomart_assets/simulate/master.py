@@ -18,6 +18,7 @@ from upath import UPath
 
 from recomart_assets.config import Settings
 from recomart_assets.lake.atomic import write_bytes_atomic
+from recomart_assets.simulate.incidents import Incident, apply_to_catalog
 from recomart_assets.sources.master_exports import export_path
 
 DEFAULT_SEED = 42
@@ -142,9 +143,11 @@ def write_master_exports(
     n_products: int = DEFAULT_PRODUCTS,
     n_customers: int = DEFAULT_CUSTOMERS,
     dirty_rate: float = 0.0,
+    incident: Incident | None = None,
 ) -> dict[str, UPath]:
     """Write both exports (atomically) into the master exports folder; returns their paths."""
-    catalog, _ = dirty(generate_catalog(seed, n_products), dirty_rate, seed, {"price": -1.0})
+    catalog = apply_to_catalog(incident, generate_catalog(seed, n_products))
+    catalog, _ = dirty(catalog, dirty_rate, seed, {"price": -1.0})
     customers, _ = dirty(generate_customers(seed, n_customers), dirty_rate, seed + 1, {"email": "not-an-email"})
     paths = {dataset: export_path(settings, dataset) for dataset in ("product_catalog", "customers")}
     write_bytes_atomic(paths["product_catalog"], catalog.to_csv(index=False).encode())

@@ -26,6 +26,7 @@ from upath import UPath
 from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone
 from recomart_assets.simulate import master
+from recomart_assets.simulate.incidents import Incident, apply_to_transactions
 
 COLUMNS = ["transaction_id", "customer_id", "product_id", "quantity", "price", "rating", "timestamp"]
 SHOP_OFFSET = timedelta(hours=5, minutes=30)
@@ -134,8 +135,12 @@ def write_transaction_drops(
     rows_per_file: int = 2_000,
     dirty_rate: float = 0.0,
     last_day: date | None = None,
+    incident: Incident | None = None,
 ) -> DropReport:
-    """Drop ``files`` CSVs into ``landing/``, each spanning up to three days ending at ``last_day``."""
+    """Drop ``files`` CSVs into ``landing/``, each spanning up to three days ending at ``last_day``.
+
+    ``incident`` changes the rows of its day (:mod:`recomart_assets.simulate.incidents`).
+    """
     zone = RawZone.from_settings(settings)
     zone.landing.mkdir(parents=True, exist_ok=True)
     last_day = last_day or datetime.now(UTC).date()
@@ -149,6 +154,7 @@ def write_transaction_drops(
         first = end - timedelta(days=span - 1)
         frame = generate_transactions(seed + i, first, span, rows_per_file, catalog, master.DEFAULT_CUSTOMERS,
                                       prefix=f"TX{end:%Y%m%d}{i:02d}")
+        frame = apply_to_transactions(incident, frame, catalog)
         lines, counts = inject_defects(frame, dirty_rate, seed + i)
         name = f"transactions_{stamp}_{i + 1:03d}.csv"
         _drop(zone.landing, name, COLUMNS, lines)
@@ -158,6 +164,7 @@ def write_transaction_drops(
     if dirty_rate > 0:
         sample = generate_transactions(seed + files, last_day, 1, 50, catalog, master.DEFAULT_CUSTOMERS,
                                        prefix=f"TX{last_day:%Y%m%d}99")
+        sample = apply_to_transactions(incident, sample, catalog)
         sample["coupon_code"] = "WELCOME10"
         extra = [*COLUMNS, "coupon_code"]
         _drop(zone.landing, f"transactions_{stamp}_extra_column.csv", extra, _csv_lines(sample, extra))
@@ -165,4 +172,41 @@ def write_transaction_drops(
         _drop(zone.landing, f"transactions_{stamp}_missing_column.csv", missing, _csv_lines(sample, missing))
         report.files += [f"transactions_{stamp}_extra_column.csv", f"transactions_{stamp}_missing_column.csv"]
         report.add({"files_extra_column": 1, "files_missing_column": 1})
+    return report
+
+
+def write_daily_drops(
+    settings: Settings,
+    days: list[date],
+    *,
+    seed: int = master.DEFAULT_SEED,
+    rows_per_day: int = 2_000,
+    dirty_rate: float = 0.0,
+    incident: Incident | None = None,
+) -> DropReport:
+    """One landing CSV per UTC day, holding that whole day and nothing else.
+
+    :func:`write_transaction_drops` spreads each file over several shop-local days, so its first and
+    last UTC days are partial; a run of normal days compared with each other (anomaly detection)
+    needs every day complete, as a daily export at midnight UTC delivers it.
+    """
+    zone = RawZone.from_settings(settings)
+    zone.landing.mkdir(parents=True, exist_ok=True)
+    catalog = master.generate_catalog(seed, master.DEFAULT_PRODUCTS)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    report = DropReport()
+    for day in days:
+        # Shop-local days ``day`` and the next cover UTC ``day`` (+05:30): keep that UTC day's rows.
+        frame = generate_transactions(seed + day.toordinal(), day, 2, 2 * rows_per_day, catalog,
+                                      master.DEFAULT_CUSTOMERS, prefix=f"TX{day:%Y%m%d}D")
+        stamps = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+        frame = apply_to_transactions(incident, frame[stamps.dt.date == day].reset_index(drop=True), catalog)
+        if frame.empty:
+            continue
+        lines, counts = inject_defects(frame, dirty_rate, seed + day.toordinal())
+        name = f"transactions_{stamp}_{day:%Y%m%d}.csv"
+        _drop(zone.landing, name, COLUMNS, lines)
+        report.files.append(name)
+        report.lines += len(lines)
+        report.add(counts)
     return report

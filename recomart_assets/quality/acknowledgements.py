@@ -1,0 +1,167 @@
+"""Acknowledged quality findings: known, accepted anomalies or failures that stop warning.
+
+A team that knows why a metric moved ("the Android release of the 3rd drops 40% of the events,
+fix ships on the 20th") says so once, with who, why and until when, instead of reading the same
+warning every day until it is ignored. An acknowledgement covers one dataset and one finding,
+named as the report names it:
+
+* an anomaly by its metric (``volume:device=android``, ``null_share:product_id``),
+* a distribution drift by ``psi:<chart>`` (``psi:price``), schema drift by ``schema``,
+* freshness by ``freshness``, a check by ``check:<check name>`` (``check:rating: in_range(1, 5)``).
+
+The name may be a shell-style pattern (``null_share:*``). It covers the partitions from ``since``
+(default: every earlier one) to ``until`` inclusive, judged by the report's partition and not by
+the clock, so a re-rendered report says the same. A covered finding stays in the report, marked
+acknowledged (who, why, until) and no longer warning; once ``until`` has passed it warns again,
+and the report says which acknowledgement expired.
+
+Each acknowledgement is one small JSON file under ``quality/acknowledgements/`` in the raw zone,
+written with its manifest (``recomart verify`` checks it like any file) by ``recomart
+acknowledge``. One file each, never rewritten: two people acknowledging at once cannot lose
+either acknowledgement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date
+from fnmatch import fnmatchcase
+from typing import Any
+
+import orjson
+
+from recomart_assets import datasets
+from recomart_assets.errors import AcknowledgementError
+from recomart_assets.lake import RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
+from recomart_assets.lake.lineage import Manual
+
+DATASET = "quality_acknowledgement"
+FIELDS = ("dataset", "metric", "by", "why", "until")
+
+
+def _day(value: str, what: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise AcknowledgementError(f"{what} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """One accepted finding: ``metric`` (a name or pattern) of ``dataset`` from ``since`` to ``until``."""
+
+    dataset: str
+    metric: str
+    by: str
+    why: str
+    until: str
+    since: str | None = None
+    created_at: str = ""
+
+    @property
+    def id(self) -> str:
+        """A short content hash: the file name, and what the report shows to tell two apart."""
+        text = "\n".join([self.dataset, self.metric, self.by, self.why, self.until, self.since or "", self.created_at])
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def names(self, dataset: str, metric: str) -> bool:
+        return dataset == self.dataset and (metric == self.metric or fnmatchcase(metric, self.metric))
+
+    def active_on(self, partition: str) -> bool:
+        return (self.since is None or self.since <= partition) and partition <= self.until
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def summary(self) -> dict[str, str]:
+        """What the report shows next to an acknowledged finding."""
+        return {"id": self.id, "by": self.by, "why": self.why, "until": self.until}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Acknowledgement:
+        missing = [name for name in FIELDS if not isinstance(data.get(name), str) or not data[name].strip()]
+        if missing:
+            raise AcknowledgementError(f"acknowledgement lacks {', '.join(missing)}")
+        since = data.get("since")
+        return cls(
+            dataset=data["dataset"], metric=data["metric"], by=data["by"], why=data["why"],
+            until=_day(data["until"], "until"), since=_day(since, "since") if since else None,
+            created_at=str(data.get("created_at", "")),
+        )
+
+
+def new_acknowledgement(dataset: str, metric: str, by: str, why: str, until: str,
+                        since: str | None = None) -> Acknowledgement:
+    """A checked acknowledgement (known dataset, dates in order, who and why given)."""
+    if dataset not in datasets.names():
+        raise AcknowledgementError(f"unknown dataset {dataset!r}: known are {', '.join(datasets.names())}")
+    ack = Acknowledgement.from_dict({"dataset": dataset, "metric": metric, "by": by, "why": why, "until": until,
+                                     "since": since, "created_at": utc_now_iso()})
+    if ack.since and ack.since > ack.until:
+        raise AcknowledgementError(f"since ({ack.since}) is after until ({ack.until})")
+    return ack
+
+
+def write_acknowledgement(zone: RawZone, ack: Acknowledgement, command: str = "recomart acknowledge"):
+    """Write ``ack`` as its own file (and manifest) under the raw zone; returns the file's path."""
+    path = zone.acknowledgements_dir / f"{ack.dataset}-{ack.id}.json"
+    write_data_file(path, orjson.dumps(ack.to_dict(), option=orjson.OPT_INDENT_2) + b"\n", dataset=DATASET,
+                    partition=None, record_count=1, fmt="json", source=Manual(by=ack.by, command=command))
+    return path
+
+
+def read_acknowledgements(zone: RawZone) -> list[Acknowledgement]:
+    """Every acknowledgement of the raw zone (complete, verified files), oldest first."""
+    found = []
+    for path, manifest in complete_files(zone.acknowledgements_dir, "*.json"):
+        try:
+            data = orjson.loads(read_verified_bytes(path, manifest))
+        except orjson.JSONDecodeError as exc:
+            raise AcknowledgementError(f"{path}: not JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise AcknowledgementError(f"{path}: not a JSON object")
+        found.append(Acknowledgement.from_dict(data))
+    return sorted(found, key=lambda a: a.created_at)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The acknowledgement covering a finding on a partition, or the latest one that expired."""
+
+    active: Acknowledgement | None = None
+    expired: Acknowledgement | None = None
+
+    @property
+    def warns(self) -> bool:
+        return self.active is None
+
+    def annotation(self) -> dict[str, Any]:
+        """Keys added to the finding in the report: ``acknowledged`` or ``acknowledgement_expired``."""
+        if self.active is not None:
+            return {"acknowledged": self.active.summary()}
+        if self.expired is not None:
+            return {"acknowledgement_expired": self.expired.summary()}
+        return {}
+
+
+def match(acks: Iterable[Acknowledgement], dataset: str, metric: str, partition: str) -> Match:
+    """Which acknowledgement (if any) covers ``metric`` of ``dataset`` on ``partition``."""
+    naming = [a for a in acks if a.names(dataset, metric)]
+    active = [a for a in naming if a.active_on(partition)]
+    if active:
+        return Match(active=max(active, key=lambda a: a.until))
+    expired = [a for a in naming if a.until < partition]
+    return Match(expired=max(expired, key=lambda a: a.until) if expired else None)
+
+
+def annotate(finding: dict[str, Any], acks: Iterable[Acknowledgement], partition: str,
+             metric: str | None = None) -> bool:
+    """Mark ``finding`` (a report dict with ``dataset`` and ``metric``) as acknowledged or expired.
+
+    Returns True when the finding still warns (no acknowledgement covers it on ``partition``).
+    """
+    found = match(acks, finding["dataset"], metric or finding["metric"], partition)
+    finding.update(found.annotation())
+    return found.warns

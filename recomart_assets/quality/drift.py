@@ -1,0 +1,254 @@
+"""Schema drift and distribution drift of a partition, from the metric states.
+
+**Schema drift** compares the fields a partition holds (every top-level key of the day's JSON
+events, the header columns of CSV files: the ``schema`` of its state) with the previous partition
+that has data: fields added, removed, or seen with another type. The raw zone keeps what it
+received, so a new field is reported here, never dropped. A type of ``null`` (a field that was
+null on every record of a day) says nothing about the field's type and is not a retype.
+
+**Distribution drift** is the population stability index of each of the dataset's charts (price,
+rating, event types, devices, categories, hours... as the ``DatasetSpec`` lists them) against the
+pooled trailing window::
+
+    PSI = sum over bins of (actual - expected) * ln(actual / expected)
+
+with shares per bin, an ``epsilon`` share in place of empty bins, and the usual reading: below
+0.1 stable, 0.1 to 0.25 a moderate shift, 0.25 and above a significant one. Category charts use
+their labels as bins. Numeric histograms are re-binned first, because each day's histogram has
+its own edges (minimum to maximum of that day): the baseline's pooled deciles become the common
+bins, and each day's mass per bin is read off its cumulative histogram (uniform within a bin).
+Charts with fewer than ``min_count`` values on either side are not judged: the PSI of a few dozen
+values is mostly sampling noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from recomart_assets.quality.history import as_state, is_missing
+
+PSI_MODERATE = 0.1
+PSI_SIGNIFICANT = 0.25
+EPSILON = 1e-4
+NULL_TYPES = {"null", "none", ""}
+
+
+@dataclass(frozen=True)
+class DriftConfig:
+    """Thresholds of distribution drift and the baseline it is measured against."""
+
+    window_days: int = 28
+    min_history: int = 7
+    moderate: float = PSI_MODERATE
+    significant: float = PSI_SIGNIFICANT
+    epsilon: float = EPSILON
+    min_count: int = 200
+    numeric_bins: int = 10
+
+
+@dataclass(frozen=True)
+class SchemaDrift:
+    """Fields of ``partition`` against ``compared_with`` (the previous partition with data)."""
+
+    dataset: str
+    partition: str
+    compared_with: str
+    added: dict[str, str] = field(default_factory=dict)
+    removed: dict[str, str] = field(default_factory=dict)
+    retyped: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.retyped)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "partition": self.partition,
+            "compared_with": self.compared_with,
+            "added": dict(self.added),
+            "removed": dict(self.removed),
+            "retyped": {name: {"from": old, "to": new} for name, (old, new) in self.retyped.items()},
+        }
+
+
+@dataclass(frozen=True)
+class DistributionDrift:
+    """The PSI of one chart of ``partition`` against its trailing window."""
+
+    dataset: str
+    partition: str
+    distribution: str  # the chart title
+    psi: float
+    level: str  # "stable" | "moderate" | "significant"
+    days_compared: tuple[str, ...]
+    bins: tuple[str, ...]
+    expected_shares: tuple[float, ...]
+    actual_shares: tuple[float, ...]
+
+    @property
+    def metric(self) -> str:
+        """The name acknowledgements use: ``psi:<chart title>``."""
+        return f"psi:{self.distribution}"
+
+    @property
+    def drifted(self) -> bool:
+        return self.level != "stable"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "partition": self.partition,
+            "metric": self.metric,
+            "distribution": self.distribution,
+            "psi": round(self.psi, 4),
+            "level": self.level,
+            "days_compared": list(self.days_compared),
+            "bins": list(self.bins),
+            "expected_shares": [round(s, 4) for s in self.expected_shares],
+            "actual_shares": [round(s, 4) for s in self.actual_shares],
+        }
+
+
+def _concrete(kind: str | None) -> bool:
+    return kind is not None and str(kind).lower() not in NULL_TYPES
+
+
+def compare_schemas(dataset: str, day: str, current: Mapping[str, str], previous_day: str,
+                    previous: Mapping[str, str]) -> SchemaDrift:
+    """Fields added, removed and retyped from ``previous`` to ``current`` (``{field: type}``)."""
+    added = {name: kind for name, kind in current.items() if name not in previous}
+    removed = {name: kind for name, kind in previous.items() if name not in current}
+    retyped = {
+        name: (previous[name], kind)
+        for name, kind in current.items()
+        if name in previous and _concrete(kind) and _concrete(previous[name]) and kind != previous[name]
+    }
+    return SchemaDrift(dataset, day, previous_day, added, removed, retyped)
+
+
+def schema_drift(dataset: str, day: str, states: Mapping[str, Any]) -> SchemaDrift | None:
+    """The day's schema against the latest earlier partition with data; None when either is absent."""
+    current = states.get(day)
+    if current is None or is_missing(current):
+        return None
+    earlier = [d for d in sorted(states) if d < day and states[d] is not None and not is_missing(states[d])]
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    return compare_schemas(dataset, day, as_state(current).get("schema") or {}, previous,
+                           as_state(states[previous]).get("schema") or {})
+
+
+def psi(expected: Sequence[float], actual: Sequence[float], epsilon: float = EPSILON) -> float:
+    """Population stability index of two share (or count) vectors over the same bins."""
+    e = np.asarray(expected, dtype=float)
+    a = np.asarray(actual, dtype=float)
+    if e.shape != a.shape or e.sum() <= 0 or a.sum() <= 0:
+        raise ValueError("psi needs two non-empty distributions over the same bins")
+    e = np.maximum(e / e.sum(), epsilon)
+    a = np.maximum(a / a.sum(), epsilon)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def level(value: float, config: DriftConfig) -> str:
+    if value >= config.significant:
+        return "significant"
+    if value >= config.moderate:
+        return "moderate"
+    return "stable"
+
+
+def _cumulative(histogram: Mapping[str, Any], points: np.ndarray) -> np.ndarray:
+    """Counts at or below each point, reading the histogram as uniform within each bin."""
+    edges = np.asarray(histogram["edges"], dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(np.asarray(histogram["counts"], dtype=float))])
+    return np.interp(points, edges, cum, left=0.0, right=cum[-1])
+
+
+def _total(histogram: Mapping[str, Any]) -> float:
+    return float(sum(histogram.get("counts") or histogram.get("values") or []))
+
+
+def numeric_bins(baseline: Sequence[Mapping[str, Any]], bins: int) -> np.ndarray:
+    """Inner edges of ``bins`` common bins: the deciles (for 10) of the pooled baseline."""
+    points = np.unique(np.concatenate([np.asarray(h["edges"], dtype=float) for h in baseline]))
+    pooled = sum(_cumulative(h, points) for h in baseline)
+    targets = pooled[-1] * np.arange(1, bins) / bins
+    # Invert the (non-decreasing, possibly flat) cumulative counts: first point reaching each target.
+    upper = np.clip(np.searchsorted(pooled, targets, side="left"), 1, len(points) - 1)
+    lower = upper - 1
+    rise = pooled[upper] - pooled[lower]
+    fraction = np.divide(targets - pooled[lower], rise, out=np.zeros_like(targets), where=rise > 0)
+    return np.unique(points[lower] + fraction * (points[upper] - points[lower]))
+
+
+def numeric_masses(histogram: Mapping[str, Any], inner: np.ndarray) -> np.ndarray:
+    """Counts of ``histogram`` in the bins (-inf, inner[0]], ..., (inner[-1], inf)."""
+    cum = _cumulative(histogram, inner)
+    return np.diff(np.concatenate([[0.0], cum, [_total(histogram)]]))
+
+
+def _labels(inner: np.ndarray) -> tuple[str, ...]:
+    text = [f"{v:.4g}" for v in inner]
+    return (f"<= {text[0]}", *(f"{lo} - {hi}" for lo, hi in zip(text, text[1:], strict=False)), f"> {text[-1]}")
+
+
+def distribution_drift(dataset: str, day: str, title: str, current: Mapping[str, Any],
+                       baseline: Mapping[str, Mapping[str, Any]], config: DriftConfig) -> DistributionDrift | None:
+    """The PSI of one chart against the pooled ``{day: chart}`` baseline, or None when not judged."""
+    usable = {d: h for d, h in baseline.items() if h.get("kind") == current.get("kind") and _total(h) > 0}
+    if len(usable) < config.min_history or _total(current) < config.min_count:
+        return None
+    if sum(_total(h) for h in usable.values()) < config.min_count:
+        return None
+    if current["kind"] == "histogram":
+        if len(current.get("edges") or []) < 2:
+            return None
+        inner = numeric_bins(list(usable.values()), config.numeric_bins)
+        if inner.size == 0:
+            return None
+        expected = sum(numeric_masses(h, inner) for h in usable.values())
+        actual = numeric_masses(current, inner)
+        bins = _labels(inner)
+    else:
+        labels = sorted({str(x) for h in (*usable.values(), current) for x in h["labels"]})
+        index = {label: i for i, label in enumerate(labels)}
+
+        def masses(h: Mapping[str, Any]) -> np.ndarray:
+            out = np.zeros(len(labels))
+            for label, value in zip(h["labels"], h["values"], strict=True):
+                out[index[str(label)]] += value
+            return out
+
+        expected = sum(masses(h) for h in usable.values())
+        actual = masses(current)
+        bins = tuple(labels)
+    value = psi(expected, actual, config.epsilon)
+    return DistributionDrift(
+        dataset, day, title, value, level(value, config), tuple(sorted(usable)),
+        bins, tuple(expected / expected.sum()), tuple(actual / actual.sum()),
+    )
+
+
+def distribution_drifts(dataset: str, day: str, states: Mapping[str, Any],
+                        config: DriftConfig | None = None) -> list[DistributionDrift]:
+    """The PSI of every chart of the day's state against the trailing window's states."""
+    config = config or DriftConfig()
+    current = states.get(day)
+    if current is None or is_missing(current):
+        return []
+    first = (date.fromisoformat(day) - timedelta(days=config.window_days)).isoformat()
+    earlier = {d: as_state(s) for d, s in states.items() if first <= d < day and s is not None and not is_missing(s)}
+    found = []
+    for title, chart in (as_state(current).get("histograms") or {}).items():
+        baseline = {d: s["histograms"][title] for d, s in earlier.items() if title in (s.get("histograms") or {})}
+        drift = distribution_drift(dataset, day, title, chart, baseline, config)
+        if drift is not None:
+            found.append(drift)
+    return found
