@@ -17,6 +17,7 @@ from recomart_assets.errors import RecomartError
 
 # subcommand name -> (module in this package exporting ``command``, one-line help for the listing)
 SUBCOMMANDS = {
+    "acknowledge": ("acknowledge", "Acknowledge a known quality finding (who, why, until) so it stops warning."),
     "broker": ("broker", "Run the embedded Kafka-compatible broker in the foreground."),
     "consume": ("consume", "The clickstream consumer: Kafka topic -> raw zone, exactly once."),
     "demo": ("demo", "The main job end to end on embedded services; prints the report's path."),
