@@ -38,7 +38,7 @@ def command(dataset: str | None, metric: str | None, by: str | None, why: str | 
     zone = RawZone.from_settings(Settings.from_env())
     if list_all:
         for ack in read_acknowledgements(zone):
-            span = f"{ack.since or '...'}..{ack.until}"
+            span = f"{ack.since} to {ack.until}" if ack.since else f"until {ack.until}"
             click.echo(f"{ack.id}  {ack.dataset}  {ack.metric}  {span}  by {ack.by}: {ack.why}")
         return
     missing = [name for name, value in (("DATASET", dataset), ("METRIC", metric), ("--by", by), ("--why", why),

@@ -106,16 +106,23 @@ def _round(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
-def window(day: str, history: MetricHistory, config: AnomalyConfig) -> tuple[tuple[str, ...], str]:
-    """The earlier days ``day`` is compared with, and on what basis."""
-    current = date.fromisoformat(day)
-    first = (current - timedelta(days=config.window_days)).isoformat()
-    trailing = tuple(d for d in history.days if first <= d < day)
+def trailing_days(day: str, history: MetricHistory, config: AnomalyConfig) -> tuple[str, ...]:
+    """The earlier partitions with data inside the window."""
+    first = (date.fromisoformat(day) - timedelta(days=config.window_days)).isoformat()
+    return tuple(d for d in history.days if first <= d < day)
+
+
+def comparable(day: str, days: tuple[str, ...], config: AnomalyConfig) -> tuple[tuple[str, ...], str, int]:
+    """The days a metric of ``day`` is compared with, the basis, and how many it needs at least.
+
+    The same weekday when the window holds ``min_same_weekday`` of them, else every day of it.
+    """
+    weekday = date.fromisoformat(day).weekday()
     if config.weekday_aware:
-        same = tuple(d for d in trailing if date.fromisoformat(d).weekday() == current.weekday())
+        same = tuple(d for d in days if date.fromisoformat(d).weekday() == weekday)
         if len(same) >= config.min_same_weekday:
-            return same, "same weekday"
-    return trailing, "trailing days"
+            return same, "same weekday", config.min_same_weekday
+    return days, "trailing days", config.min_history
 
 
 def baseline(values: list[float], days: tuple[str, ...], basis: str) -> Baseline:
@@ -186,20 +193,19 @@ def detect(dataset: str, day: str, states: Mapping[str, Any], config: AnomalyCon
     if current is None:
         return Detection(dataset, day, False, 0, reason="no metric state for this partition")
     history = metric_history(dataset, {d: s for d, s in states.items() if d <= day})
-    days, basis = window(day, history, config)
-    if len(days) < config.min_history:
-        return Detection(dataset, day, False, len(days),
-                         reason=f"{len(days)} comparable earlier days, {config.min_history} needed")
-    detection = Detection(dataset, day, True, len(days))
+    trailing = trailing_days(day, history, config)
+    if len(trailing) < config.min_history:
+        return Detection(dataset, day, False, len(trailing),
+                         reason=f"{len(trailing)} earlier days with data in the window, {config.min_history} needed")
+    detection = Detection(dataset, day, True, len(trailing))
     for metric in history.metrics():
         series = history.values[metric]
         if day not in series:
             continue
-        compared = tuple(d for d in days if d in series)
-        if len(compared) < config.min_history:  # a column most earlier days did not have
+        days, basis, needed = comparable(day, tuple(d for d in trailing if d in series), config)
+        if len(days) < needed:  # a column that most earlier days did not have
             continue
-        found = judge(dataset, day, metric, series[day], baseline([series[d] for d in compared], compared, basis),
-                      config)
+        found = judge(dataset, day, metric, series[day], baseline([series[d] for d in days], days, basis), config)
         if found is not None:
             detection.anomalies.append(found)
     detection.anomalies.sort(key=lambda a: -_severity(a))
