@@ -28,6 +28,10 @@ _rate = click.FloatRange(0.0, 1.0)
 @click.option("--slow-rate", type=_rate, default=0.0, show_default=True, help="Share of requests delayed by --slow-ms.")
 @click.option("--slow-ms", type=click.IntRange(0), default=5000, show_default=True,
               help="Delay of a slow request (make it longer than the client's read timeout).")
+@click.option("--drip-rate", type=_rate, default=0.0, show_default=True,
+              help="Share of responses whose body is sent at --drip-bytes-per-second (a slow-drip server).")
+@click.option("--drip-bytes-per-second", type=click.IntRange(1), default=1, show_default=True,
+              help="Speed of a dripped body.")
 @click.option("--truncate-rate", type=_rate, default=0.0, show_default=True,
               help="Share of responses whose body is cut off (connection dropped).")
 @click.option("--malformed-rate", type=_rate, default=0.0, show_default=True,

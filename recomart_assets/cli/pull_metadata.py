@@ -19,9 +19,13 @@ _defaults = PullOptions()
 @click.option("--connect-timeout", type=click.FloatRange(0, min_open=True), default=_defaults.connect_timeout,
               show_default=True, help="Seconds.")
 @click.option("--read-timeout", type=click.FloatRange(0, min_open=True), default=_defaults.read_timeout,
-              show_default=True, help="Seconds.")
+              show_default=True, help="Seconds of silence allowed between two reads.")
+@click.option("--deadline", type=click.FloatRange(0, min_open=True), default=_defaults.deadline,
+              show_default=True, help="Seconds allowed for each request as a whole, body included.")
 @click.option("--page-size", type=click.IntRange(1), default=_defaults.page_size, show_default=True)
-def command(day: datetime | None, attempts: int, connect_timeout: float, read_timeout: float, page_size: int) -> None:
+def command(
+    day: datetime | None, attempts: int, connect_timeout: float, read_timeout: float, deadline: float, page_size: int
+) -> None:
     """Pull the metadata of every product as of one day into the raw zone.
 
     Writes external_metadata/D/external_metadata_D.csv and refreshes external_metadata.csv (unless
@@ -29,7 +33,8 @@ def command(day: datetime | None, attempts: int, connect_timeout: float, read_ti
     """
     as_of = (day or datetime.now(UTC)).date().isoformat()
     options = PullOptions(
-        attempts=attempts, connect_timeout=connect_timeout, read_timeout=read_timeout, page_size=page_size
+        attempts=attempts, connect_timeout=connect_timeout, read_timeout=read_timeout, deadline=deadline,
+        page_size=page_size,
     )
     manifest = pull_metadata(Settings.from_env(), as_of, options)
     source = manifest.source

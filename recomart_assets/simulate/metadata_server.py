@@ -7,9 +7,10 @@ it and ``/health`` says whether it is up. With a token configured every metadata
 
 :class:`Faults` makes it behave like a flaky third party. Each metadata request draws at most one
 injected fault, by rate: a 5xx, a 429 with ``Retry-After`` (requests inside that window get 429
-too, as a real rate limiter does), a response slower than the client's timeout, a body cut off
-mid-way (the connection closes before ``Content-Length`` bytes), malformed JSON, or valid JSON of
-the wrong shape. ``burst`` caps how many faults in a row the *same* request can get, which makes
+too, as a real rate limiter does), a response slower than the client's timeout, a body dripped a
+few bytes per second (every read arrives well within any read timeout, so only a deadline on the
+whole request stops the client), a body cut off mid-way (the connection closes before
+``Content-Length`` bytes), malformed JSON, or valid JSON of the wrong shape. ``burst`` caps how many faults in a row the *same* request can get, which makes
 "a fault rate the retry budget covers" deterministic; ``seed`` makes the fault sequence repeatable.
 
 :func:`ensure_metadata_api` starts the server as a subprocess for the demo when the configured URL
@@ -25,7 +26,7 @@ import random
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -34,6 +35,7 @@ from typing import Annotated
 import httpx
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Receive, Scope, Send
 
@@ -60,6 +62,8 @@ class Faults:
     retry_after: int = 1
     slow_rate: float = 0.0
     slow_ms: int = 5000
+    drip_rate: float = 0.0
+    drip_bytes_per_second: int = 1
     truncate_rate: float = 0.0
     malformed_rate: float = 0.0
     wrong_schema_rate: float = 0.0
@@ -76,6 +80,7 @@ class Faults:
             ("server_error", self.fail_rate),
             ("rate_limited", self.rate_limit_rate),
             ("slow", self.slow_rate),
+            ("drip", self.drip_rate),
             ("truncated", self.truncate_rate),
             ("malformed", self.malformed_rate),
             ("wrong_schema", self.wrong_schema_rate),
@@ -202,9 +207,26 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
             return _TruncatedResponse(body, media_type="application/json")
         if fault == "malformed":
             return Response(body[: len(body) // 2], media_type="application/json")
+        if fault == "drip":
+            return _dripped(body, plan.faults.drip_bytes_per_second)
         return Response(body, media_type="application/json")
 
     return app
+
+
+def _dripped(body: bytes, bytes_per_second: int) -> StreamingResponse:
+    """``body`` at ``bytes_per_second``, announced in full by ``Content-Length``, as a slow server sends it.
+
+    Starlette stops the generator when the client disconnects, so an abandoned drip ends at once.
+    """
+
+    async def drip() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), bytes_per_second):
+            if start:
+                await asyncio.sleep(1)
+            yield body[start : start + bytes_per_second]
+
+    return StreamingResponse(drip(), media_type="application/json", headers={"Content-Length": str(len(body))})
 
 
 def _rate_limited(wait: float) -> Response:

@@ -2,10 +2,15 @@
 
 One implementation for ``recomart pull-metadata`` and the ``external_metadata`` asset.
 
-Each page request is retried through stamina (exponential backoff with jitter, ``attempts`` in
-all) on what a flaky third party does transiently: connection errors, connect/read timeouts, a body
-cut off before its ``Content-Length`` (httpx raises ``RemoteProtocolError``), 5xx, 429 (waiting
-what ``Retry-After`` asks, unless that is longer than ``max_retry_after``) and unparseable JSON.
+Each page request runs under a wall-clock ``deadline`` covering connect, headers and the whole
+body. httpx's own timeouts are per operation (connect, each read), so a server that drips one
+byte per second would never trip them; the request therefore runs on an asyncio loop inside
+``asyncio.timeout``, whose cancellation interrupts a read that is still waiting, whether the
+server sends slowly or nothing at all. Each page request is retried through stamina (exponential
+backoff with jitter, ``attempts`` in all) on what a flaky third party does transiently: connection
+errors, connect/read timeouts, a passed deadline, a body cut off before its ``Content-Length``
+(httpx raises ``RemoteProtocolError``), 5xx, 429 (waiting what ``Retry-After`` asks, unless that is
+longer than ``max_retry_after``) and unparseable JSON.
 Other 4xx answers and valid JSON of the wrong shape are not transient: they fail at once. Every
 page is validated against :class:`MetadataPage` and the pages against each other (same day, same
 totals, consecutive pages, no product twice) before anything is written, so a failed pull leaves
@@ -15,6 +20,7 @@ only: it is never logged nor written to a manifest.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -49,10 +55,15 @@ stamina.instrumentation.set_on_retry_hooks([])
 
 @dataclass(frozen=True)
 class PullOptions:
-    """Timeouts, paging and the retry budget of one pull (seconds throughout)."""
+    """Timeouts, paging and the retry budget of one pull (seconds throughout).
+
+    ``connect_timeout`` and ``read_timeout`` bound each operation (connecting, each read);
+    ``deadline`` bounds each request as a whole, from connecting to the last byte of the body.
+    """
 
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
+    deadline: float = 30.0
     page_size: int = 500
     attempts: int = 3
     wait_initial: float = 0.5
@@ -153,13 +164,36 @@ class PullStats:
     failures: Counter[str] = field(default_factory=Counter)
 
 
-def fetch_page(client: httpx.Client, url: str, params: dict[str, object], options: PullOptions,
-               stats: PullStats) -> MetadataPage:
+async def get_within_deadline(client: httpx.AsyncClient, url: str, params: dict[str, object],
+                              deadline: float) -> httpx.Response:
+    """The complete response (body read), or :class:`BadResponse` ``deadline`` once ``deadline`` s have passed.
+
+    The connection is closed when the deadline cancels the request, so nothing keeps reading.
+    """
+    response: httpx.Response | None = None
+    try:
+        async with asyncio.timeout(deadline):
+            async with client.stream("GET", url, params=params) as response:
+                await response.aread()
+    except TimeoutError as exc:
+        if response is None:
+            received = "no response headers"
+        else:
+            expected = response.headers.get("Content-Length")
+            received = (f"HTTP {response.status_code} headers and {response.num_bytes_downloaded}"
+                        f"{f' of {expected}' if expected else ''} body bytes")
+        raise BadResponse("deadline", f"request deadline of {deadline:g} s passed ({received} received)",
+                          retryable=True) from exc
+    return response
+
+
+async def fetch_page(client: httpx.AsyncClient, url: str, params: dict[str, object], options: PullOptions,
+                     stats: PullStats) -> MetadataPage:
     """One page, retried per ``options``; :class:`MetadataPullError` when it gives up."""
     full_url = str(httpx.URL(url, params=params))
     attempts = 0
     try:
-        for attempt in stamina.retry_context(
+        async for attempt in stamina.retry_context(
             on=retry_decision(options), attempts=options.attempts, timeout=None,
             wait_initial=options.wait_initial, wait_max=options.wait_max, wait_jitter=options.wait_jitter,
             wait_exp_base=options.wait_exp_base,
@@ -168,7 +202,7 @@ def fetch_page(client: httpx.Client, url: str, params: dict[str, object], option
                 attempts = attempt.num
                 stats.attempts += 1
                 try:
-                    return parse_page(client.get(url, params=params))
+                    return parse_page(await get_within_deadline(client, url, params, options.deadline))
                 except (BadResponse, httpx.HTTPError) as exc:
                     log.warning("GET %s attempt %d/%d: %s", full_url, attempts, options.attempts, describe(exc))
                     stats.failures[failure_kind(exc)] += 1
@@ -193,6 +227,23 @@ def _check_page(page: MetadataPage, first: MetadataPage, number: int, day: date,
         raise MetadataPullError(url, "inconsistent pages: " + "; ".join(problems), attempts)
 
 
+async def _fetch_pages(url: str, headers: dict[str, str], day: date, options: PullOptions,
+                       stats: PullStats) -> list[MetadataPage]:
+    """Every page of ``day`` in order, each checked against the first."""
+    timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
+    pages: list[MetadataPage] = []
+    async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
+        number: int | None = 1
+        while number is not None:
+            params = {"as_of": day.isoformat(), "page": number, "page_size": options.page_size}
+            page = await fetch_page(client, url, params, options, stats)
+            _check_page(page, pages[0] if pages else page, number, day, str(httpx.URL(url, params=params)),
+                        stats.attempts)
+            pages.append(page)
+            number = page.next_page
+    return pages
+
+
 def fetch_metadata(settings: Settings, day: date | str, options: PullOptions | None = None) -> LakeFrame:
     """All pages as of ``day`` as one frame (CSV columns) plus its lineage; nothing is written."""
     options = options or PullOptions()
@@ -205,16 +256,7 @@ def fetch_metadata(settings: Settings, day: date | str, options: PullOptions | N
     stats = PullStats()
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = perf_counter()
-    pages: list[MetadataPage] = []
-    with httpx.Client(timeout=timeout, headers=headers) as client:
-        number: int | None = 1
-        while number is not None:
-            params = {"as_of": day.isoformat(), "page": number, "page_size": options.page_size}
-            page = fetch_page(client, url, params, options, stats)
-            _check_page(page, pages[0] if pages else page, number, day, str(httpx.URL(url, params=params)),
-                        stats.attempts)
-            pages.append(page)
-            number = page.next_page
+    pages = asyncio.run(_fetch_pages(url, headers, day, options, stats))
     items = [item.model_dump(mode="json") for page in pages for item in page.items]
     frame = pd.DataFrame(items, columns=CSV_COLUMNS).astype({"review_count": "Int64"})
     problems = []

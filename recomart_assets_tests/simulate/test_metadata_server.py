@@ -71,6 +71,14 @@ def test_truncated_body_breaks_the_connection(metadata_api):
     assert _get(url, page_size=10).status_code == 200  # burst 1: the same request then succeeds
 
 
+def test_drip_sends_the_announced_body_a_few_bytes_at_a_time(metadata_api):
+    url = metadata_api(Faults(drip_rate=1.0, drip_bytes_per_second=2))
+    with httpx.stream("GET", url + METADATA_PATH, params={"page_size": 10}, timeout=10) as response:
+        assert response.status_code == 200 and int(response.headers["Content-Length"]) > 1000
+        chunks = response.iter_raw()
+        assert [len(next(chunks)) for _ in range(3)] == [2, 2, 2]
+
+
 def test_fault_rates_above_one_are_refused():
     with pytest.raises(ValueError, match="more than 1"):
         Faults(fail_rate=0.6, malformed_rate=0.6)

@@ -1,5 +1,7 @@
-"""The pull against the real simulated server: snapshots, manifests, retries, and failing safely."""
+"""The pull against the real simulated server: snapshots, manifests, retries, deadlines, failing safely."""
 
+import socket
+import time
 from dataclasses import replace
 
 import pandas as pd
@@ -125,7 +127,43 @@ def test_command_exit_codes(zone, clean_api, failing_api, api_settings):
     assert f"{PRODUCTS} products in {PAGES} page(s)" in ok.output
     env["RECOMART_METADATA_API_URL"] = failing_api
     failed = CliRunner().invoke(
-        main, ["pull-metadata", "--date", DAY, "--attempts", "2", "--read-timeout", "2"], env=env
+        main, ["pull-metadata", "--date", DAY, "--attempts", "2", "--read-timeout", "2", "--deadline", "3"], env=env
     )
     assert failed.exit_code == 1
     assert "failed after 2 attempts: HTTP 50" in failed.output
+
+
+# Every dripped byte arrives well within the read timeout (2 s): only the deadline can stop the request.
+DEADLINE = replace(FAST, deadline=1.0)
+
+
+def test_a_slow_drip_body_is_cut_at_the_deadline(zone, metadata_api, api_settings):
+    url = metadata_api(Faults(drip_rate=1.0, drip_bytes_per_second=1))
+    started = time.monotonic()
+    with pytest.raises(MetadataPullError) as failure:
+        pull_metadata(api_settings(url), DAY, DEADLINE)
+    elapsed = time.monotonic() - started
+    # Without the deadline this pull would take hours (a page is tens of kilobytes at 1 byte/s).
+    assert elapsed < DEADLINE.deadline * DEADLINE.attempts + 5.0
+    assert failure.value.attempts == DEADLINE.attempts
+    assert "failed after 3 attempts: request deadline of 1 s passed (HTTP 200 headers and" in str(failure.value)
+    assert not (zone.root / "external_metadata" / DAY).exists()
+
+
+def test_a_request_cut_at_the_deadline_is_retried(zone, metadata_api, api_settings):
+    url = metadata_api(Faults(drip_rate=1.0, drip_bytes_per_second=1, burst=1))
+    manifest = pull_metadata(api_settings(url), DAY, replace(DEADLINE, page_size=125))
+    assert manifest.record_count == PRODUCTS
+    assert manifest.source["failed_attempts"] == {"deadline": 2}
+
+
+def test_a_server_that_never_answers_is_cut_at_the_deadline(zone, api_settings):
+    # The kernel completes the handshake and takes the request; nobody ever reads or answers it.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        options = replace(DEADLINE, read_timeout=60.0, deadline=0.5, attempts=2)
+        started = time.monotonic()
+        with pytest.raises(MetadataPullError, match=r"after 2 attempts: request deadline of 0.5 s passed "
+                                                     r"\(no response headers received\)"):
+            pull_metadata(api_settings(url), DAY, options)
+    assert time.monotonic() - started < options.deadline * options.attempts + 5.0

@@ -25,6 +25,7 @@ class MetadataPullConfig(Config):
     connect_timeout: float = _defaults.connect_timeout
     read_timeout: float = _defaults.read_timeout
     page_size: int = _defaults.page_size
+    deadline: float = _defaults.deadline
     attempts: int = _defaults.attempts
     wait_initial: float = _defaults.wait_initial
     wait_max: float = _defaults.wait_max
