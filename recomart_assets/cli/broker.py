@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from dataclasses import replace
 
 import click
 
@@ -22,7 +21,7 @@ def command(host: str, port: int, partitions: int) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, in-memory) in the foreground."""
     if port_open(host, port):
         raise click.ClickException(f"something already listens on {host}:{port}")
-    settings = replace(Settings.from_env(), kafka_bootstrap_servers=f"{host}:{port}")
+    settings = Settings.from_env().replace(kafka_bootstrap_servers=f"{host}:{port}")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -60,7 +60,7 @@ def command(
         fault_config = Faults(**faults)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    token = settings.metadata_api_token.reveal() if settings.metadata_api_token else None
+    token = settings.metadata_api_token.get_secret_value() if settings.metadata_api_token else None
     app = create_app(MetadataSource(catalog_seed, products, dirty_rate), fault_config, token)
     serve(host or default_host, port or default_port, app)
 

@@ -82,7 +82,7 @@ def run_demo(
         summary.counts["clickstream messages quarantined"] = consumed.quarantined
         echo(f"landing zone: {len(drops.files)} files; running the landing sensor's intake runs")
         ingested = ingest_landing_once(
-            instance, RecomartResource(), settle_seconds=0.0, extra_run_config=QUIET_RUN_CONFIG
+            instance, RecomartResource.from_settings(settings), settle_seconds=0.0, extra_run_config=QUIET_RUN_CONFIG
         )
         summary.counts["transaction records ingested"] = sum(sum(per_day.values()) for per_day in ingested.values())
         # Drops reach back a few days (late records): report every day they touched too.

@@ -251,7 +251,7 @@ def fetch_metadata(settings: Settings, day: date | str, options: PullOptions | N
     url = settings.metadata_api_url + METADATA_PATH
     headers = {"User-Agent": producer_version().replace(" ", "/")}
     if settings.metadata_api_token:
-        headers["Authorization"] = f"Bearer {settings.metadata_api_token.reveal()}"
+        headers["Authorization"] = f"Bearer {settings.metadata_api_token.get_secret_value()}"
     timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
     stats = PullStats()
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -42,7 +41,7 @@ def produced_values(n_events: int, seed: int) -> Counter:
 
 
 def test_a_restarted_embedded_broker_is_a_new_cluster(settings: Settings, zone):
-    settings = replace(settings, consumer_group="restarts")
+    settings = settings.replace(consumer_group="restarts")
     with embedded_broker(settings) as first:
         a = produce_clickstream(first, 1500, DAYS, seed=31, dirty_rate=0.05)
         assert run_consumer(first, OPTIONS, handle_signals=False).messages == a.messages

@@ -7,7 +7,6 @@ import signal
 import threading
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -126,7 +125,7 @@ def test_sigterm_writes_the_pending_batch_and_commits(kafka_settings, zone, tmp_
 
 
 def test_unreachable_broker_is_a_clear_error(settings):
-    nowhere = replace(settings, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+    nowhere = settings.replace(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
     with pytest.raises(BrokerUnavailable, match="no Kafka broker answers"), ensure_broker(nowhere, timeout=1):
         pass
     with pytest.raises(ConsumerStartError, match="cannot reach Kafka"):

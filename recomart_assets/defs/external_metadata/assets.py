@@ -10,6 +10,7 @@ nothing is written. Retry budget and timeouts are run config (:class:`MetadataPu
 from dagster import AssetExecutionContext, Config, Failure, asset
 
 from recomart_assets.datasets import EXTERNAL_METADATA
+from recomart_assets.defs.shared.automation import EXTERNAL_METADATA_CRON, pull_on_cron
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake.frames import LakeFrame
@@ -24,8 +25,8 @@ class MetadataPullConfig(Config):
 
     connect_timeout: float = _defaults.connect_timeout
     read_timeout: float = _defaults.read_timeout
-    page_size: int = _defaults.page_size
     deadline: float = _defaults.deadline
+    page_size: int = _defaults.page_size
     attempts: int = _defaults.attempts
     wait_initial: float = _defaults.wait_initial
     wait_max: float = _defaults.wait_max
@@ -36,7 +37,7 @@ class MetadataPullConfig(Config):
         return PullOptions(**self.model_dump())
 
 
-@asset(**asset_args(EXTERNAL_METADATA, io_manager=True))
+@asset(**asset_args(EXTERNAL_METADATA, io_manager=True, automation_condition=pull_on_cron(EXTERNAL_METADATA_CRON)))
 def external_metadata(
     context: AssetExecutionContext, config: MetadataPullConfig, recomart: RecomartResource
 ) -> LakeFrame:

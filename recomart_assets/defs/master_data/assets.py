@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Outp
 from dagster_pandas import create_dagster_pandas_dataframe_type
 
 from recomart_assets.datasets import CATALOG, CUSTOMERS, DatasetSpec
+from recomart_assets.defs.shared.automation import MASTER_DATA_CRON, pull_on_cron
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.logs import ingestion_run
@@ -37,7 +38,8 @@ MasterExportFrame = create_dagster_pandas_dataframe_type(
 def master_data_asset(spec: DatasetSpec) -> AssetsDefinition:
     dataset = spec.name
 
-    @asset(**asset_args(spec, io_manager=True), dagster_type=MasterExportFrame)
+    @asset(**asset_args(spec, io_manager=True, automation_condition=pull_on_cron(MASTER_DATA_CRON)),
+           dagster_type=MasterExportFrame)
     def _master_asset(context: AssetExecutionContext, recomart: RecomartResource) -> Output:
         with ingestion_run("master", context.log, dataset=dataset, partition=context.partition_key) as run:
             lake_frame = read_master_export(recomart.settings(), dataset)

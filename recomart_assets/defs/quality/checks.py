@@ -26,6 +26,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.checks import CheckResult, DatasetValidation, worst
@@ -83,8 +84,10 @@ def dataset_checks(dataset: str) -> AssetChecksDefinition:
         name=f"{dataset}_quality_checks",
         specs=[
             AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, partitions_def=daily_partitions,
+                           automation_condition=check_after_update(),
                            description="Columns present, no unexpected columns, typed columns parse."),
             AssetCheckSpec(VALUES_CHECK, asset=key, partitions_def=daily_partitions,
+                           automation_condition=check_after_update(),
                            description="Missing values, duplicates, ranges, formats, partition day, references."),
         ],
         description=f"pandera validation of one {dataset} partition.",

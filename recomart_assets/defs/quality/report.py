@@ -9,6 +9,7 @@ and every dataset's asset checks.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from recomart_assets.defs.shared.automation import report_after_checks_pass
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.report import summary_markdown, write_quality_report
@@ -19,6 +20,7 @@ from recomart_assets.quality.results import DATASETS
     partitions_def=daily_partitions,
     deps=[AssetKey(dataset) for dataset in DATASETS],
     group_name="quality",
+    automation_condition=report_after_checks_pass(),
     kinds={"pandera", "pdf"},
     description="Per-partition data quality results (JSON) and the Data Quality Report (PDF).",
 )

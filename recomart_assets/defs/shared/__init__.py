@@ -2,11 +2,13 @@
 
 from dagster import Definitions, in_process_executor
 
+from recomart_assets.config import Settings
 from recomart_assets.defs.shared.automation import daily_job, recomart_daily_schedule
 from recomart_assets.defs.shared.io_manager import RawZoneFrameIOManager
 from recomart_assets.defs.shared.resources import RecomartResource
 
-_recomart = RecomartResource()
+# Built once when the definitions load, so the UI shows the effective settings (secrets masked).
+_recomart = RecomartResource.from_settings(Settings.from_env())
 
 defs = Definitions(
     resources={"recomart": _recomart, "raw_zone_io_manager": RawZoneFrameIOManager(recomart=_recomart)},

@@ -1,12 +1,10 @@
-"""The ``external_metadata`` asset and its schedule: same pull, same files, a failed run on faults."""
-
-from datetime import UTC, datetime
+"""The ``external_metadata`` asset: same pull, same files, a failed run on faults (its cron:
+``defs/shared/test_automation.py``)."""
 
 import pytest
-from dagster import build_schedule_context, materialize
+from dagster import materialize
 
 from recomart_assets.defs.external_metadata.assets import external_metadata
-from recomart_assets.defs.external_metadata.schedules import external_metadata_schedule
 from recomart_assets.defs.shared.io_manager import RawZoneFrameIOManager
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import read_manifest, verify_tree
@@ -47,9 +45,3 @@ def test_run_fails_with_the_reason_and_writes_nothing(zone, settings, metadata_a
     assert "unexpected response shape" in failure.user_failure_data.description
     assert failure.user_failure_data.metadata["attempts"].value == 1
     assert not (zone.root / "external_metadata" / "2026-01-07").exists()
-
-
-def test_schedule_pulls_the_day_it_runs():
-    context = build_schedule_context(scheduled_execution_time=datetime(2026, 3, 4, 6, 0, tzinfo=UTC))
-    request = external_metadata_schedule(context)
-    assert (request.partition_key, request.run_key) == ("2026-03-04", "2026-03-04")
