@@ -1,8 +1,8 @@
 """``recomart demo``: the whole platform end to end on embedded defaults.
 
 Starts what is missing (the embedded broker, the simulated metadata API), generates a few days of
-sample data with realistic defects, runs the daily Dagster job (ingestion, sealing, checks, the
-quality report) for each day into the persistent instance in ``DAGSTER_HOME`` (so the runs show up
+sample data with realistic defects, materializes every asset and check of each day (ingestion,
+sealing, the quality report) into the persistent instance in ``DAGSTER_HOME`` (so the runs show up
 in ``recomart dev``), verifies the raw zone, prints a summary, and stops what it started.
 """
 
@@ -60,7 +60,9 @@ def run_demo(
     days = recent_days(n_days)  # complete UTC days, so the clickstream can be sealed
     summary = DemoSummary(days=[day.isoformat() for day in days])
     instance = persistent_instance(settings)
-    job = defs.resolve_job_def("recomart_daily")
+    # Every asset and check of a day in one run: what the automation conditions and sensors of
+    # `recomart dev` do piece by piece as data arrives and crons pass.
+    job = defs.resolve_implicit_global_asset_job_def()
     with ExitStack() as services:
         if services.enter_context(ensure_broker(settings)):
             echo(f"started the embedded Kafka broker at {settings.kafka_bootstrap_servers}")
@@ -88,7 +90,7 @@ def run_demo(
         # Drops reach back a few days (late records): report every day they touched too.
         summary.days = sorted(set(summary.days).union(*(per_day.keys() for per_day in ingested.values())))
         for day in summary.days:
-            echo(f"running Dagster job recomart_daily for partition {day}")
+            echo(f"materializing every asset and check of partition {day}")
             result = job.execute_in_process(
                 partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
             )
