@@ -1,9 +1,9 @@
-"""What every area shares: the settings resource, the raw-zone IO manager, partitions, the executor."""
+"""What every area shares: the settings resource, the raw-zone IO manager, the executor, the automation sensor."""
 
 from dagster import Definitions, in_process_executor
 
 from recomart_assets.config import Settings
-from recomart_assets.defs.shared.automation import daily_job, recomart_daily_schedule
+from recomart_assets.defs.shared.automation import automation_sensor
 from recomart_assets.defs.shared.io_manager import RawZoneFrameIOManager
 from recomart_assets.defs.shared.resources import RecomartResource
 
@@ -15,6 +15,5 @@ defs = Definitions(
     # Runs here are small and start-up dominates: the in-process executor avoids a subprocess
     # and a re-import per step (see README, "Executors").
     executor=in_process_executor,
-    jobs=[daily_job],
-    schedules=[recomart_daily_schedule],
+    sensors=[automation_sensor],
 )
