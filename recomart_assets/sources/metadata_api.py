@@ -252,7 +252,6 @@ def fetch_metadata(settings: Settings, day: date | str, options: PullOptions | N
     headers = {"User-Agent": producer_version().replace(" ", "/")}
     if settings.metadata_api_token:
         headers["Authorization"] = f"Bearer {settings.metadata_api_token.get_secret_value()}"
-    timeout = httpx.Timeout(options.read_timeout, connect=options.connect_timeout)
     stats = PullStats()
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = perf_counter()
