@@ -13,9 +13,10 @@ whole request stops the client), a body cut off mid-way (the connection closes b
 ``Content-Length`` bytes), malformed JSON, or valid JSON of the wrong shape. ``burst`` caps how many faults in a row the *same* request can get, which makes
 "a fault rate the retry budget covers" deterministic; ``seed`` makes the fault sequence repeatable.
 
-:func:`ensure_metadata_api` starts the server as a subprocess for the demo when the configured URL
-is the default one and nothing answers there; :func:`metadata_api_process` is what it (and the test
-fixtures) start.
+:func:`configure` swaps the faults and token of a running app (a test server in a thread serves
+one fault configuration after another without restarting). :func:`ensure_metadata_api` starts the
+server as a subprocess for the demo when the configured URL is the default one and nothing answers
+there; :func:`metadata_api_process` is what it (and the test of the command itself) start.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import orjson
@@ -45,6 +46,9 @@ from recomart_assets.logs import get_logger
 from recomart_assets.platform.services import ManagedProcess, port_open, split_host_port
 from recomart_assets.simulate.metadata_values import MetadataSource
 from recomart_assets.sources.metadata_schema import MAX_PAGE_SIZE, METADATA_PATH, MetadataPage
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = get_logger("metadata_api")
 
@@ -148,10 +152,18 @@ class _HideInjectedTruncation(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], InjectedTruncation))
 
 
+def configure(app: FastAPI, faults: Faults | None = None, token: str | None = None) -> None:
+    """Serve ``faults`` (a fresh fault sequence from their seed, no rate-limit window) and ``token`` from now on.
+
+    ``token`` None means no authentication. Requests already in flight finish with what they drew.
+    """
+    app.state.plan = _FaultPlan(faults or Faults())
+    app.state.token = token
+
+
 def create_app(source: MetadataSource | None = None, faults: Faults | None = None, token: str | None = None) -> FastAPI:
-    """The ASGI app; ``token`` None means no authentication."""
+    """The ASGI app; ``token`` None means no authentication (both can be changed with :func:`configure`)."""
     source = source or MetadataSource()
-    plan = _FaultPlan(faults or Faults())
     app = FastAPI(
         title="Simulated product metadata API",
         version="1.0",
@@ -174,6 +186,7 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> Response:
         """One page of product metadata as of ``as_of``; follow ``next_page`` until it is null."""
+        plan, token = app.state.plan, app.state.token
         if plan.faults.latency_ms:
             await asyncio.sleep(plan.faults.latency_ms / 1000)
         if (wait := plan.blocked_until - time.monotonic()) > 0:
@@ -211,6 +224,7 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
             return _dripped(body, plan.faults.drip_bytes_per_second)
         return Response(body, media_type="application/json")
 
+    configure(app, faults, token)
     return app
 
 
@@ -236,14 +250,20 @@ def _rate_limited(wait: float) -> Response:
     )
 
 
-def serve(host: str, port: int, app: FastAPI) -> None:
-    """Run ``app`` in the foreground until SIGINT/SIGTERM."""
+def uvicorn_server(app: FastAPI, host: str, port: int, **options: Any) -> uvicorn.Server:
+    """A uvicorn server for ``app`` (``options`` go to ``uvicorn.Config``); run it, or set ``should_exit``.
+
+    Graceful shutdown is short: a deliberately slow or dripping request must not hold up stopping it.
+    """
     import uvicorn
 
-    # Short graceful shutdown: a deliberately slow request must not hold up stopping the server.
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=1)
     logging.getLogger("uvicorn.error").addFilter(_HideInjectedTruncation())
-    uvicorn.Server(config).run()
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=1, **options))
+
+
+def serve(host: str, port: int, app: FastAPI) -> None:
+    """Run ``app`` in the foreground until SIGINT/SIGTERM."""
+    uvicorn_server(app, host, port, log_level="info").run()
 
 
 def api_is_up(base_url: str, timeout: float = 1.0) -> bool:

@@ -1,10 +1,13 @@
 """The simulated API over real HTTP: pagination, determinism per day, OpenAPI, bearer token, faults."""
 
+import os
+
 import httpx
 import pytest
 
 from recomart_assets.config import Settings
-from recomart_assets.simulate.metadata_server import Faults, ensure_metadata_api
+from recomart_assets.platform.services import free_port
+from recomart_assets.simulate.metadata_server import Faults, ensure_metadata_api, metadata_api_process
 from recomart_assets.sources.metadata_schema import METADATA_PATH, MetadataPage
 from recomart_assets_tests.fixtures.metadata_api import PRODUCTS
 
@@ -54,6 +57,23 @@ def test_bearer_token_is_required_when_configured(metadata_api):
     ok = httpx.get(url + METADATA_PATH, params={"page_size": 10}, headers={"Authorization": "Bearer s3cret-token"},
                    timeout=10)
     assert ok.status_code == 200
+
+
+def test_the_command_serves_faults_catalog_and_token_from_its_options_and_environment(tmp_path):
+    # The subprocess is the point here: `recomart metadata-api` turns options and environment into a server.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMART_")}
+    env |= {"RECOMART_RAW_ZONE": str(tmp_path / "raw_zone"), "RECOMART_METADATA_API_TOKEN": "env-token"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    faults = Faults(fail_rate=1.0, burst=1)
+    with metadata_api_process("127.0.0.1", port, faults, products=PRODUCTS, env=env):
+        assert _get(url, page_size=10).status_code == 401
+        auth = {"Authorization": "Bearer env-token"}
+        params = {"as_of": "2026-01-05", "page_size": 10}
+        assert httpx.get(url + METADATA_PATH, params=params, headers=auth, timeout=10).status_code >= 500
+        ok = httpx.get(url + METADATA_PATH, params=params, headers=auth, timeout=10)  # burst 1: then it answers
+        assert ok.status_code == 200
+        assert MetadataPage.model_validate_json(ok.content).total_items == PRODUCTS
 
 
 def test_rate_limit_window_and_burst_cap(metadata_api):

@@ -93,9 +93,9 @@ def test_retry_after_is_honoured(zone, metadata_api, api_settings):
     assert manifest.source["failed_attempts"] == {"http_429": PAGES}
 
 
-@pytest.fixture(scope="module")
-def failing_api(module_metadata_api):
-    return module_metadata_api(Faults(fail_rate=1.0))
+@pytest.fixture
+def failing_api(metadata_api):
+    return metadata_api(Faults(fail_rate=1.0))
 
 
 def test_failure_leaves_previous_files_byte_identical(zone, clean_api, failing_api, api_settings):
