@@ -2,8 +2,9 @@
 Chromium sees every asset in the graph and materializes a partition from the UI, a backfill runs
 through the daemon, and Ctrl-C stops every process the command started.
 
-The tests share one ``recomart dev`` (start-up costs ~20 s) and run in file order; the last one
-stops it.
+The tests share the session's ``recomart dev`` (start-up costs ~15 s) and one browser, and run in
+any order: each works on days of its own, and the Ctrl-C test's stop only makes the next test
+start a new ``recomart dev``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from recomart_assets.definitions import defs
 from recomart_assets.lake import RawZone, read_manifest, verify_tree
 from recomart_assets.lake.frames import partition_file
+from recomart_assets_tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,11 @@ CHROMIUM_ARGS = [
 ]
 UI_TIMEOUT_MS = 30_000
 RUN_TIMEOUT_S = 180
-YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def days_ago(n: int) -> str:
+    """A past day (a closed partition); each test uses days no other test touches."""
+    return (datetime.now(UTC).date() - timedelta(days=n)).isoformat()
 
 
 def _asset_graph():
@@ -64,24 +69,34 @@ def _alive(pid: int) -> bool:
     return bool(state) and not state.startswith("Z")
 
 
-@pytest.fixture
-def page(recomart_dev, chromium_executable, request) -> Page:
-    """A headless Chromium page on the UI; a screenshot goes to tmp/artifacts if the test fails."""
-    artifacts = request.config.rootpath / "tmp" / "artifacts"
+@pytest.fixture(scope="module")
+def browser(chromium_executable) -> Browser:
+    """One headless Chromium for the module (each test gets a fresh context and page)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.set_default_timeout(UI_TIMEOUT_MS)
-        # The first visit of a new instance may greet with a community dialog: dismiss it.
-        page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
         try:
-            yield page
+            yield browser
         finally:
-            report = getattr(request.node, "report_call", None)
-            if report is not None and report.failed:
-                artifacts.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
             browser.close()
+
+
+@pytest.fixture
+def page(recomart_dev, browser, request) -> Page:
+    """A page on the UI; a screenshot goes to tmp/artifacts if the test fails."""
+    artifacts = request.config.rootpath / "tmp" / "artifacts"
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    # The first visit of a new instance may greet with a community dialog: dismiss it.
+    page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            artifacts.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
+        context.close()
 
 
 def test_code_location_loads_with_sensors_and_schedules_running(recomart_dev):
@@ -93,6 +108,7 @@ def test_code_location_loads_with_sensors_and_schedules_running(recomart_dev):
 
 
 def test_the_graph_shows_every_asset_and_a_partition_materializes_from_the_ui(recomart_dev, page):
+    day = days_ago(1)
     page.goto(f"{recomart_dev.url}/asset-groups")
     expect(page.get_by_text("Global asset lineage")).to_be_visible()
     expand_group = page.get_by_role("img", name="unfold_more")
@@ -110,29 +126,30 @@ def test_the_graph_shows_every_asset_and_a_partition_materializes_from_the_ui(re
     page.goto(f"{recomart_dev.url}/assets/product_catalog")
     page.get_by_role("button", name=re.compile("Materialize")).first.click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_placeholder("No matching partitions").fill(YESTERDAY)
+    dialog.get_by_placeholder("No matching partitions").fill(day)
     dialog.get_by_placeholder("No matching partitions").press("Enter")
     dialog.get_by_role("button", name="Launch 1 run").click()
     expect(dialog).to_be_hidden()
 
-    [run] = recomart_dev.ui.runs({"dagster/partition": YESTERDAY})
+    [run] = recomart_dev.ui.runs({"dagster/partition": day})
     assert recomart_dev.ui.wait_for_run(run.run_id, timeout=RUN_TIMEOUT_S).status == "SUCCESS"
     page.goto(f"{recomart_dev.url}/runs/{run.run_id}")
     expect(page.get_by_text("Success").first).to_be_visible()
 
     # The materialization's metadata, as the IO manager recorded it.
     zone = RawZone.from_settings(recomart_dev.settings)
-    manifest = read_manifest(partition_file(zone, "product_catalog", YESTERDAY, "csv"))
+    manifest = read_manifest(partition_file(zone, "product_catalog", day, "csv"))
     page.goto(f"{recomart_dev.url}/assets/product_catalog?view=events")
     expect(page.get_by_text(manifest.md5).first).to_be_visible()
 
 
 def test_the_quality_report_metadata_shows_in_the_ui(recomart_dev, page):
-    # Only master data exist in this raw zone: the report marks the other datasets missing.
-    run_id = recomart_dev.ui.launch_asset_run(["data_quality_report"], YESTERDAY)
+    day = days_ago(2)
+    # Nothing was ingested for this day: the report marks every dataset missing.
+    run_id = recomart_dev.ui.launch_asset_run(["data_quality_report"], day)
     assert recomart_dev.ui.wait_for_run(run_id, timeout=RUN_TIMEOUT_S).status == "SUCCESS"
     zone = RawZone.from_settings(recomart_dev.settings)
-    assert read_manifest(zone.reports_dir(YESTERDAY) / "data_quality_report.pdf") is not None
+    assert read_manifest(zone.reports_dir(day) / "data_quality_report.pdf") is not None
     page.goto(f"{recomart_dev.url}/assets/data_quality_report?view=events")
     expect(page.get_by_text("overall_status").first).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(page.get_by_text("data_quality_report.pdf").first).to_be_visible(timeout=UI_TIMEOUT_MS)
@@ -141,16 +158,14 @@ def test_the_quality_report_metadata_shows_in_the_ui(recomart_dev, page):
 def test_a_backfill_through_the_daemon(recomart_dev):
     graph = _asset_graph()
     keys = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "master_data"]
-    days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in (3, 2)]
+    days = [days_ago(4), days_ago(3)]
     zone = RawZone.from_settings(recomart_dev.settings)
     targets = [partition_file(zone, key, day, "csv") for key in keys for day in days]
     backfill = recomart_dev.ui.launch_asset_backfill(keys, days, title="test backfill")
     # The backfill daemon looks at backfills every 30 s: it launches the runs on its next pass and
     # marks the backfill complete on the pass after. Waiting for the data saves that second pass.
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while not all(read_manifest(path) for path in targets):
-        assert time.monotonic() < deadline, "backfill did not write every partition in time"
-        time.sleep(1)
+    wait_until(lambda: all(read_manifest(path) for path in targets), RUN_TIMEOUT_S, interval=0.5,
+               message="the backfill writes every partition")
     runs = recomart_dev.ui.backfill_runs(backfill)
     assert len(runs) == len(days)
     assert {recomart_dev.ui.wait_for_run(run.run_id, timeout=RUN_TIMEOUT_S).status for run in runs} == {"SUCCESS"}
@@ -160,7 +175,7 @@ def test_a_backfill_through_the_daemon(recomart_dev):
 def test_a_failed_run_shows_a_readable_error(recomart_dev, page, tmp_path):
     missing = tmp_path / "no_exports_here"
     run_id = recomart_dev.ui.launch_asset_run(
-        ["product_catalog"], YESTERDAY,
+        ["product_catalog"], days_ago(5),
         run_config={"resources": {"recomart": {"config": {"master_exports_dir": str(missing)}}}},
     )
     assert recomart_dev.ui.wait_for_run(run_id, timeout=RUN_TIMEOUT_S).status == "FAILURE"
