@@ -52,6 +52,19 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A column whose values split the day's volume in the metric state (``device``, ``category``).
+
+    ``through_catalog``: the value is the product's category in the day's catalog, looked up by
+    ``column`` (a product id), for datasets that have no category of their own.
+    """
+
+    name: str
+    column: str
+    through_catalog: bool = False
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """What the platform knows about one raw dataset (see the module docstring)."""
 
@@ -67,6 +80,8 @@ class DatasetSpec:
     key: str | None = None  # the id column other datasets reference
     references: tuple[Reference, ...] = ()
     charts: tuple[Chart, ...] = ()
+    time_column: str | None = None  # event time: the metric state counts rows per hour of it
+    segments: tuple[Segment, ...] = ()  # volume (and nulls) per value of these, in the metric state
     master_export: str | None = None  # file name in the master exports folder (master data only)
     landing_folder: str | None = None  # under landing/, for file-based intake
     kinds: frozenset[str] = field(default_factory=frozenset)  # Dagster's kind tags
@@ -95,6 +110,7 @@ CATALOG = DatasetSpec(
     latest_file="recomart_product_catalog.csv",
     key="product_id",
     charts=(Chart("price", "histogram", "price"), Chart("products per category", "counts", "category")),
+    segments=(Segment("category", "category"),),
     master_export="product_catalog.csv",
     kinds=frozenset({"csv"}),
 )
@@ -111,6 +127,7 @@ CUSTOMERS = DatasetSpec(
     latest_file="recomart_raw_customers.csv",
     key="customer_id",
     charts=(Chart("segments", "counts", "segment"), Chart("cities", "counts", "city")),
+    segments=(Segment("segment", "segment"),),
     master_export="customers.csv",
     kinds=frozenset({"csv"}),
 )
@@ -135,6 +152,8 @@ TRANSACTIONS = DatasetSpec(
         Chart("purchases per hour", "per_hour", "timestamp"),
         Chart("purchases per category", "per_category", "product_id"),
     ),
+    time_column="timestamp",
+    segments=(Segment("category", "product_id", through_catalog=True),),
     landing_folder="",
 )
 
@@ -153,6 +172,8 @@ CLICKSTREAM = DatasetSpec(
         Chart("events per hour", "per_hour", "timestamp"),
         Chart("devices", "counts", "device"),
     ),
+    time_column="timestamp",
+    segments=(Segment("device", "device"), Segment("event_type", "event_type")),
     landing_folder="clickstream",
     kinds=frozenset({"kafka", "json"}),
 )
@@ -173,6 +194,7 @@ EXTERNAL_METADATA = DatasetSpec(
         Chart("sentiment_score", "histogram", "sentiment_score"),
         Chart("trend", "counts", "trend"),
     ),
+    segments=(Segment("category", "category"), Segment("trend", "trend")),
     kinds=frozenset({"csv"}),
 )
 

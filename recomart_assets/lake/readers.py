@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 from collections.abc import Iterator
@@ -25,15 +26,24 @@ def is_data_file_name(name: str) -> bool:
 def complete_files(folder: UPath, pattern: str = "*") -> Iterator[tuple[UPath, Manifest]]:
     """Data files in ``folder`` (sorted by name) that have a manifest, with that manifest.
 
-    Files without a manifest are still being written, or were left by a crash: skipped.
+    Files without a manifest are still being written, or were left by a crash: skipped. So are files
+    that another complete file's lineage lists under ``supersedes``: a merge (sealing a clickstream
+    day) writes the merged file with its manifest, which is the atomic switch, and only then deletes
+    the files it replaces; until they are gone (or after a crash in between) they are not read twice.
     """
     if not folder.exists():
         return
+    found = []
     for path in sorted(folder.glob(pattern), key=lambda p: p.name):
         if not is_data_file_name(path.name) or not path.is_file():
             continue
         manifest = read_manifest(path)
         if manifest is not None:
+            found.append((path, manifest))
+    superseded = {name for _, manifest in found if isinstance(manifest.source, dict)
+                  and isinstance(names := manifest.source.get("supersedes"), list) for name in names}
+    for path, manifest in found:
+        if path.name not in superseded:
             yield path, manifest
 
 
@@ -65,3 +75,26 @@ def read_csv_verified(path: UPath, manifest: Manifest | None = None, **read_csv_
 
     read_csv_kwargs.setdefault("dtype", "string")
     return pd.read_csv(io.BytesIO(read_verified_bytes(path, manifest)), **read_csv_kwargs)
+
+
+VERIFY_CHUNK = 8 * 1024 * 1024
+
+
+def verify_streaming(path: UPath, manifest: Manifest, copy_to: str | None = None) -> None:
+    """Check ``path``'s size and md5 against ``manifest`` reading it in chunks (bounded memory).
+
+    ``copy_to``: also write the bytes to that local file while reading (one read of a remote
+    object gives a verified local copy for engines that read local files only).
+    """
+    digest, size = hashlib.md5(), 0
+    with path.open("rb") as source, (open(copy_to, "wb") if copy_to else contextlib.nullcontext()) as copy:
+        while chunk := source.read(VERIFY_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if copy is not None:
+                copy.write(chunk)
+    if size != manifest.bytes:
+        raise CorruptFileError(f"{path}: content does not match its manifest ({size} bytes, manifest says {manifest.bytes})")
+    if digest.hexdigest() != manifest.md5:
+        raise CorruptFileError(f"{path}: content does not match its manifest "
+                               f"(md5 {digest.hexdigest()}, manifest says {manifest.md5})")

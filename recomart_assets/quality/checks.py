@@ -107,28 +107,59 @@ def _rule_name(check: pa.Check) -> str:
     return check.name if check.error is None else check.error
 
 
-def expected_checks(schema: pa.DataFrameSchema, raw_columns: Iterable[str]) -> list[tuple[str, str, str | None]]:
-    """``(name, group, column)`` of every rule the schema applies to this frame, in a stable order."""
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a schema as it applies to a partition: its check name, group and what it tests.
+
+    ``kind`` is ``columns_present``, ``unexpected_columns``, ``type``, ``not_null``, ``unique``,
+    ``column_check`` (``check`` on ``column``), ``duplicate_rows`` or ``frame_check`` (a row-wide
+    ``check``). Every engine reports exactly these rules, by these names, in this order.
+    """
+
+    name: str
+    group: str
+    column: str | None
+    kind: str
+    check: pa.Check | None = None
+    dtype: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return "error" if self.kind in ("columns_present", "unexpected_columns") else "warn"
+
+
+def expected_checks(schema: pa.DataFrameSchema, raw_columns: Iterable[str]) -> list[Rule]:
+    """Every rule the schema applies to a frame with ``raw_columns``, in a stable order."""
     present = set(raw_columns)
-    rules: list[tuple[str, str, str | None]] = [(COLUMNS_PRESENT, "schema", None)]
+    rules = [Rule(COLUMNS_PRESENT, "schema", None, "columns_present")]
     if schema.strict:
-        rules.append((NO_UNEXPECTED_COLUMNS, "schema", None))
+        rules.append(Rule(NO_UNEXPECTED_COLUMNS, "schema", None, "unexpected_columns"))
     for name, column in schema.columns.items():
         if name not in present and not column.required:
             continue
-        if str(column.dtype) in PARSED_TYPES:
-            rules.append((type_rule(name, column), "schema", name))
+        dtype = str(column.dtype)
+        if dtype in PARSED_TYPES:
+            rules.append(Rule(type_rule(name, column), "schema", name, "type", dtype=dtype))
         if not column.nullable:
-            rules.append((f"{name}: not null", "values", name))
+            rules.append(Rule(f"{name}: not null", "values", name, "not_null", dtype=dtype))
         if column.unique:
-            rules.append((f"{name}: unique", "values", name))
+            rules.append(Rule(f"{name}: unique", "values", name, "unique", dtype=dtype))
         for check in column.checks:
             rule = _rule_name(check)
-            rules.append((f"{name}: {rule}", "integrity" if rule.startswith("in ") else "values", name))
+            group = "integrity" if rule.startswith("in ") else "values"
+            rules.append(Rule(f"{name}: {rule}", group, name, "column_check", check, dtype))
     if schema.unique:
-        rules.append((NO_DUPLICATE_ROWS, "values", None))
-    rules.extend((_rule_name(check), "values", None) for check in schema.checks)
+        rules.append(Rule(NO_DUPLICATE_ROWS, "values", None, "duplicate_rows"))
+    rules.extend(Rule(_rule_name(check), "values", None, "frame_check", check) for check in schema.checks)
     return rules
+
+
+def judged(rule: Rule, count: int, rows: int, fail_rate: float, samples: list[str] | None = None,
+           sample_rows: list[int] | None = None) -> CheckResult:
+    """The rule's result for ``count`` failures among ``rows``: its severity, status and samples."""
+    threshold = MISTYPED_RATE if rule.group == "schema" else fail_rate  # the type checks
+    return CheckResult(rule.name, rule.severity, judge(count, rows, rule.severity, threshold), count,
+                       samples or [], sample_rows or [], rule.group, rule.column)
 
 
 def _check_name(row: pd.Series) -> str:
@@ -183,8 +214,9 @@ def _failure_count(cases: pd.DataFrame) -> int:
 
 
 def _samples(cases: pd.DataFrame, raw: pd.DataFrame, column: str | None) -> tuple[list[str], list[int]]:
-    """A few distinct failing values as received (whole rows for row-wide rules), with row numbers."""
-    rows = cases["index"].dropna().astype("int64").drop_duplicates()
+    """The first few distinct failing values as received (whole rows for row-wide rules), in row order,
+    with their row numbers."""
+    rows = cases["index"].dropna().astype("int64").drop_duplicates().sort_values()
     if rows.empty:  # table-level failures (a missing column): the pandera case names it
         return [_text(v) for v in cases["failure_case"].drop_duplicates().head(MAX_SAMPLES)], []
     if column in raw.columns:
@@ -221,19 +253,16 @@ def validate_frame(
     rows = len(raw)
     grouped = dict(tuple(cases.groupby("name", sort=False))) if len(cases) else {}
     results = []
-    for name, group, column in expected_checks(schema, raw.columns):
-        found = grouped.pop(name, None)
+    for rule in expected_checks(schema, raw.columns):
+        found = grouped.pop(rule.name, None)
         count = 0 if found is None else _failure_count(found)
-        severity = "error" if name in (COLUMNS_PRESENT, NO_UNEXPECTED_COLUMNS) else "warn"
-        threshold = MISTYPED_RATE if group == "schema" else fail_rate  # the type checks
-        samples, sample_rows = _samples(found, raw, column) if found is not None else ([], [])
-        results.append(CheckResult(name, severity, judge(count, rows, severity, threshold), count,
-                                   samples, sample_rows, group, column))
+        samples, sample_rows = _samples(found, raw, rule.column) if found is not None else ([], [])
+        results.append(judged(rule, count, rows, fail_rate, samples, sample_rows))
     for name, found in grouped.items():  # a rule that could not run (e.g. on an absent column)
         samples, sample_rows = _samples(found, raw, None)
         results.append(CheckResult(name, "error", "fail", _failure_count(found), samples, sample_rows, "schema",
                                    detail="the check could not run"))
-    results.extend(_skipped_references(dataset, references))
+    results.extend(skipped_references(dataset, references))
     indices = cases["index"].dropna() if len(cases) else pd.Series([], dtype=object)
     return DatasetValidation(
         dataset, str(day), worst(r.status for r in results), rows, results, parsed,
@@ -241,7 +270,7 @@ def validate_frame(
     )
 
 
-def _skipped_references(dataset: str, references: References) -> list[CheckResult]:
+def skipped_references(dataset: str, references: References) -> list[CheckResult]:
     """A referential check whose reference dataset is missing warns that it did not run."""
     return [
         CheckResult(

@@ -3,9 +3,11 @@
 Only files with a manifest are read (others are still being written), and each is checked against
 its manifest before use. CSV goes through pyarrow's reader straight into pyarrow-backed strings
 (several times faster than ``pd.read_csv`` and no object columns); JSON Lines through orjson, so
-events with unexpected field types still load. Only an empty cell counts as missing: ``"NA"`` or
-``"null"`` written by a source stay values, as received. Ingestion figures (files, bytes,
-quarantined records) come from the manifests alone.
+events with unexpected field types still load (a non-string value becomes its JSON text, as the
+DuckDB and Spark readers give it). Only an empty cell counts as missing: ``"NA"`` or ``"null"``
+written by a source stay values, as received. Ingestion figures (files, bytes, quarantined records)
+come from the manifests alone. This is the reference engine's reader (whole partition in memory);
+:mod:`recomart_assets.quality.duckdb_engine` reads the same files out of core.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ import pyarrow.csv as pcsv
 
 from recomart_assets import datasets
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
+from recomart_assets.quality.outcome import InputFile
 from recomart_assets.quality.schemas import STRING
+
+# JSON value -> the observed type the metric state records (the names DuckDB's json_type maps to).
+_JSON_TYPES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
+               dict: "object", list: "array"}
 
 
 @dataclass
@@ -32,10 +39,11 @@ class PartitionData:
     dataset: str
     partition: str
     frame: pd.DataFrame | None
-    files: list[str] = field(default_factory=list)
+    files: list[InputFile] = field(default_factory=list)
     bytes: int = 0
     quarantined_records: int = 0
     quarantine_files: int = 0
+    observed_schema: dict[str, str] = field(default_factory=dict)  # field -> type as received
 
     @property
     def missing(self) -> bool:
@@ -61,19 +69,43 @@ def csv_strings(data: bytes) -> pd.DataFrame:
 
 
 def _as_text(value: object) -> str | None:
+    """A field as text; absent (pandas fills a record's missing keys with NaN) stays missing."""
     if value is None or isinstance(value, str):
         return value
-    return orjson.dumps(value).decode() if isinstance(value, dict | list) else str(value)
+    if isinstance(value, float) and value != value:  # NaN: JSON has none, so the key was absent
+        return None
+    return orjson.dumps(value).decode()
 
 
-def jsonl_strings(data: bytes) -> pd.DataFrame:
+def json_records(data: bytes) -> list[dict]:
+    return [orjson.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def jsonl_strings(data: bytes | list[dict]) -> pd.DataFrame:
     """JSON Lines objects as rows, every field as text (unknown fields kept as columns)."""
-    records = [orjson.loads(line) for line in data.splitlines() if line.strip()]
+    records = json_records(data) if isinstance(data, bytes) else data
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     return pd.DataFrame({name: frame[name].map(_as_text).astype(STRING) for name in frame.columns})
 
 
-READERS = {"csv": csv_strings, "jsonl": jsonl_strings}
+def merge_types(seen: dict[str, set[str]]) -> dict[str, str]:
+    """One observed type per field: the type of its non-null values, ``mixed`` when several."""
+    merged = {}
+    for name, types in seen.items():
+        kinds = types - {"null"} or {"null"}
+        merged[name] = kinds.pop() if len(kinds) == 1 else "mixed"
+    return merged
+
+
+def json_types(records: list[dict], seen: dict[str, set[str]]) -> None:
+    for record in records:
+        for name, value in record.items():
+            seen.setdefault(name, set()).add(_JSON_TYPES.get(type(value), "mixed"))
+
+
+def csv_header(frame: pd.DataFrame, seen: dict[str, set[str]]) -> None:
+    for name in frame.columns:
+        seen.setdefault(str(name), set()).add("string")
 
 
 def quarantined(zone: RawZone, dataset: str, day: date | str) -> tuple[int, int]:
@@ -88,16 +120,22 @@ def quarantined(zone: RawZone, dataset: str, day: date | str) -> tuple[int, int]
 def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionData:
     """Read every complete file of the partition; a partition without any is missing."""
     day = str(day)
-    pattern = datasets.get(dataset).file_pattern
-    reader = READERS[pattern.rsplit(".", 1)[-1]]
-    frames, names, size = [], [], 0
-    for path, manifest in complete_files(zone.partition_dir(dataset, day), pattern):
-        frames.append(reader(read_verified_bytes(path, manifest)))
-        names.append(path.name)
+    spec = datasets.get(dataset)
+    frames, inputs, size, seen = [], [], 0, {}
+    for path, manifest in complete_files(zone.partition_dir(dataset, day), spec.file_pattern):
+        data = read_verified_bytes(path, manifest)
+        if spec.format == "jsonl":
+            records = json_records(data)
+            json_types(records, seen)
+            frames.append(jsonl_strings(records))
+        else:
+            frames.append(csv_strings(data))
+            csv_header(frames[-1], seen)
+        inputs.append(InputFile(path.name, manifest.md5))
         size += manifest.bytes
     records, quarantine_files = quarantined(zone, dataset, day)
     frame = None
     if frames:
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         frame = frame.astype({c: STRING for c, t in frame.dtypes.items() if t != STRING})
-    return PartitionData(dataset, day, frame, names, size, records, quarantine_files)
+    return PartitionData(dataset, day, frame, inputs, size, records, quarantine_files, merge_types(seen))

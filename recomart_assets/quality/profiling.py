@@ -28,6 +28,12 @@ def _scalar(value: object) -> object:
     return value
 
 
+def value_counts(values: pd.Series) -> pd.Series:
+    """Counts per value, most frequent first, ties in order of first appearance (what every engine
+    sorts by, so the top values of a column with many equal counts are the same on each)."""
+    return values.dropna().value_counts(sort=False).sort_values(ascending=False, kind="stable")
+
+
 def column_profile(raw: pd.Series, parsed: pd.Series) -> dict:
     rows = len(raw)
     nulls = int(raw.isna().sum())
@@ -41,7 +47,7 @@ def column_profile(raw: pd.Series, parsed: pd.Series) -> dict:
         profile["min"] = _scalar(parsed.min())
         profile["max"] = _scalar(parsed.max())
     elif distinct and distinct < rows:  # repeated text values: which ones dominate
-        top = raw.value_counts().head(TOP_VALUES)
+        top = value_counts(raw).head(TOP_VALUES)
         profile["top_values"] = [{"value": str(v), "count": int(c)} for v, c in top.items()]
     return profile
 
@@ -64,7 +70,7 @@ def _label(value: object) -> str:
 
 
 def counts(values: pd.Series, order: list | None = None, top: int = 15) -> dict:
-    tally = values.dropna().value_counts()
+    tally = value_counts(values)
     tally = tally.reindex(order, fill_value=0) if order is not None else tally.head(top)
     return {"kind": "counts", "labels": [_label(v) for v in tally.index], "values": [int(v) for v in tally]}
 

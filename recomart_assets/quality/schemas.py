@@ -50,30 +50,45 @@ def day_bounds(day: date | str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.Timedelta(days=1)
 
 
+# Every custom check states its rule and parameters in ``statistics`` (pandera's place for a check's
+# parameters): the pandas backend runs the lambda, and :mod:`recomart_assets.quality.sql` compiles
+# the same rule to SQL for DuckDB and Spark, so the schema stays the one statement of each rule.
 def matches(pattern: str, label: str) -> pa.Check:
-    """The whole value matches ``pattern`` (pyarrow regex on pyarrow strings)."""
-    return pa.Check(lambda s: s.str.fullmatch(pattern), name=f"format {label}")
+    """The whole value matches ``pattern`` (RE2 on pyarrow strings; RE2 in DuckDB too)."""
+    return pa.Check(lambda s: s.str.fullmatch(pattern), name=f"format {label}",
+                    statistics={"rule": "fullmatch", "pattern": pattern})
 
 
 def one_of(values: Iterable[str]) -> pa.Check:
     values = tuple(values)
-    return pa.Check(lambda s: s.isin(values), name="one of " + "|".join(values))
+    return pa.Check(lambda s: s.isin(values), name="one of " + "|".join(values),
+                    statistics={"rule": "isin", "values": list(values)})
 
 
 def within_day(day: date | str) -> pa.Check:
     start, end = day_bounds(day)
-    return pa.Check(lambda s: (s >= start) & (s < end), name="within partition day")
+    return pa.Check(lambda s: (s >= start) & (s < end), name="within partition day",
+                    statistics={"rule": "time_between", "start": start.isoformat(), "end": end.isoformat()})
 
 
 def not_after_day(day: date | str) -> pa.Check:
     _, end = day_bounds(day)
-    return pa.Check(lambda s: s < end, name="not after partition day")
+    return pa.Check(lambda s: s < end, name="not after partition day",
+                    statistics={"rule": "time_before", "end": end.isoformat()})
 
 
 def in_reference(name: str, references: References) -> list[pa.Check]:
     """The referential check ``name``, or nothing when the reference dataset is missing."""
     ids = references.ids_for(name)
-    return [] if ids is None else [pa.Check(lambda s: s.isin(ids), name=name)]
+    if ids is None:
+        return []
+    return [pa.Check(lambda s: s.isin(ids), name=name, statistics={"rule": "in_reference", "reference": name})]
+
+
+def present_unless(column: str, other: str, value: str) -> pa.Check:
+    """A row-wide rule: ``column`` has a value unless ``other`` equals ``value``."""
+    return pa.Check(lambda df: df[column].notna() | (df[other] == value), name=f"{column} present unless {value}",
+                    statistics={"rule": "present_unless", "column": column, "other": other, "value": value})
 
 
 def _schema(name: str, columns: dict[str, pa.Column], strict: bool, checks: Iterable[pa.Check] = ()) -> pa.DataFrameSchema:
@@ -159,12 +174,7 @@ def clickstream_schema(day: date | str, references: References) -> pa.DataFrameS
             "timestamp": pa.Column(TIMESTAMP, nullable=False, checks=within_day(day)),
         },
         strict=False,
-        checks=[
-            pa.Check(
-                lambda df: df["product_id"].notna() | (df["event_type"] == "search"),
-                name="product_id present unless search",
-            )
-        ],
+        checks=[present_unless("product_id", "event_type", "search")],
     )
 
 
@@ -189,7 +199,6 @@ def external_metadata_schema(day: date | str, references: References) -> pa.Data
 
 
 SchemaBuilder = Callable[[date | str, References], pa.DataFrameSchema]
-
 
 
 def referential_checks(dataset: str) -> list[tuple[str, str]]:

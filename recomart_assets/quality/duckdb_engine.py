@@ -1,0 +1,215 @@
+"""The out-of-core engine: the compiled schema (:mod:`recomart_assets.quality.sql`) run by DuckDB.
+
+Chosen by measurement over pandera's polars backend (lazy frames) and a hand-written DuckDB pass
+(see docs/quality.md, "Engines"): it reads every file once, spills to disk beyond its memory
+limit, and computes the checks, profiles, charts and segments in a few passes over a compressed
+columnar table, so peak memory stays flat as the day grows.
+
+Each partition file is verified against its manifest first, in one streaming read (md5 and size);
+on object storage that read also writes the verified local copy DuckDB then reads, so nothing is
+read that was not verified. CSV is read with every column as text (an empty cell is missing, as
+in the reference engine); JSON Lines with every field as text (a number or a nested value becomes
+its JSON text), unknown fields kept as columns, found by one pass over the object keys.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandera.pandas as pa
+import pyarrow as pyarrow_lib
+from upath import UPath
+
+from recomart_assets import datasets
+from recomart_assets.lake import Manifest, RawZone, complete_files
+from recomart_assets.lake.readers import verify_streaming
+from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
+from recomart_assets.quality.loading import merge_types, quarantined
+from recomart_assets.quality.outcome import InputFile, Outcome, missing_outcome
+from recomart_assets.quality.references import ReferenceData
+from recomart_assets.quality.schemas import schema_for
+from recomart_assets.quality.sql import (
+    CATEGORY_TABLE,
+    DUCKDB,
+    REFERENCE_TABLES,
+    ROW,
+    Plan,
+    SqlRunner,
+    SqlValidation,
+    load_query,
+)
+
+ENGINE = "duckdb"
+# DuckDB's own limit (it spills beyond it); the process adds Python, pandas and the report.
+DEFAULT_MEMORY_LIMIT = "512MB"
+# Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
+EXACT_DISTINCT_ROWS = 2_000_000
+# Observed JSON types are read from the first rows of each file (keys from every row).
+TYPE_SAMPLE_ROWS = 10_000
+_DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
+                      "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
+
+
+class DuckDBRunner(SqlRunner):
+    dialect = DUCKDB
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection):
+        self.connection = connection
+
+    def rows(self, query: str) -> list[tuple]:
+        return self.connection.execute(query).fetchall()
+
+    def create_temp(self, name: str, query: str, view: bool = False) -> None:
+        kind = "VIEW" if view else "TABLE"
+        self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
+
+
+def connect(spill_dir: str, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
+            ) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to ``spill_dir``, with UTC as its time zone."""
+    config = {"memory_limit": memory_limit, "temp_directory": spill_dir, "preserve_insertion_order": True}
+    if threads:
+        config["threads"] = threads
+    connection = duckdb.connect(config=config)
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+def verified_local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str) -> list[str]:
+    """Local paths of the verified files: the files themselves, or verified copies of remote ones."""
+    local = []
+    for index, (path, manifest) in enumerate(files):
+        if zone.is_local:
+            verify_streaming(path, manifest)
+            local.append(path.path)
+        else:
+            copy = str(Path(workdir) / f"{index:06d}-{path.name}")
+            verify_streaming(path, manifest, copy_to=copy)
+            local.append(copy)
+    return local
+
+
+def _list(paths: list[str]) -> str:
+    return "[" + ", ".join(DUCKDB.literal(p) for p in paths) + "]"
+
+
+def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Every top-level key of the files' objects (in order of first appearance by file), and the
+    JSON type of each as observed in the first rows of each file."""
+    keys: list[str] = []
+    if paths:
+        found = connection.execute(f"SELECT json_keys(json) AS k, min(filename) FROM read_ndjson_objects("
+                                   f"{_list(paths)}, filename=true) GROUP BY k ORDER BY 2, count(*) DESC").fetchall()
+        for names, _ in found:
+            keys.extend(k for k in names if k not in keys)
+    seen: dict[str, set[str]] = {key: set() for key in keys}
+    if keys:
+        paths_list = "[" + ", ".join(DUCKDB.literal("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
+        for path in paths:
+            rows = connection.execute(
+                f"SELECT DISTINCT json_type(json, {paths_list}) FROM (SELECT json FROM "
+                f"read_ndjson_objects({DUCKDB.literal(path)}) LIMIT {TYPE_SAMPLE_ROWS})").fetchall()
+            for (types,) in rows:
+                for key, kind in zip(keys, types, strict=True):
+                    if kind is not None:
+                        seen[key].add(_DUCKDB_JSON_TYPES.get(kind, "mixed"))
+    return keys, merge_types({k: v or {"null"} for k, v in seen.items()})
+
+
+def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
+               paths: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Load the files as ``typed`` (see :func:`~recomart_assets.quality.sql.load_query`); returns the
+    columns and the observed schema."""
+    spec = datasets.get(dataset)
+    readable = [p for p in paths if Path(p).stat().st_size > 0]
+    if spec.format == "jsonl":
+        columns, observed = json_fields(connection, readable)
+        if columns and readable:
+            types = "{" + ", ".join(f"{DUCKDB.literal(c)}: 'VARCHAR'" for c in columns) + "}"
+            source = f"read_json({_list(readable)}, format='newline_delimited', columns={types})"
+        else:
+            source = None
+    else:
+        source = None
+        columns, observed = [], {}
+        if readable:
+            source = (f"read_csv({_list(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
+                      f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
+            columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            observed = {c: "string" for c in columns}
+    if source is None or not columns:
+        # no rows at all (empty files): zero rows of the required columns are valid
+        columns = columns or [name for name, column in schema.columns.items() if column.required]
+        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {DUCKDB.quote(c)}" for c in columns)
+        connection.execute(f"CREATE TEMP TABLE raw_empty AS SELECT {empty} LIMIT 0")
+        source = "raw_empty"
+    connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, columns, source)}")
+    connection.execute(f"CREATE TEMP VIEW typed AS SELECT *, rowid AS {ROW} FROM t_load")
+    return columns, observed
+
+
+def register_references(connection: duckdb.DuckDBPyConnection, references: ReferenceData) -> None:
+    refs = references.references
+    for check, table in REFERENCE_TABLES.items():
+        ids = refs.ids_for(check)
+        if ids is not None:
+            connection.register(table, pyarrow_lib.table({"id": pyarrow_lib.array(ids.astype(str), pyarrow_lib.string())}))
+    if references.categories is not None:
+        categories = references.categories
+        connection.register(CATEGORY_TABLE, pyarrow_lib.table({
+            "product_id": pyarrow_lib.array(categories.index.astype(str), pyarrow_lib.string()),
+            "category": pyarrow_lib.array(categories.astype(object).where(categories.notna(), None).tolist(),
+                                          pyarrow_lib.string()),
+        }))
+
+
+def validate_partition(
+    zone: RawZone,
+    dataset: str,
+    day: date | str,
+    references: ReferenceData,
+    fail_rate: float = DEFAULT_FAIL_RATE,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    exact_distinct_rows: int = EXACT_DISTINCT_ROWS,
+) -> Outcome:
+    """Verify, load and validate one dataset's partition with DuckDB."""
+    day = str(day)
+    spec = datasets.get(dataset)
+    files = list(complete_files(zone.partition_dir(dataset, day), spec.file_pattern))
+    quarantine = quarantined(zone, dataset, day)
+    if not files:
+        return missing_outcome(dataset, day, quarantine, ENGINE)
+    with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
+        paths = verified_local_files(zone, files, workdir)
+        spill = Path(workdir) / "spill"
+        spill.mkdir()
+        connection = connect(str(spill), memory_limit)
+        try:
+            register_references(connection, references)
+            schema = schema_for(dataset, day, references.references)
+            columns, observed = load_table(connection, schema, dataset, paths)
+            plan = Plan(DUCKDB, dataset, day, schema, columns, references.references,
+                        references.categories is not None)
+            sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
+            validation, found = sql.run()
+        finally:
+            connection.close()
+    return Outcome(
+        validation=validation,
+        files=[InputFile(path.name, manifest.md5) for path, manifest in files],
+        bytes=sum(manifest.bytes for _, manifest in files),
+        quarantined_records=quarantine[0],
+        quarantine_files=quarantine[1],
+        columns=found.columns,
+        distributions=found.distributions,
+        present=found.present,
+        column_types=sql.column_types(),
+        observed_schema=observed,
+        segments=found.segments,
+        segment_nulls=found.segment_nulls,
+        distinct_method=sql.distinct_method,
+        engine=ENGINE,
+    )
