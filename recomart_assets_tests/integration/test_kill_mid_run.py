@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.transactions import write_transaction_drops
 from recomart_assets.sources import landing
 from recomart_assets.sources.master_exports import ingest_master
+from recomart_assets_tests.fixtures.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -147,12 +147,15 @@ def kill_at(workload: Workload, settings: Settings, moment: Moment, log: Path) -
     """Run the workload and SIGKILL its process group as soon as ``moment`` holds in the raw zone."""
     root = Path(settings.raw_zone)
     process = _start(workload, settings, log)
+
+    def reached() -> bool:
+        if moment(root):
+            return True
+        assert process.poll() is None, f"the run ended (code {process.returncode}) before the moment; see {log}"
+        return False
+
     try:
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while not moment(root):
-            assert process.poll() is None, f"the run ended (code {process.returncode}) before the moment; see {log}"
-            assert time.monotonic() < deadline, f"the moment never came; see {log}"
-            time.sleep(POLL_SECONDS)
+        wait_until(reached, RUN_TIMEOUT, interval=POLL_SECONDS, message=f"the moment to kill the run; see {log}")
     finally:
         _kill_group(process)
     assert process.returncode == -signal.SIGKILL, f"the run was not killed mid-run: code {process.returncode}"
