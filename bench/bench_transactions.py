@@ -5,8 +5,8 @@ each in a fresh child process (so start-up, imports and memory do not leak betwe
 
 * baseline: ``pandas.read_csv`` of the whole file, ``to_datetime``, ``groupby`` date, ``to_csv``
   per day (no manifests, no archive, no checks, whole file in memory);
-* intake: ``recomart_assets.sources.landing.run_intake_pass`` (sha256, header contract, chunked
-  split, rejects, manifests, archive, ledger).
+* intake: ``recomart_assets.lake.intake.run_pass`` with the transactions source (sha256, header
+  contract, chunked record split, rejects, manifests, archive, ledger).
 
 Prints both times (measured inside the child, after imports), the ratio (target <= 1.5x) and each
 child's peak RSS, for the full file and a file of ``--small-rows`` rows: the intake's peak should
@@ -42,14 +42,14 @@ def child_baseline(source: Path, out: Path) -> None:
 
 
 def child_intake(source: Path, out: Path) -> None:
-    from recomart_assets.lake import RawZone
-    from recomart_assets.sources import landing
+    from recomart_assets.lake import RawZone, intake
+    from recomart_assets.sources.transactions import LANDING
 
     zone = RawZone.at(str(out))
     zone.create_tree()
     Path(zone.landing.path, source.name).hardlink_to(source)  # a drop, without copying the bytes
     started = time.perf_counter()
-    result = landing.run_intake_pass(zone, settle_seconds=0)
+    result = intake.run_pass(LANDING, zone, settle_seconds=0)
     [outcome] = result.outcomes
     assert outcome.status == "ingested", outcome
     report(time.perf_counter() - started, rows=outcome.records, partitions=len(outcome.partitions))

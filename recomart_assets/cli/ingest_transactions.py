@@ -5,20 +5,21 @@ from __future__ import annotations
 import click
 
 from recomart_assets.config import Settings
-from recomart_assets.lake import RawZone
-from recomart_assets.sources import landing
+from recomart_assets.lake import RawZone, intake
+from recomart_assets.sources.transactions import LANDING
 
 
 @click.command("ingest-transactions")
 @click.option(
-    "--settle-seconds", type=click.FloatRange(0.0), default=landing.DEFAULT_SETTLE_SECONDS, show_default=True,
+    "--settle-seconds", type=click.FloatRange(0.0), default=intake.DEFAULT_SETTLE_SECONDS, show_default=True,
     help="Files modified more recently than this are still being written: left for the next pass.",
 )
 def command(settle_seconds: float) -> None:
     """Split every complete landing file by transaction date, archive it; quarantine what cannot be placed."""
-    zone = RawZone.from_settings(Settings.from_env())
+    settings = Settings.from_env()
+    zone = RawZone.from_settings(settings)
     zone.create_tree()
-    result = landing.run_intake_pass(zone, settle_seconds)
+    result = intake.run_pass(LANDING, zone, settle_seconds, settings.time_bounds())
     for outcome in result.outcomes:
         detail = outcome.reason or f"{outcome.records} records in {len(outcome.partitions)} partition(s)"
         if outcome.rejected_rows:

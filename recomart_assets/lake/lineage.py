@@ -60,6 +60,9 @@ class LandingFile(Lineage):
     previous_version: str | None = None  # sha256 of the earlier file under the same name
     replaces: bool | None = None  # True when this version replaced the previous version's rows
     outputs: list[str] | None = None
+    placed_until: str | None = None  # latest event time the intake placed (ingestion time + clock skew)
+    reason: str | None = None  # why the whole file was quarantined
+    duplicate_of: str | None = None  # on a copy set aside: where the same content was archived first
 
 
 @dataclass(frozen=True, kw_only=True)

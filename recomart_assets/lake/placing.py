@@ -9,15 +9,25 @@ event-time bounds hold everywhere:
 * it must not fall before the first partition (:data:`~recomart_assets.datasets.PARTITION_START`)
   nor later than now plus the allowed clock skew: such a record goes to quarantine with its reason
   and never moves a watermark (an app with a wrong clock must not close today).
+
+:func:`place_many` places a column of timestamps at once (the landing files' fast path): the common
+ISO 8601 shapes are cast by Arrow, everything else goes through :func:`place` value by value, and
+out-of-bounds reasons come from :meth:`TimeBounds.problem`, so its answers and wordings are
+:func:`place`'s own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from recomart_assets.datasets import PARTITION_START
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 DEFAULT_CLOCK_SKEW = timedelta(hours=6)
 _FIRST = datetime.fromisoformat(PARTITION_START).replace(tzinfo=UTC)
@@ -92,7 +102,10 @@ def parse_moment(stamp: object, *, require_offset: bool = True) -> datetime | Un
         if require_offset:
             return Unplaceable("timestamp_without_offset", f"timestamp without UTC offset: {stamp!r}")
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00: in UTC past the last representable year
+        return Unplaceable("unparseable_timestamp", f"unparseable timestamp: {stamp!r} (out of range in UTC)")
 
 
 def place(stamp: object, bounds: TimeBounds, *, require_offset: bool = True,
@@ -102,3 +115,105 @@ def place(stamp: object, bounds: TimeBounds, *, require_offset: bool = True,
     if isinstance(moment, Unplaceable):
         return moment
     return bounds.problem(moment, latest) or Placement(moment)
+
+
+# The shapes Arrow casts exactly as ``datetime.fromisoformat`` reads them (RE2 syntax): years
+# 1000-2999, real months, days and times, up to six fraction digits, ``Z`` or ``+HH:MM``. Arrow
+# rejects impossible dates (02-30) itself; those, and every other shape, go through ``place``.
+_DATE_TIME = (r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+              r"(:[0-5][0-9](\.[0-9]{1,6})?)?")
+_ZONED = _DATE_TIME + r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+_NAIVE = _DATE_TIME + "$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROS_PER_DAY = 86_400_000_000
+MICROS_PER_HOUR = 3_600_000_000
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC of an aware moment."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(micros))
+
+
+@dataclass(frozen=True)
+class Placements:
+    """The placements of a column of timestamps, by position.
+
+    ``micros`` (int64, UTC microseconds since the epoch) is meaningful where ``ok`` is true; every
+    other position has its :class:`Unplaceable` in ``problems``.
+    """
+
+    micros: np.ndarray
+    ok: np.ndarray
+    problems: dict[int, Unplaceable]
+
+    def days(self) -> np.ndarray:
+        """Days since 1970-01-01 (UTC) of each moment."""
+        return self.micros // MICROS_PER_DAY
+
+    def hours(self) -> np.ndarray:
+        """Hour of the UTC day (0-23) of each moment."""
+        return (self.micros // MICROS_PER_HOUR) % 24
+
+    def __getitem__(self, i: int) -> Placement | Unplaceable:
+        return Placement(from_micros(self.micros[i])) if self.ok[i] else self.problems[i]
+
+
+def _cast(values: pa.Array, zoned: bool) -> np.ndarray | None:
+    """Arrow's microseconds for values of one shape, or None when Arrow refuses any of them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        stamps = pc.cast(values, pa.timestamp("us", tz="UTC" if zoned else None))
+    except pa.ArrowInvalid:
+        return None
+    return pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def place_many(stamps: Sequence[object] | pa.Array, bounds: TimeBounds, *, require_offset: bool = True,
+               latest: datetime | None = None) -> Placements:
+    """:func:`place` for a column of timestamp values (strings or None), vectorised where it can be.
+
+    One clock reading (``latest``, default now + skew) applies to the whole column.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    latest = bounds.latest() if latest is None else latest
+    values = stamps if isinstance(stamps, pa.Array) else None
+    if values is None:
+        try:
+            values = pa.array(stamps, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings: the scalar helper decides each
+            values = pa.nulls(len(stamps), pa.string())
+    n = len(values)
+    micros = np.zeros(n, dtype=np.int64)
+    fast = np.zeros(n, dtype=bool)
+    shapes = [(_ZONED, True)] + ([] if require_offset else [(_NAIVE, False)])
+    for pattern, zoned in shapes:
+        mask = pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(zero_copy_only=False)
+        if mask.any():
+            cast = _cast(values.filter(pa.array(mask)), zoned)
+            if cast is not None:
+                micros[mask] = cast
+                fast |= mask
+    ok = fast.copy()
+    problems: dict[int, Unplaceable] = {}
+    first, last = to_micros(bounds.first), to_micros(latest)
+    for i in np.flatnonzero(fast & ((micros < first) | (micros > last))):
+        problems[int(i)] = bounds.problem(from_micros(micros[i]), latest)
+        ok[i] = False
+    for i in np.flatnonzero(~fast):
+        stamp = stamps[i] if not isinstance(stamps, pa.Array) else stamps[i].as_py()
+        placed = place(stamp, bounds, require_offset=require_offset, latest=latest)
+        if isinstance(placed, Placement):
+            micros[i] = to_micros(placed.moment)
+            ok[i] = True
+        else:
+            problems[int(i)] = placed
+    return Placements(micros, ok, problems)

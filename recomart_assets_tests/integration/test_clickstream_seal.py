@@ -1,10 +1,9 @@
-"""Sealing a day, late data after the seal, and the CSV exports landing in the same partitions."""
+"""Sealing a day and late data after the seal (CSV exports: ``sources/test_clickstream_exports.py``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import orjson
 import pytest
 from dagster import build_sensor_context, materialize
 
@@ -14,7 +13,6 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import complete_files, read_manifest, verify_tree, write_data_file
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.sources.clickstream_files import ingest_clickstream_exports
 from recomart_assets.sources.clickstream_lake import advance_watermark, batch_file_name, resume_positions
 from recomart_assets.sources.clickstream_seal import SEAL_FILE, read_seal, seal_partition
 from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
@@ -98,29 +96,4 @@ def test_incomplete_last_batch_is_rolled_back(zone):
     assert resume_positions(zone, "t", [1], CLUSTER) == {1: 100}
     names = sorted(p.name for p, _ in complete_files(zone.partition_dir("clickstream", DAY)))
     assert names == [batch_file_name("t", 1, 0, 10, CLUSTER)] and not leftover.exists()
-    assert verify_tree(zone.root).ok
-
-
-def test_csv_exports_land_once_in_the_same_partitions(zone):
-    rows = (
-        "user_id,product_id,event_type,timestamp,device,event_id,channel\n"
-        "C000001,P000010,view,2026-03-01T10:15:00+00:00,web,e-1,promo\n"
-        "C000002,,search,2026-03-01T16:20:00+05:30,ios,e-2,\n"
-        "C000003,P000011,click,yesterday,android,e-3,\n"
-    )
-    (zone.clickstream_landing / "app_export_1.csv").write_text(rows)
-    (zone.clickstream_landing / "app_export_2.csv.part").write_text(rows)  # still being written
-    counts = ingest_clickstream_exports(zone)
-    assert counts == {"exports": 1, "events": 2, "quarantined": 1, "files": 2, "already_processed": 0}
-    files = {p.name: m for p, m in complete_files(zone.partition_dir("clickstream", DAY))}
-    assert [n[:3] for n in files] == ["h10"]  # 16:20+05:30 is 10:50 UTC: both events in hour 10
-    first_file = next(complete_files(zone.partition_dir("clickstream", DAY)))[0]
-    line = orjson.loads(first_file.read_bytes().splitlines()[0])
-    assert line["channel"] == "promo" and line["event_id"] == "e-1"
-    assert all(m.source["file"] == "app_export_1.csv" and len(m.source["sha256"]) == 64 for m in files.values())
-    assert not (zone.clickstream_landing / "app_export_1.csv").exists()
-
-    (zone.clickstream_landing / "app_export_1_again.csv").write_text(rows)  # the same content dropped again
-    assert ingest_clickstream_exports(zone)["already_processed"] == 1
-    assert len(list(complete_files(zone.partition_dir("clickstream", DAY)))) == 1
     assert verify_tree(zone.root).ok

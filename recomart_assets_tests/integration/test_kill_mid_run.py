@@ -22,7 +22,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from recomart_assets.config import Settings, child_environ
-from recomart_assets.lake import Manifest, RawZone
+from recomart_assets.lake import Manifest, RawZone, intake
 from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX
 from recomart_assets.lake.verify import SKIPPED_FOLDERS
@@ -30,8 +30,8 @@ from recomart_assets.platform.dev import CODE_LOCATION_MODULE
 from recomart_assets.platform.instance import ensure_dagster_home
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.transactions import write_transaction_drops
-from recomart_assets.sources import landing
 from recomart_assets.sources.master_exports import ingest_master
+from recomart_assets.sources.transactions import LANDING
 from recomart_assets_tests.fixtures.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -121,9 +121,9 @@ def transactions_workload(tmp_path_factory, master_exports) -> Workload:
 
     reference = _run_settings(tmp_path_factory.mktemp("transactions_reference"), master_exports)
     prepare(reference)
-    assert landing.ingest_file(RawZone.from_settings(reference), name).status == "ingested"
+    assert intake.ingest_file(LANDING, RawZone.from_settings(reference), name).status == "ingested"
     run_config = tmp_path_factory.mktemp("run_config") / "run.yaml"
-    run_config.write_text(f"ops:\n  ingest_landing_file:\n    config:\n      file_name: {name}\n", encoding="utf-8")
+    run_config.write_text(f"ops:\n  transactions:\n    config:\n      landing_file: {name}\n", encoding="utf-8")
     argv = [str(BIN / "dagster"), "job", "execute", "-m", CODE_LOCATION_MODULE,
             "-j", "transactions_landing_job", "-c", str(run_config)]
     return Workload("transactions", argv, prepare, snapshot(Path(reference.raw_zone)))

@@ -7,7 +7,6 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake.readers import CorruptFileError
 from recomart_assets.logs import ingestion_run
-from recomart_assets.sources.clickstream_files import ingest_clickstream_exports
 from recomart_assets.sources.clickstream_lake import DATASET
 from recomart_assets.sources.clickstream_seal import SEAL_FILE, PartitionNotClosed, seal_partition
 
@@ -22,14 +21,12 @@ def clickstream(context: AssetExecutionContext, config: SealConfig, recomart: Re
     zone = recomart.zone()
     day = context.partition_key
     with ingestion_run("clickstream-seal", context.log, partition=day) as run:
-        exports = ingest_clickstream_exports(zone)
         try:
             seal = seal_partition(zone, settings.clickstream_topic, day, force=config.force)
         except (PartitionNotClosed, CorruptFileError) as exc:
             raise Failure(str(exc)) from exc
         run.counts.update(events=seal["events"], duplicates=seal["duplicate_event_ids"],
-                          quarantined=seal["quarantined"], late_events=seal["late_events"],
-                          exports=exports["exports"])
+                          quarantined=seal["quarantined"], late_events=seal["late_events"])
     return MaterializeResult(metadata={
         "dagster/row_count": seal["events"],
         "duplicate_event_ids": seal["duplicate_event_ids"],

@@ -1,35 +1,55 @@
-"""Transactions in Dagster: the landing-zone sensor, its per-file runs, and the daily asset.
+"""Transactions in Dagster: the daily asset, which a landing run materializes for every day its file touched.
 
 How a file that touches several days maps onto daily partitions (see docs/transactions.md):
 
-* The **sensor** finds complete landing files, hashes them and requests one run per file of
-  ``transactions_landing_job``, with ``run_key`` = the content sha256. Dagster never launches a run
-  key twice, and the intake ledger turns an identical re-drop under another name into a no-op.
-* The **run** calls the shared intake (:func:`landing.ingest_file`): one streaming pass splits the
-  file into every day it touches, then archives it. It then reports an ``AssetMaterialization``
-  of the ``transactions`` asset for each day the file touched, so the partitions show as
-  materialized with the file's lineage. One run per file (not one per day) keeps the file the
-  unit of "exactly once": the split, the archive move and the ledger entry happen together.
-* **Materializing** ``transactions`` for a day or a range (a backfill, single run) re-derives
+* The **sensor** (:mod:`.sensors`) only decides: it finds complete landing files, hashes them and
+  requests one run of ``transactions_landing_job`` per file, with ``run_key`` = the content sha256
+  and a run config naming the file. Dagster never launches a run key twice.
+* The **landing run** materializes this asset with ``landing_file`` set: the shared intake
+  (:func:`recomart_assets.lake.intake.ingest_file`) splits the file into every day it touches in
+  one streaming pass, then archives it, and the asset reports a materialization of each of those
+  partitions with the file's lineage. One run per file (not one per day) keeps the file the unit of
+  "exactly once": the split, the archive move and the ledger entry happen together. The run has no
+  partition of its own (its days are known only once the file is read), so the partitioned checks
+  are not part of it: each partition it updated gets its checks from their automation condition.
+* **Materializing** ``transactions`` for a day or a range (a backfill, or the daily run) re-derives
   those partitions from the archived originals with the same code, so the bytes are identical.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from recomart_assets.datasets import TRANSACTIONS as TRANSACTIONS_SPEC
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
-from recomart_assets.lake import RawZone, complete_files
-from recomart_assets.sources import landing
+from recomart_assets.lake import RawZone, complete_files, intake
+from recomart_assets.sources.transactions import LANDING
 
 TRANSACTIONS = AssetKey("transactions")
 
 
+class TransactionsConfig(Config):
+    """Set by the landing sensor: the landing file this run ingests, and its sha256 as the sensor saw
+    it. Empty (the default): re-derive the run's partitions from the archive."""
+
+    landing_file: str = ""
+    sha256: str = ""
+
+
 def partition_summary(zone: RawZone, day: str) -> dict[str, Any]:
     """Files and records a transactions partition holds (complete files only)."""
-    files = list(complete_files(zone.partition_dir("transactions", day), "ingested_*.csv"))
+    files = list(complete_files(zone.partition_dir("transactions", day), TRANSACTIONS_SPEC.file_pattern))
     return {
         "files": [path.name for path, _ in files],
         "records": sum(manifest.record_count for _, manifest in files),
@@ -37,18 +57,60 @@ def partition_summary(zone: RawZone, day: str) -> dict[str, Any]:
     }
 
 
-@asset(**asset_args(TRANSACTIONS_SPEC))
-def transactions(context: AssetExecutionContext, recomart: RecomartResource) -> MaterializeResult:
+def land_file(context: AssetExecutionContext, config: TransactionsConfig,
+              recomart: RecomartResource) -> Iterator[AssetMaterialization]:
+    """Ingest the configured landing file; one materialization per partition it touched."""
+    zone = recomart.zone()
+    outcome = intake.ingest_file(LANDING, zone, config.landing_file, recomart.settings().time_bounds())
+    if outcome.status == "missing" and config.sha256:
+        entry = intake.ledger_entry(LANDING, zone, config.sha256)
+        if entry is not None:  # ingested meanwhile by another pass: report what that pass did
+            outcome = intake.FileOutcome(config.landing_file, "ingested", config.sha256, dict(entry["partitions"]),
+                                         entry["rejected_rows"], stored_as=entry["target"])
+    if config.sha256 and outcome.sha256 and outcome.sha256 != config.sha256:
+        context.log.warning("%r changed since the sensor saw it (sha256 %s, now %s)", config.landing_file,
+                            config.sha256[:16], outcome.sha256[:16])
+    context.log.info(
+        "%r: %s, %d records in %d partition(s), %d rejected%s", config.landing_file, outcome.status,
+        outcome.records, len(outcome.partitions), outcome.rejected_rows,
+        f" ({outcome.reason})" if outcome.reason else "",
+    )
+    if outcome.status != "ingested":
+        return
+    for day, records in sorted(outcome.partitions.items()):
+        summary = partition_summary(zone, day)
+        yield AssetMaterialization(
+            asset_key=TRANSACTIONS,
+            partition=day,
+            metadata={
+                "dagster/row_count": summary["records"],
+                "landing_file": config.landing_file,
+                "sha256": outcome.sha256 or "",
+                "records_from_file": records,
+                "archived_as": outcome.stored_as or "",
+                "files": MetadataValue.json(summary["files"]),
+            },
+        )
+
+
+@asset(**asset_args(TRANSACTIONS_SPEC), output_required=False)
+def transactions(
+    context: AssetExecutionContext, config: TransactionsConfig, recomart: RecomartResource
+) -> Iterator[AssetMaterialization | MaterializeResult]:
+    if config.landing_file:
+        yield from land_file(context, config, recomart)
+        return
+    if not context.has_partition_key and not context.has_partition_key_range:
+        raise Failure("a transactions run needs a partition (to re-derive it) or a landing_file to ingest")
     zone = recomart.zone()
     days = frozenset(context.partition_keys)
-    rederived = landing.rederive_partitions(zone, days)
+    rederived = intake.rederive_partitions(LANDING, zone, days, recomart.settings().time_bounds())
     context.log.info("re-derived %d partition(s) from the archive: %s", len(rederived), rederived)
     summaries = {day: partition_summary(zone, day) for day in sorted(days)}
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "dagster/row_count": sum(s["records"] for s in summaries.values()),
             "rederived_records": MetadataValue.json(rederived),
             "partitions": MetadataValue.json(summaries),
         }
     )
-

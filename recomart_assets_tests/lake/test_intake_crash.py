@@ -1,4 +1,5 @@
-"""Crashes anywhere in an intake: no partial file with a manifest, and the next pass completes exactly once."""
+"""Crashes anywhere in an intake (the engine, on real transaction files): no partial file with a
+manifest, and the next pass completes exactly once."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from recomart_assets.lake import complete_files, verify_tree
-from recomart_assets.sources import landing
-from recomart_assets.sources import transaction_csv as tcsv
+from recomart_assets.lake import complete_files, intake, verify_tree
+from recomart_assets.sources.transactions import LANDING
 from recomart_assets_tests.fixtures.landing import csv_text, drop, partition_records, quarantined_rows, row
 
 DAYS = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
@@ -16,8 +16,16 @@ ROWS = [row(i, f"{DAYS[i % 4]}T{i % 24:02d}:00:00Z") for i in range(200)] + [row
 EXPECTED = {day: 50 for day in DAYS}
 
 
-class Crash(RuntimeError):
-    """Stands in for the process dying."""
+class Crash(BaseException):
+    """Stands in for the process dying: like a kill, it runs no error handling of the intake."""
+
+
+def ingest(zone):
+    return intake.ingest_file(LANDING, zone, "orders.csv")
+
+
+def run_pass(zone):
+    return intake.run_pass(LANDING, zone)
 
 
 def assert_exactly_once(zone) -> None:
@@ -31,7 +39,7 @@ def assert_exactly_once(zone) -> None:
 
 def test_crash_mid_split_leaves_no_partial_partition(zone, small_chunks, monkeypatch):
     drop(zone, "orders.csv", csv_text(ROWS))
-    real = tcsv.split_by_day
+    real = intake.split_chunks
 
     def dies_after_two_chunks(*args, **kwargs):
         for n, item in enumerate(real(*args, **kwargs)):
@@ -39,19 +47,19 @@ def test_crash_mid_split_leaves_no_partial_partition(zone, small_chunks, monkeyp
                 raise Crash()
             yield item
 
-    monkeypatch.setattr(tcsv, "split_by_day", dies_after_two_chunks)
+    monkeypatch.setattr(intake, "split_chunks", dies_after_two_chunks)
     with pytest.raises(Crash):
-        landing.ingest_file(zone, "orders.csv")
+        ingest(zone)
     assert list(complete_files(zone.partition_dir("transactions", DAYS[0]))) == []
     assert not [p for p in (zone.root / "transactions").rglob("*") if p.is_file()]  # not even temp files
-    monkeypatch.setattr(tcsv, "split_by_day", real)
-    landing.run_intake_pass(zone)
+    monkeypatch.setattr(intake, "split_chunks", real)
+    run_pass(zone)
     assert_exactly_once(zone)
 
 
 def test_crash_between_partition_writes(zone, small_chunks, monkeypatch):
     """Two partitions sealed with manifests, the rest not: the re-run overwrites, never duplicates."""
-    real = landing.open_data_file
+    real = intake.open_data_file
     opened = []
 
     @contextmanager
@@ -63,42 +71,42 @@ def test_crash_between_partition_writes(zone, small_chunks, monkeypatch):
                 raise Crash()
 
     drop(zone, "orders.csv", csv_text(ROWS))
-    monkeypatch.setattr(landing, "open_data_file", dies_sealing_the_third)
+    monkeypatch.setattr(intake, "open_data_file", dies_sealing_the_third)
     with pytest.raises(Crash):
-        landing.ingest_file(zone, "orders.csv")
+        ingest(zone)
     sealed = partition_records(zone)
     assert 0 < len(sealed) < len(EXPECTED)
-    monkeypatch.setattr(landing, "open_data_file", real)
-    landing.run_intake_pass(zone)
+    monkeypatch.setattr(intake, "open_data_file", real)
+    run_pass(zone)
     assert_exactly_once(zone)
 
 
 def test_crash_between_partition_writes_and_archiving(zone, monkeypatch):
     drop(zone, "orders.csv", csv_text(ROWS))
-    real = landing._finish
-    monkeypatch.setattr(landing, "_finish", lambda zone, plan: (_ for _ in ()).throw(Crash()))
+    real = intake._finish
+    monkeypatch.setattr(intake, "_finish", lambda source, zone, plan: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
-        landing.ingest_file(zone, "orders.csv")
+        ingest(zone)
     assert partition_records(zone) == EXPECTED  # written, not yet archived
     assert (zone.landing / "orders.csv").exists()
-    monkeypatch.setattr(landing, "_finish", real)
-    result = landing.run_intake_pass(zone)
+    monkeypatch.setattr(intake, "_finish", real)
+    result = run_pass(zone)
     assert result.outcomes == []  # recovery finished it; nothing left to scan
     assert_exactly_once(zone)
 
 
 def test_crash_after_the_move_before_the_manifest(zone, monkeypatch):
     drop(zone, "orders.csv", csv_text(ROWS))
-    real = landing._write_moved_manifest
+    real = intake._write_moved_manifest
 
     def dies(*args, **kwargs):
         raise Crash()
 
-    monkeypatch.setattr(landing, "_write_moved_manifest", dies)
+    monkeypatch.setattr(intake, "_write_moved_manifest", dies)
     with pytest.raises(Crash):
-        landing.ingest_file(zone, "orders.csv")
+        ingest(zone)
     assert not verify_tree(zone.root).ok  # the archived original has no manifest yet
-    monkeypatch.setattr(landing, "_write_moved_manifest", real)
+    monkeypatch.setattr(intake, "_write_moved_manifest", real)
     drop(zone, "orders.csv", csv_text(ROWS))  # the upstream even re-sends it meanwhile
-    landing.run_intake_pass(zone)
+    run_pass(zone)
     assert_exactly_once(zone)

@@ -1,0 +1,74 @@
+"""Clickstream CSV exports: their sensor and their per-file run.
+
+Exports dropped in ``landing/clickstream/`` are taken in by the same landing intake engine as
+transaction files (:mod:`recomart_assets.sources.clickstream_exports`). The sensor only decides
+(one run per new complete export, keyed by content sha256); the run lands the export's events in
+``clickstream/D/`` beside the Kafka batches, and the seal sensor then re-seals each closed day that
+gained files (late data), which materializes ``clickstream`` for it.
+"""
+
+import json
+
+from dagster import (
+    Config,
+    DefaultSensorStatus,
+    OpExecutionContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    job,
+    op,
+    sensor,
+)
+
+from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.lake import intake
+from recomart_assets.sources.clickstream_exports import LANDING
+
+SENSOR_INTERVAL_SECONDS = 30
+
+
+class ExportFileConfig(Config):
+    """Which export a run lands (``sha256`` as the sensor saw it, for the record)."""
+
+    file_name: str
+    sha256: str = ""
+
+
+@op
+def land_clickstream_export(context: OpExecutionContext, config: ExportFileConfig, recomart: RecomartResource) -> None:
+    """Land one export through the intake engine and say what became of it."""
+    outcome = intake.ingest_file(LANDING, recomart.zone(), config.file_name, recomart.settings().time_bounds())
+    context.log.info(
+        "%r: %s, %d events in %d day(s), %d rejected%s", config.file_name, outcome.status, outcome.records,
+        len(outcome.partitions), outcome.rejected_rows, f" ({outcome.reason})" if outcome.reason else "",
+    )
+
+
+@job(description="Land one clickstream CSV export (launched by clickstream_exports_sensor).")
+def clickstream_exports_job() -> None:
+    land_clickstream_export()
+
+
+def run_request(plan: intake.RunPlan) -> RunRequest:
+    return RunRequest(
+        run_key=plan.run_key,
+        run_config={"ops": {"land_clickstream_export": {"config": {"file_name": plan.name, "sha256": plan.sha256}}}},
+        tags={"recomart/landing_file": intake.safe_name(plan.name), "recomart/sha256": plan.sha256},
+    )
+
+
+@sensor(
+    job=clickstream_exports_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="New complete clickstream exports in raw_zone/landing/clickstream/ -> one run each.",
+)
+def clickstream_exports_sensor(context: SensorEvaluationContext, recomart: RecomartResource) -> SensorResult:
+    known = json.loads(context.cursor) if context.cursor else {}
+    plans, known = intake.plan_runs(LANDING, recomart.zone(), known)
+    cursor = json.dumps(known, sort_keys=True)
+    if not plans:
+        return SensorResult(skip_reason=SkipReason("no new complete clickstream exports"), cursor=cursor)
+    return SensorResult(run_requests=[run_request(plan) for plan in plans], cursor=cursor)
