@@ -20,6 +20,7 @@ baseline has never seen (a new column) are not judged here: schema drift reports
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ class AnomalyConfig:
     min_history: int = 7
     weekday_aware: bool = True
     min_same_weekday: int = 4
-    z_threshold: float = 4.0
+    z_threshold: float = 5.0
     families: Mapping[str, Family] = field(default_factory=dict)
 
     def family(self, name: str) -> Family:
@@ -130,9 +131,46 @@ def baseline(values: list[float], days: tuple[str, ...], basis: str) -> Baseline
     return Baseline(days, basis, median, statistics.median(abs(v - median) for v in values))
 
 
-def expected_range(base: Baseline, family: Family, config: AnomalyConfig) -> tuple[float, float]:
-    """``(low, high)``: median +/- max(z robust sigmas, the family's minimum change)."""
-    half = max(config.z_threshold * base.sigma, family.relative * abs(base.median), family.absolute)
+def sampling_noise(metric: Metric, base: Baseline, size: float, dispersion: float) -> float:
+    """The standard deviation that sampling alone gives the metric, from its size today.
+
+    A share p of n rows varies by sqrt(p(1 - p) / n); a count m by sqrt(dispersion x m), where
+    ``dispersion`` (at least 1, Poisson) is pooled over the metric's siblings (see
+    :func:`dispersions`): events come in sessions, so counts of events vary more than counts of
+    independent rows. A week or two of history says little about spread on its own (the MAD of
+    seven values is itself noisy), so this is the least spread a range assumes.
+    """
+    kind = FAMILIES[metric.family].kind
+    if kind == "share" and size > 0:
+        p = min(max(base.median, 0.0), 1.0)
+        return math.sqrt(p * (1 - p) / size)
+    if kind == "count":
+        return math.sqrt(max(dispersion, 1.0) * max(base.median, 0.0))
+    return 0.0
+
+
+def sibling_group(metric: Metric) -> str:
+    """Counts that share a noise level: the hours of a day, the values of one segment column."""
+    return f"{metric.family}:{metric.subject.partition('=')[0]}" if metric.family == "volume" else metric.family
+
+
+def dispersions(baselines: Mapping[Metric, Baseline]) -> dict[str, float]:
+    """Variance over mean of counts, pooled (median) over each group of sibling metrics.
+
+    Pooling the 24 hours of a day (or the devices, the event types) estimates how much more than
+    Poisson the counts of this dataset vary, from far more values than one metric's history has.
+    """
+    ratios: dict[str, list[float]] = {}
+    for metric, base in baselines.items():
+        if FAMILIES[metric.family].kind == "count" and base.median > 0:
+            ratios.setdefault(sibling_group(metric), []).append(base.sigma ** 2 / base.median)
+    return {group: statistics.median(values) for group, values in ratios.items() if len(values) >= 3}
+
+
+def expected_range(base: Baseline, family: Family, config: AnomalyConfig, noise: float = 0.0) -> tuple[float, float]:
+    """``(low, high)``: median +/- max(z robust sigmas, z sampling sigmas, the family's minimum change)."""
+    spread = max(base.sigma, noise)
+    half = max(config.z_threshold * spread, family.relative * abs(base.median), family.absolute)
     low, high = base.median - half, base.median + half
     if family.kind in ("count", "share"):
         low = max(low, 0.0)
@@ -141,10 +179,11 @@ def expected_range(base: Baseline, family: Family, config: AnomalyConfig) -> tup
     return low, high
 
 
-def judge(dataset: str, day: str, metric: Metric, value: float, base: Baseline, config: AnomalyConfig) -> Anomaly | None:
+def judge(dataset: str, day: str, metric: Metric, value: float, base: Baseline, config: AnomalyConfig,
+          noise: float = 0.0) -> Anomaly | None:
     """The anomaly of ``metric`` on ``day``, or None when the value is within its expected range."""
     family = config.family(metric.family)
-    low, high = expected_range(base, family, config)
+    low, high = expected_range(base, family, config, noise)
     if low <= value <= high:
         return None
     deviation = value - base.median
@@ -198,14 +237,18 @@ def detect(dataset: str, day: str, states: Mapping[str, Any], config: AnomalyCon
         return Detection(dataset, day, False, len(trailing),
                          reason=f"{len(trailing)} earlier days with data in the window, {config.min_history} needed")
     detection = Detection(dataset, day, True, len(trailing))
+    baselines: dict[Metric, Baseline] = {}
     for metric in history.metrics():
         series = history.values[metric]
         if day not in series:
             continue
         days, basis, needed = comparable(day, tuple(d for d in trailing if d in series), config)
-        if len(days) < needed:  # a column that most earlier days did not have
-            continue
-        found = judge(dataset, day, metric, series[day], baseline([series[d] for d in days], days, basis), config)
+        if len(days) >= needed:  # else a column that most earlier days did not have
+            baselines[metric] = baseline([series[d] for d in days], days, basis)
+    pooled = dispersions(baselines)
+    for metric, base in baselines.items():
+        noise = sampling_noise(metric, base, history.sizes[metric][day], pooled.get(sibling_group(metric), 1.0))
+        found = judge(dataset, day, metric, history.values[metric][day], base, config, noise)
         if found is not None:
             detection.anomalies.append(found)
     detection.anomalies.sort(key=lambda a: -_severity(a))

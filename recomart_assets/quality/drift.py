@@ -15,9 +15,9 @@ pooled trailing window::
 with shares per bin, an ``epsilon`` share in place of empty bins, and the usual reading: below
 0.1 stable, 0.1 to 0.25 a moderate shift, 0.25 and above a significant one. Category charts use
 their labels as bins. Numeric histograms are re-binned first, because each day's histogram has
-its own edges (minimum to maximum of that day): the baseline's pooled deciles become the common
-bins, and each day's mass per bin is read off its cumulative histogram (uniform within a bin).
-Charts with fewer than ``min_count`` values on either side are not judged: the PSI of a few dozen
+its own edges (minimum to maximum of that day): common bins are placed only where every
+histogram knows its mass (:func:`numeric_bins`), and each day's mass per bin is read off its
+cumulative histogram. Charts with fewer than ``min_count`` values on either side are not judged: the PSI of a few dozen
 values is mostly sampling noise.
 """
 
@@ -48,7 +48,8 @@ class DriftConfig:
     significant: float = PSI_SIGNIFICANT
     epsilon: float = EPSILON
     min_count: int = 200
-    numeric_bins: int = 10
+    max_split_error: float = 0.02  # numeric histograms: see numeric_bins
+    min_bin_share: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -175,17 +176,44 @@ def _total(histogram: Mapping[str, Any]) -> float:
     return float(sum(histogram.get("counts") or histogram.get("values") or []))
 
 
-def numeric_bins(baseline: Sequence[Mapping[str, Any]], bins: int) -> np.ndarray:
-    """Inner edges of ``bins`` common bins: the deciles (for 10) of the pooled baseline."""
-    points = np.unique(np.concatenate([np.asarray(h["edges"], dtype=float) for h in baseline]))
-    pooled = sum(_cumulative(h, points) for h in baseline)
-    targets = pooled[-1] * np.arange(1, bins) / bins
-    # Invert the (non-decreasing, possibly flat) cumulative counts: first point reaching each target.
-    upper = np.clip(np.searchsorted(pooled, targets, side="left"), 1, len(points) - 1)
-    lower = upper - 1
-    rise = pooled[upper] - pooled[lower]
-    fraction = np.divide(targets - pooled[lower], rise, out=np.zeros_like(targets), where=rise > 0)
-    return np.unique(points[lower] + fraction * (points[upper] - points[lower]))
+def split_error(histogram: Mapping[str, Any], points: np.ndarray) -> np.ndarray:
+    """How much of the histogram's mass an edge at each point might misplace, as a share.
+
+    Zero at the histogram's own edges and outside its range (no mass there, exactly); inside a
+    bin, the bin's share times the distance to its nearer edge (as a fraction of the bin): what
+    reading the bin as uniform can get wrong.
+    """
+    edges = np.asarray(histogram["edges"], dtype=float)
+    counts = np.asarray(histogram["counts"], dtype=float)
+    inside = (points > edges[0]) & (points < edges[-1])
+    index = np.clip(np.searchsorted(edges, points, side="right") - 1, 0, len(counts) - 1)
+    width = edges[index + 1] - edges[index]
+    fraction = np.divide(points - edges[index], width, out=np.zeros_like(points), where=width > 0)
+    return np.where(inside, counts[index] / counts.sum() * np.minimum(fraction, 1 - fraction), 0.0)
+
+
+def numeric_bins(histograms: Sequence[Mapping[str, Any]], baseline: Sequence[Mapping[str, Any]],
+                 max_error: float, min_share: float) -> np.ndarray:
+    """Inner edges of common bins for histograms that each have their own edges.
+
+    Candidates are the edges of every histogram where no histogram would have to guess more than
+    ``max_error`` of its mass (:func:`split_error`): each day's histogram spans that day's minimum
+    to maximum, so below its resolution any finer bin would be invented. From those, left to
+    right, an edge is kept once the pooled baseline holds ``min_share`` of its mass since the
+    previous one, so no bin is mere sampling noise; the top bin may be empty in the baseline (a
+    value range never seen before, like prices a hundred times higher).
+    """
+    points = np.unique(np.concatenate([np.asarray(h["edges"], dtype=float) for h in histograms]))
+    error = np.max([split_error(h, points) for h in histograms], axis=0)
+    candidates = points[error <= max_error]
+    pooled = sum(_cumulative(h, candidates) for h in baseline)
+    total = sum(_total(h) for h in baseline)
+    kept, last = [], 0.0
+    for point, mass in zip(candidates, pooled, strict=True):
+        if mass - last >= min_share * total and point < points[-1]:  # above the last point: empty everywhere
+            kept.append(point)
+            last = mass
+    return np.asarray(kept)
 
 
 def numeric_masses(histogram: Mapping[str, Any], inner: np.ndarray) -> np.ndarray:
@@ -210,7 +238,8 @@ def distribution_drift(dataset: str, day: str, title: str, current: Mapping[str,
     if current["kind"] == "histogram":
         if len(current.get("edges") or []) < 2:
             return None
-        inner = numeric_bins(list(usable.values()), config.numeric_bins)
+        inner = numeric_bins([*usable.values(), current], list(usable.values()), config.max_split_error,
+                             config.min_bin_share)
         if inner.size == 0:
             return None
         expected = sum(numeric_masses(h, inner) for h in usable.values())

@@ -33,7 +33,7 @@ JSON dicts (``state_version`` 1), so the detectors need nothing but data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -125,45 +125,56 @@ def histogram_mean(histogram: Mapping[str, Any]) -> float | None:
     return sum((edges[i] + edges[i + 1]) / 2 * c for i, c in enumerate(counts)) / total
 
 
-def _share(part: float, whole: float) -> float:
-    return part / whole if whole else 0.0
+def readings(state: Any) -> dict[Metric, tuple[float, float]]:
+    """Every metric of one partition's state as ``(value, size)``.
 
-
-def metrics_of(state: Any) -> dict[Metric, float]:
-    """Every metric of one partition's state."""
+    ``size`` is what the value was measured on: the rows behind a share (its denominator, which
+    sets the share's sampling noise), and the value itself for counts and levels.
+    """
     state = as_state(state)
     rows = int(state.get("row_count") or 0)
     if state.get("missing"):
-        return {Metric("row_count"): 0.0}
-    found: dict[Metric, float] = {Metric("row_count"): float(rows)}
-    found[Metric("duplicate_share")] = _share(state.get("duplicate_rows") or 0, rows)
+        return {Metric("row_count"): (0.0, 0.0)}
+    found: dict[Metric, tuple[float, float]] = {}
+
+    def share(metric: Metric, part: float, whole: float) -> None:
+        if whole:
+            found[metric] = (part / whole, float(whole))
+
+    found[Metric("row_count")] = (float(rows), float(rows))
+    share(Metric("duplicate_share"), state.get("duplicate_rows") or 0, rows)
     quarantined = state.get("quarantined_records") or 0
-    found[Metric("quarantine_share")] = _share(quarantined, rows + quarantined)
+    share(Metric("quarantine_share"), quarantined, rows + quarantined)
     for column, profile in (state.get("columns") or {}).items():
-        if rows and profile.get("null_count") is not None:
-            found[Metric("null_share", column)] = _share(profile["null_count"], rows)
+        if profile.get("null_count") is not None:
+            share(Metric("null_share", column), profile["null_count"], rows)
         if profile.get("distinct_count") is not None:
-            found[Metric("distinct_count", column)] = float(profile["distinct_count"])
+            found[Metric("distinct_count", column)] = (float(profile["distinct_count"]),) * 2
     for name, check in (state.get("checks") or {}).items():
         if check.get("failure_count") is not None:
-            found[Metric("failure_count", name)] = float(check["failure_count"])
+            found[Metric("failure_count", name)] = (float(check["failure_count"]),) * 2
     segments = state.get("segments") or {}
     for segment, volumes in segments.items():
         for label, count in volumes.items():
             metric = Metric("hourly_volume", str(label)) if segment == "hour" else Metric("volume", f"{segment}={label}")
-            found[metric] = float(count)
+            found[metric] = (float(count),) * 2
     for segment, per_label in (state.get("segment_nulls") or {}).items():
         for label, nulls in per_label.items():
             size = (segments.get(segment) or {}).get(label, 0)
             if size < MIN_SEGMENT_ROWS:
                 continue
             for column, count in nulls.items():
-                found[Metric("segment_null_share", f"{segment}={label}:{column}")] = _share(count, size)
+                share(Metric("segment_null_share", f"{segment}={label}:{column}"), count, size)
     for title, histogram in (state.get("histograms") or {}).items():
         mean = histogram_mean(histogram)
         if mean is not None:
-            found[Metric("mean", title)] = mean
+            found[Metric("mean", title)] = (mean, mean)
     return found
+
+
+def metrics_of(state: Any) -> dict[Metric, float]:
+    """Every metric of one partition's state (the values of :func:`readings`)."""
+    return {metric: value for metric, (value, _) in readings(state).items()}
 
 
 @dataclass
@@ -174,6 +185,7 @@ class MetricHistory:
     days: list[str] = field(default_factory=list)  # partitions with data, sorted
     missing: list[str] = field(default_factory=list)
     values: dict[Metric, dict[str, float]] = field(default_factory=dict)
+    sizes: dict[Metric, dict[str, float]] = field(default_factory=dict)  # see :func:`readings`
 
     def series(self, metric: Metric | str) -> dict[str, float]:
         metric = Metric.parse(metric) if isinstance(metric, str) else metric
@@ -200,20 +212,17 @@ def metric_history(dataset: str, states: Mapping[str, Any]) -> MetricHistory:
         if state is None:
             continue
         (history.missing if is_missing(state) else history.days).append(day)
-        for metric, value in metrics_of(state).items():
+        for metric, (value, size) in readings(state).items():
             history.values.setdefault(metric, {})[day] = value
+            history.sizes.setdefault(metric, {})[day] = size
     for metric, series in history.values.items():
         if metric.family in _ZERO_WHEN_ABSENT:
             for day in history.days:
                 series.setdefault(day, 0.0)
+                history.sizes[metric].setdefault(day, 0.0)
     return history
 
 
 def histories(states_by_dataset: Mapping[str, Mapping[str, Any]]) -> dict[str, MetricHistory]:
     """:func:`metric_history` for every dataset of ``{dataset: {partition: state}}``."""
     return {dataset: metric_history(dataset, states) for dataset, states in states_by_dataset.items()}
-
-
-def present(states: Mapping[str, Any], days: Iterable[str]) -> list[str]:
-    """The days among ``days`` whose state exists and is not missing, sorted."""
-    return sorted(day for day in days if states.get(day) is not None and not is_missing(states[day]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -136,7 +137,9 @@ def dirty_messages(events: Iterator[dict], dirty_rate: float, seed: int,
                    counts: ProducedCounts) -> Iterator[tuple[bytes | None, bytes]]:
     """Encode events as (key, value) messages, injecting defects at ``dirty_rate``."""
     rng = random.Random(seed + 3)
-    recent: list[tuple[bytes | None, bytes]] = []
+    # A producer re-sends what it sent lately: duplicates come from the last 1000 clean messages, so
+    # each day gets its share of them (not only the first day of a multi-day run).
+    recent: deque[tuple[bytes | None, bytes]] = deque(maxlen=1000)
     for event in events:
         defect = rng.choice(DEFECTS) if dirty_rate and rng.random() < dirty_rate else None
         if defect == "missing_fields":
@@ -155,7 +158,7 @@ def dirty_messages(events: Iterator[dict], dirty_rate: float, seed: int,
             counts.malformed_json += 1
         message = (key, value)
         yield message
-        if defect is None and len(recent) < 1000:
+        if defect is None:
             recent.append(message)
         if defect == "duplicate" and recent:
             counts.duplicates += 1

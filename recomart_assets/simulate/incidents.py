@@ -40,7 +40,7 @@ class Incident:
     day: date
     device: str = "android"
     share: float = 0.5
-    category: str = "electronics"
+    category: str = "books"  # the most bought category of the seeded shop
     field: str = "app_version"
     field_value: str = "7.4.0"
     source: str = "transactions"  # the source that stops (source_stops)

@@ -11,7 +11,7 @@ from recomart_assets.quality.history import Family
 from recomart_assets_tests.fixtures.metric_states import days_before, missing_state, state
 
 DAY = "2026-03-10"
-ROWS = [100, 102, 98, 101, 99, 100, 103]  # median 100, absolute deviations 0 2 2 1 1 0 3: MAD 1
+ROWS = [1000, 1020, 980, 1010, 990, 1000, 1030]  # median 1000, absolute deviations 0 20 20 10 10 0 30: MAD 10
 
 
 def history(values, day=DAY, **fields) -> dict:
@@ -20,36 +20,60 @@ def history(values, day=DAY, **fields) -> dict:
 
 
 def test_a_drop_beyond_the_minimum_change_is_an_anomaly_with_its_range_and_days():
-    states = {**history(ROWS), DAY: state(DAY, rows=70)}
+    states = {**history(ROWS), DAY: state(DAY, rows=700)}
     found = detect("clickstream", DAY, states)
     assert found.judged and found.days_of_history == 7
     row_count = next(a for a in found.anomalies if a.metric == "row_count")
-    # half-width = max(4 x 1.4826 x MAD = 5.93, 25% of 100, 20 rows) = 25
-    assert (row_count.expected_low, row_count.expected_high) == (75.0, 125.0)
+    # half-width = max(5 x 1.4826 x MAD = 74.1, 5 x sqrt(1000) = 158.1 (Poisson), 25% of 1000, 20 rows) = 250
+    assert (row_count.expected_low, row_count.expected_high) == (750.0, 1250.0)
     assert row_count.direction == "below" and row_count.relative_change == pytest.approx(-0.3)
-    assert row_count.z_score == pytest.approx(-30 / 1.4826)
+    assert row_count.z_score == pytest.approx(-300 / 14.826)
     assert row_count.days_compared == tuple(days_before(DAY, 7)) and row_count.basis == "trailing days"
     as_json = row_count.to_dict()
-    assert as_json["value"] == 70 and as_json["expected_range"] == [75, 125] and as_json["dataset"] == "clickstream"
+    assert as_json["value"] == 700 and as_json["expected_range"] == [750, 1250] and as_json["dataset"] == "clickstream"
 
 
 def test_a_change_inside_the_range_is_not_flagged():
-    assert detect("clickstream", DAY, {**history(ROWS), DAY: state(DAY, rows=80)}).anomalies == []
+    assert detect("clickstream", DAY, {**history(ROWS), DAY: state(DAY, rows=800)}).anomalies == []
 
 
-def test_the_robust_band_decides_when_there_is_no_minimum_change():
-    config = AnomalyConfig(families={"row_count": Family("count", "rows")})
-    values = [10, 12, 8, 11, 9, 10, 13]  # median 10, MAD 1: band 10 +/- 5.93
-    assert [a.metric for a in detect("clickstream", DAY, {**history(values), DAY: state(DAY, rows=16)},
-                                     config).anomalies] == ["row_count"]
-    assert detect("clickstream", DAY, {**history(values), DAY: state(DAY, rows=15)}, config).anomalies == []
+NO_FLOOR = AnomalyConfig(families={"row_count": Family("count", "rows")})
+SPREAD = [1000, 1200, 800, 1100, 900, 1000, 1300]  # median 1000, MAD 100: band 1000 +/- 741.3
+
+
+def test_the_robust_band_decides_when_the_history_spreads_more_than_sampling():
+    flagged = detect("clickstream", DAY, {**history(SPREAD), DAY: state(DAY, rows=1750)}, NO_FLOOR).anomalies
+    assert [(a.metric, a.expected_high) for a in flagged] == [("row_count", pytest.approx(1000 + 5 * 148.26))]
+    assert detect("clickstream", DAY, {**history(SPREAD), DAY: state(DAY, rows=1740)}, NO_FLOOR).anomalies == []
 
 
 def test_one_wild_day_in_the_baseline_does_not_widen_the_range():
-    config = AnomalyConfig(families={"row_count": Family("count", "rows")})
-    values = [10, 12, 8, 11, 9, 10, 5000]  # the median and MAD ignore the outlier: still 10 and 1
-    found = detect("clickstream", DAY, {**history(values), DAY: state(DAY, rows=16)}, config).anomalies
-    assert [(a.metric, a.expected_high) for a in found] == [("row_count", pytest.approx(10 + 4 * 1.4826))]
+    values = [1000, 1200, 800, 1100, 900, 1000, 500_000]  # the median and MAD ignore it: still 1000 and 100
+    found = detect("clickstream", DAY, {**history(values), DAY: state(DAY, rows=1750)}, NO_FLOOR).anomalies
+    assert [(a.metric, a.expected_high) for a in found] == [("row_count", pytest.approx(1000 + 5 * 148.26))]
+
+
+def test_counts_assume_at_least_poisson_noise():
+    flat = [100] * 7  # no spread at all: the range is 100 +/- 5 x sqrt(100)
+    found = detect("clickstream", DAY, {**history(flat), DAY: state(DAY, rows=151)}, NO_FLOOR).anomalies
+    assert [(a.expected_low, a.expected_high) for a in found] == [(50.0, 150.0)]
+
+
+def test_the_hours_of_a_day_share_one_pooled_noise_level():
+    days = days_before(DAY, 7)
+    busy = [80, 120, 80, 120, 100, 100, 100]  # median 100, MAD 20: variance / mean = 29.65^2 / 100 = 8.79
+
+    def hours(i: int, quiet_hour: int) -> dict:
+        return {"hour": {"00": quiet_hour, **{f"{h:02d}": busy[i] for h in range(1, 24)}}}
+
+    states = {d: state(d, segments=hours(i, 100)) for i, d in enumerate(days)}
+    # Hour 00 never moved, but its siblings show that hourly counts vary ~3 times more than Poisson:
+    # 100 +/- 5 x sqrt(8.79 x 100) = 100 +/- 148.3.
+    calm = detect("clickstream", DAY, {**states, DAY: state(DAY, segments=hours(4, 240))}).anomalies
+    assert calm == []
+    (spike,) = detect("clickstream", DAY, {**states, DAY: state(DAY, segments=hours(4, 250))}).anomalies
+    assert spike.metric == "hourly_volume:00"
+    assert spike.expected_high == pytest.approx(100 + 5 * 1.4826 * 20)
 
 
 def test_nothing_is_judged_before_the_minimum_history():
@@ -89,24 +113,27 @@ def test_a_missing_partition_is_flagged_by_its_row_count_alone():
 
 
 def test_metrics_the_baseline_never_saw_are_not_judged():
-    columns = {"product_id": {"null_count": 10, "distinct_count": 50}}
+    columns = {"product_id": {"null_count": 100, "distinct_count": 50}}
     states = {**history(ROWS, columns=columns),
-              DAY: state(DAY, columns={**columns, "app_version": {"null_count": 100, "distinct_count": 1}})}
+              DAY: state(DAY, rows=1000, columns={**columns, "app_version": {"null_count": 900, "distinct_count": 1}})}
     assert detect("clickstream", DAY, states).anomalies == []
 
 
-def test_shares_use_an_absolute_floor_and_stay_within_zero_and_one():
-    nulls = {"product_id": {"null_count": 15, "distinct_count": 50}}
-    states = {**history(ROWS, columns=nulls)}
-    for day in states:  # null share 15 / rows: median 0.15
-        states[day] = state(day, rows=100, columns=nulls)
-    same = detect("clickstream", DAY, {**states, DAY: state(DAY, rows=100, columns=nulls)}).anomalies
+def test_shares_use_an_absolute_floor_and_their_sampling_noise():
+    nulls = {"product_id": {"null_count": 1500, "distinct_count": 50}}
+    states = {d: state(d, rows=10_000, columns=nulls) for d in days_before(DAY, 7)}  # null share 0.15
+    same = detect("clickstream", DAY, {**states, DAY: state(DAY, rows=10_000, columns=nulls)}).anomalies
     assert same == []
-    bug = {"product_id": {"null_count": 45, "distinct_count": 40}}
-    (share,) = [a for a in detect("clickstream", DAY, {**states, DAY: state(DAY, columns=bug)}).anomalies
+    bug = {"product_id": {"null_count": 4500, "distinct_count": 40}}
+    (share,) = [a for a in detect("clickstream", DAY, {**states, DAY: state(DAY, rows=10_000, columns=bug)}).anomalies
                 if a.metric == "null_share:product_id"]
+    # 5 x sqrt(0.15 x 0.85 / 10000) = 0.018 is under the floor of 0.03
     assert (share.expected_low, share.expected_high) == (pytest.approx(0.12), pytest.approx(0.18))
     assert share.value == 0.45 and share.direction == "above"
+    # On a day of 100 rows the same share varies by sqrt(0.15 x 0.85 / 100) = 0.0357: 0.25 is within range.
+    few = {"product_id": {"null_count": 25, "distinct_count": 40}}
+    assert detect("clickstream", DAY, {**states, DAY: state(DAY, rows=100, columns=few)},
+                  AnomalyConfig(families={"row_count": Family("count", "rows", relative=1.0)})).anomalies == []
 
 
 def test_a_device_that_stops_sending_is_a_drop_to_zero():

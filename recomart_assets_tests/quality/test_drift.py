@@ -78,18 +78,26 @@ def histogram(edges, values) -> dict:
     return {"kind": "histogram", "edges": edges, "counts": values}
 
 
-def test_numeric_histograms_are_rebinned_on_the_baseline_deciles():
+def test_numeric_histograms_are_rebinned_where_every_histogram_knows_its_mass():
     edges = list(range(0, 101, 10))
     baseline = {d: with_chart("price", histogram(edges, [100] * 10), d) for d in EARLIER}
-    # The same uniform distribution on other edges: no drift.
+    (same,) = distribution_drifts("transactions", DAY, {**baseline, DAY: with_chart("price", histogram(edges, [100] * 10),
+                                                                                    DAY)})
+    assert same.psi == 0.0 and len(same.bins) == 10 and same.bins[0] == "<= 10" and same.bins[-1] == "> 90"
+    # The same uniform distribution in two bins: only 50 splits today's mass without guessing.
     regrouped = histogram([0, 50, 100], [500, 500])
-    (same,) = distribution_drifts("transactions", DAY, {**baseline, DAY: with_chart("price", regrouped, DAY)})
-    assert same.psi == pytest.approx(0.0, abs=1e-9) and len(same.bins) == 10
-    assert same.bins[0] == "<= 10" and same.bins[-1] == "> 90"
-    # Prices x100 for everything: uniform on 0..1000, so 1% in each of the nine lower deciles, 91% above 90.
+    (coarse,) = distribution_drifts("transactions", DAY, {**baseline, DAY: with_chart("price", regrouped, DAY)})
+    assert coarse.bins == ("<= 50", "> 50") and coarse.psi == pytest.approx(0.0, abs=1e-12)
+
+
+def test_prices_a_hundred_times_higher_are_significant_drift():
+    edges = list(range(0, 101, 10))
+    baseline = {d: with_chart("price", histogram(edges, [100] * 10), d) for d in EARLIER}
+    # Uniform on 0..1000 in one bin: an edge at 10 or 20 misplaces at most 1% or 2% of it, 30 already 3%.
     cents = histogram([0, 1000], [1000])
     (drift,) = distribution_drifts("transactions", DAY, {**baseline, DAY: with_chart("price", cents, DAY)})
-    hand = 9 * (0.01 - 0.1) * math.log(0.01 / 0.1) + (0.91 - 0.1) * math.log(0.91 / 0.1)
+    assert drift.bins == ("<= 10", "10 - 20", "> 20")
+    hand = 2 * (0.01 - 0.1) * math.log(0.01 / 0.1) + (0.98 - 0.8) * math.log(0.98 / 0.8)
     assert drift.psi == pytest.approx(hand) and drift.level == "significant"
 
 

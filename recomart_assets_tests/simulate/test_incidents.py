@@ -61,7 +61,7 @@ def transactions() -> pd.DataFrame:
     })
 
 
-CATALOG = pd.DataFrame({"product_id": ["P000001", "P000002"], "category": ["electronics", "books"],
+CATALOG = pd.DataFrame({"product_id": ["P000001", "P000002"], "category": ["books", "toys"],
                         "price": [10.5, 20.0]})
 
 
@@ -109,7 +109,7 @@ def test_simulate_transactions_with_an_incident_changes_todays_rows(settings):
                                        "--incident", "prices_in_cents"], env=env)
     assert result.exit_code == 0, result.output
     frame = landed(settings)
-    electronics = frame["product_id"].isin(master.generate_catalog().query("category == 'electronics'")["product_id"])
+    books = frame["product_id"].isin(master.generate_catalog().query("category == 'books'")["product_id"])
     today = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601").dt.date == pd.Timestamp.now("UTC").date()
     in_cents = ~frame["price"].str.contains(".", regex=False)
-    assert (electronics & today).any() and (in_cents == (electronics & today)).all()
+    assert (books & today).any() and (in_cents == (books & today)).all()
