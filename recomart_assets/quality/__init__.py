@@ -1,20 +1,31 @@
-"""Data quality: pandera schemas per dataset, check results, profiles and the quality report."""
+"""Data quality: pandera schemas per dataset, engines that run them, check results, metric states,
+profiles and the quality report."""
 
 from recomart_assets.quality.checks import CheckResult, DatasetValidation, validate_frame
+from recomart_assets.quality.outcome import Outcome
 from recomart_assets.quality.report import WrittenReport, write_quality_report
-from recomart_assets.quality.results import DATASETS, build_results, check_dataset, history
+from recomart_assets.quality.results import DATASETS, build_results, history
 from recomart_assets.quality.schemas import References, schema_for
+from recomart_assets.quality.states import MetricState, read_state, read_states, write_state
+from recomart_assets.quality.validate import DEFAULT_ENGINE, current, validate
 
 __all__ = [
     "DATASETS",
+    "DEFAULT_ENGINE",
     "CheckResult",
     "DatasetValidation",
+    "MetricState",
+    "Outcome",
     "References",
     "WrittenReport",
     "build_results",
-    "check_dataset",
+    "current",
     "history",
+    "read_state",
+    "read_states",
     "schema_for",
+    "validate",
     "validate_frame",
     "write_quality_report",
+    "write_state",
 ]

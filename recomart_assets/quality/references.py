@@ -86,3 +86,8 @@ def load_references(zone: RawZone, day: date | str) -> ReferenceData:
         while len(_cache) > CACHED_DAYS:
             _cache.popitem(last=False)
     return loaded
+
+
+def reference_files(zone: RawZone, day: date | str) -> dict[str, list[dict[str, str]]]:
+    """The references' files and md5s for ``day``, from the manifests (what a state's freshness needs)."""
+    return {name: [f.to_dict() for f in partition_files(zone, name, day)] for name in reference_datasets()}

@@ -1,7 +1,9 @@
-"""The whole Data Quality Report for one partition: validate, write the JSON, render the PDF.
+"""The whole Data Quality Report for one partition: the day's validations, the JSON, the PDF.
 
-One implementation for the ``data_quality_report`` asset and ``recomart demo``. Both files go
-into ``reports/YYYY-MM-DD/`` with manifests, so ``recomart verify`` checks them like any data file.
+One implementation for the ``data_quality_report`` asset and ``recomart demo``. Each dataset's
+validation comes from its metric state when that is fresh (the asset checks of the same run wrote
+it), else it is validated now. Both files go into ``reports/YYYY-MM-DD/`` with manifests, so
+``recomart verify`` checks them like any data file; the trends read earlier days' states.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from recomart_assets.logs import get_logger
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.report_pdf import render_pdf
 from recomart_assets.quality.results import REPORT_DATASET, build_results, history, write_results
+from recomart_assets.quality.validate import DEFAULT_ENGINE
 
 REPORT_PDF = "data_quality_report.pdf"
 HISTORY_DAYS = 30
@@ -38,10 +41,11 @@ class WrittenReport:
 
 
 def write_quality_report(
-    zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE, history_days: int = HISTORY_DAYS
+    zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE, history_days: int = HISTORY_DAYS,
+    engine: str = DEFAULT_ENGINE,
 ) -> WrittenReport:
-    """Validate every dataset of ``day``, write ``data_quality_report.json`` and ``.pdf``; returns both paths."""
-    results = build_results(zone, day, fail_rate)
+    """Write ``data_quality_report.json`` and ``.pdf`` of ``day`` (validating what has no fresh state)."""
+    results = build_results(zone, day, fail_rate, engine)
     json_path, _ = write_results(zone, results)
     pdf_path = zone.reports_dir(day) / REPORT_PDF
     write_data_file(

@@ -1,121 +1,41 @@
-"""The per-partition quality results: validation of every dataset, as the contract's JSON object.
+"""The per-partition quality results: every dataset's validation, as the contract's JSON object.
 
-``build_results`` reads the partition of every dataset, validates each against the same day's
-catalog and customers, profiles it, and returns ``data_quality_report.json``'s content (format in
-the contract, plus per-dataset status, failure rate, ingestion figures, distributions and a
-cross-table ``integrity`` section). ``history`` reads earlier partitions' results for trends.
+``build_results`` takes each dataset's validation of the day (its metric state when fresh, else a
+new validation: :func:`recomart_assets.quality.validate.current`) and returns
+``data_quality_report.json``'s content (format in the contract, plus per-dataset status, failure
+rate, ingestion figures, distributions and a cross-table ``integrity`` section). ``history`` gives
+earlier partitions' figures for the trends, from their metric states (never their raw files).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import orjson
-import pandas as pd
 from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.lake.lineage import Derived
-from recomart_assets.quality.checks import (
-    DEFAULT_FAIL_RATE,
-    DatasetValidation,
-    missing_partition,
-    validate_frame,
-    worst,
-)
-from recomart_assets.quality.loading import PartitionData, load_partition
-from recomart_assets.quality.profiling import distributions, profile_columns
-from recomart_assets.quality.schemas import References, reference_of, referential_checks
+from recomart_assets.quality.checks import DEFAULT_FAIL_RATE, worst
+from recomart_assets.quality.outcome import Outcome, dataset_entry
+from recomart_assets.quality.schemas import reference_of
+from recomart_assets.quality.states import read_states
+from recomart_assets.quality.validate import DEFAULT_ENGINE, current
 
 DATASETS = datasets.names()
 REPORT_DATASET = "data_quality_report"
 REPORT_JSON = "data_quality_report.json"
 
 
-@dataclass
-class PartitionCheck:
-    """One dataset's partition: what was read and what validation found."""
-
-    data: PartitionData
-    validation: DatasetValidation
-
-
-@dataclass
-class ReferenceData:
-    """The day's catalog and customers as seen by cross-table checks and the category chart."""
-
-    references: References
-    categories: pd.Series | None
-
-
-def _ids(data: PartitionData, column: str) -> pd.Index | None:
-    if data.missing or column not in data.frame.columns:
-        return None
-    return pd.Index(data.frame[column].dropna().unique())
-
-
-def reference_data(catalog: PartitionData, customers: PartitionData) -> ReferenceData:
-    categories = None
-    if not catalog.missing and {"product_id", "category"} <= set(catalog.frame.columns):
-        pairs = catalog.frame.dropna(subset=["product_id"]).drop_duplicates("product_id")
-        categories = pd.Series(pairs["category"].to_numpy(), index=pairs["product_id"].to_numpy())
-    return ReferenceData(References(_ids(catalog, "product_id"), _ids(customers, "customer_id")), categories)
-
-
-def check_partition(data: PartitionData, references: References, fail_rate: float = DEFAULT_FAIL_RATE) -> PartitionCheck:
-    if data.missing:
-        return PartitionCheck(data, missing_partition(data.dataset, data.partition))
-    return PartitionCheck(data, validate_frame(data.dataset, data.frame, data.partition, references, fail_rate))
-
-
-def check_dataset(zone: RawZone, dataset: str, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE) -> PartitionCheck:
-    """Validate one dataset's partition (what an asset check runs), loading references it needs."""
-    needed = {reference_of(check) for _, check in referential_checks(dataset)}
-    loaded = {name: load_partition(zone, name, day) for name in needed}
-    empty = PartitionData("", str(day), None)
-    refs = reference_data(loaded.get("product_catalog", empty), loaded.get("customers", empty)).references
-    return check_partition(load_partition(zone, dataset, day), refs, fail_rate)
-
-
-def check_all(zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE) -> tuple[dict[str, PartitionCheck], ReferenceData]:
-    loaded = {name: load_partition(zone, name, day) for name in DATASETS}
-    refs = reference_data(loaded["product_catalog"], loaded["customers"])
-    return {name: check_partition(data, refs.references, fail_rate) for name, data in loaded.items()}, refs
-
-
-def dataset_results(checked: PartitionCheck, categories: pd.Series | None) -> dict:
-    data, validation = checked.data, checked.validation
-    entry = {
-        "status": validation.status,
-        "row_count": validation.row_count,
-        "duplicate_rows": validation.duplicate_rows,
-        "failed_rows": validation.failed_rows,
-        "failure_rate": round(validation.failed_rows / validation.row_count, 6) if validation.row_count else 0.0,
-        "quarantined_records": data.quarantined_records,
-        "files": len(data.files),
-        "bytes": data.bytes,
-        "quarantine_files": data.quarantine_files,
-        "columns": {},
-        "checks": [check.to_dict() for check in validation.checks],
-        "distributions": {},
-    }
-    if validation.parsed is not None:
-        entry["columns"] = profile_columns(data.frame, validation.parsed.frame)
-        entry["distributions"] = distributions(data.dataset, validation.parsed.frame, categories)
-    return entry
-
-
-def integrity_results(checked: dict[str, PartitionCheck]) -> list[dict]:
+def integrity_results(outcomes: dict[str, Outcome]) -> list[dict]:
     """Cross-table checks: each id column against the same day's catalog or customers."""
     rows = []
-    for dataset, item in checked.items():
-        for check in item.validation.checks:
+    for dataset, outcome in outcomes.items():
+        for check in outcome.validation.checks:
             if check.group != "integrity":
                 continue
-            frame = item.data.frame
-            present = int(frame[check.column].notna().sum()) if frame is not None and check.column in frame else 0
+            present = outcome.present.get(check.column, 0)
             rows.append({
                 "dataset": dataset,
                 "column": check.column,
@@ -130,27 +50,32 @@ def integrity_results(checked: dict[str, PartitionCheck]) -> list[dict]:
     return rows
 
 
-def build_results(zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE) -> dict:
-    """The partition's quality results (the content of ``data_quality_report.json``)."""
-    checked, refs = check_all(zone, day, fail_rate)
-    datasets = {name: dataset_results(item, refs.categories) for name, item in checked.items()}
-    statuses = [entry["status"] for entry in datasets.values()]
-    all_checks = [c for entry in datasets.values() for c in entry["checks"]]
+def results_of(day: date | str, outcomes: dict[str, Outcome]) -> dict:
+    """The report JSON of ``day`` from its datasets' validations."""
+    entries = {name: dataset_entry(outcome) for name, outcome in outcomes.items()}
+    statuses = [entry["status"] for entry in entries.values()]
+    all_checks = [c for entry in entries.values() for c in entry["checks"]]
     return {
         "partition": str(day),
         "generated_at": utc_now_iso(),
         "overall_status": worst("warn" if s == "missing" else s for s in statuses),
         "summary": {
             "datasets_missing": statuses.count("missing"),
-            "rows": sum(entry["row_count"] for entry in datasets.values()),
+            "rows": sum(entry["row_count"] for entry in entries.values()),
             "checks": len(all_checks),
             "checks_failed": sum(c["status"] == "fail" for c in all_checks),
             "checks_warned": sum(c["status"] == "warn" for c in all_checks),
-            "quarantined_records": sum(entry["quarantined_records"] for entry in datasets.values()),
+            "quarantined_records": sum(entry["quarantined_records"] for entry in entries.values()),
         },
-        "datasets": datasets,
-        "integrity": integrity_results(checked),
+        "datasets": entries,
+        "integrity": integrity_results(outcomes),
     }
+
+
+def build_results(zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE,
+                  engine: str = DEFAULT_ENGINE) -> dict:
+    """The partition's quality results (the content of ``data_quality_report.json``)."""
+    return results_of(day, {name: current(zone, name, day, engine=engine, fail_rate=fail_rate) for name in DATASETS})
 
 
 def results_bytes(results: dict) -> bytes:
@@ -175,14 +100,33 @@ def _is_day(name: str) -> bool:
         return False
 
 
+def _trend_point(day: str, states: dict[str, dict]) -> dict:
+    """The figures the trends page draws for one earlier day, from its datasets' states."""
+    entries = {name: {"row_count": state.row_count,
+                      "failure_rate": round(state.failed_rows / state.row_count, 6) if state.row_count else 0.0}
+               for name, state in states.items()}
+    checks = [c for state in states.values() for c in state.checks.values()]
+    return {"partition": day, "datasets": entries,
+            "summary": {"checks_failed": sum(c["status"] == "fail" for c in checks),
+                        "checks_warned": sum(c["status"] == "warn" for c in checks)}}
+
+
 def history(zone: RawZone, day: date | str, days: int = 30) -> list[dict]:
-    """Results of up to ``days`` earlier partitions (oldest first), from their verified JSON files."""
+    """Trend figures of up to ``days`` earlier partitions (oldest first), from their metric states; a
+    day reported before states existed contributes its verified JSON report instead."""
     folder = zone.root / "reports"
     if not folder.exists():
         return []
     earlier = sorted(p.name for p in folder.iterdir() if p.is_dir() and _is_day(p.name) and p.name < str(day))[-days:]
+    by_day: dict[str, dict] = {name: {} for name in earlier}
+    for dataset in DATASETS:
+        for found_day, state in read_states(zone, dataset, earlier).items():
+            by_day[found_day][dataset] = state
     found = []
     for name in earlier:
+        if by_day[name]:
+            found.append(_trend_point(name, by_day[name]))
+            continue
         for path, manifest in complete_files(zone.reports_dir(name), REPORT_JSON):
             found.append(orjson.loads(read_verified_bytes(path, manifest)))
     return found

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -62,6 +61,7 @@ class Dialect:
     to_timestamp: Callable[[str], str]  # text -> UTC timestamp or NULL
     timestamp_literal: Callable[[str], str]
     is_infinite: Callable[[str], str]
+    epoch_micros: Callable[[str], str]  # timestamp -> microseconds since 1970 (no client time zone involved)
     round_half_even: Callable[[str], str]
     approx_distinct: str
     backslash_escapes: bool  # string literals treat backslash as an escape (Spark)
@@ -93,6 +93,7 @@ DUCKDB = Dialect(
     to_timestamp=lambda expr: f"TRY_CAST({expr} AS TIMESTAMPTZ)",
     timestamp_literal=lambda iso: f"TIMESTAMPTZ '{iso}'",
     is_infinite=lambda expr: f"isinf({expr})",
+    epoch_micros=lambda expr: f"epoch_us({expr})",
     round_half_even=lambda expr: f"roundbankers({expr}, 0)",
     approx_distinct="approx_count_distinct",
     backslash_escapes=False,
@@ -107,6 +108,7 @@ SPARK = Dialect(
     to_timestamp=lambda expr: f"try_cast({expr} AS TIMESTAMP)",
     timestamp_literal=lambda iso: f"TIMESTAMP '{iso}'",
     is_infinite=lambda expr: f"(abs({expr}) = double('infinity'))",
+    epoch_micros=lambda expr: f"unix_micros({expr})",
     round_half_even=lambda expr: f"bround({expr}, 0)",
     approx_distinct="approx_count_distinct",
     backslash_escapes=True,
@@ -296,11 +298,10 @@ class Found:
     segment_nulls: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
-def _scalar(value: object) -> object:
-    """A min/max as the reference engine writes it (timestamps as ISO 8601 in UTC)."""
-    if isinstance(value, datetime):
-        stamp = pd.Timestamp(value)
-        return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")).isoformat()
+def _scalar(value: object, is_time: bool = False) -> object:
+    """A min/max as the reference engine writes it (timestamps, given in epoch microseconds, as ISO 8601 UTC)."""
+    if is_time:
+        return pd.Timestamp(int(value), unit="us", tz="UTC").isoformat()
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -426,7 +427,10 @@ class SqlValidation:
                 alias = plan.parsed[column][0]
                 distinct = (f"count(DISTINCT {q})" if self.distinct_method == "exact"
                             else f"{self.d.approx_distinct}({q})")
-                select += [f"{distinct} AS d{index}", f"min({alias}) AS lo{index}", f"max({alias}) AS hi{index}"]
+                low, high = f"min({alias})", f"max({alias})"
+                if plan.parsed[column][1] == TIMESTAMP:
+                    low, high = self.d.epoch_micros(low), self.d.epoch_micros(high)
+                select += [f"{distinct} AS d{index}", f"{low} AS lo{index}", f"{high} AS hi{index}"]
         values = dict(zip(self._names(select), self.runner.rows(f"SELECT {', '.join(select)} FROM {source}")[0],
                           strict=True))
         for index, item in enumerate(local):
@@ -441,8 +445,9 @@ class SqlValidation:
             if column in plan.parsed:
                 profile["distinct_count"] = int(values[f"d{index}"])
                 if values[f"lo{index}"] is not None:
-                    profile["min"] = _scalar(values[f"lo{index}"])
-                    profile["max"] = _scalar(values[f"hi{index}"])
+                    is_time = plan.parsed[column][1] == TIMESTAMP
+                    profile["min"] = _scalar(values[f"lo{index}"], is_time)
+                    profile["max"] = _scalar(values[f"hi{index}"], is_time)
             self.found.columns[column] = profile
 
     @staticmethod

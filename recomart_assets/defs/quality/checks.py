@@ -8,7 +8,9 @@ Each raw asset gets two checks, computed in one pass over the partition:
   references. WARN while every failure stays within its threshold, ERROR above it.
 
 Raw assets are referenced by key only, so this module does not import their definitions. A
-dataset missing for the day fails both checks with severity WARN (reported, not blocking).
+dataset missing for the day fails both checks with severity WARN (reported, not blocking). The
+validation writes the partition's metric state, which ``data_quality_report`` then reads instead of
+validating again (one validation per dataset and day per run).
 """
 
 
@@ -30,7 +32,8 @@ from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.checks import CheckResult, DatasetValidation, worst
-from recomart_assets.quality.results import DATASETS, check_dataset
+from recomart_assets.quality.results import DATASETS
+from recomart_assets.quality.validate import validate
 
 SCHEMA_CHECK = "schema"
 VALUES_CHECK = "values"
@@ -93,8 +96,7 @@ def dataset_checks(dataset: str) -> AssetChecksDefinition:
         description=f"pandera validation of one {dataset} partition.",
     )
     def _checks(context: AssetCheckExecutionContext, recomart: RecomartResource):
-        checked = check_dataset(recomart.zone(), dataset, context.partition_key)
-        validation = checked.validation
+        validation = validate(recomart.zone(), dataset, context.partition_key).validation
         context.log.info("%s %s: %s, %d rows", dataset, context.partition_key, validation.status, validation.row_count)
         schema = [c for c in validation.checks if c.group == "schema"]
         values = [c for c in validation.checks if c.group != "schema"]
