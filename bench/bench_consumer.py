@@ -1,32 +1,52 @@
-"""Clickstream consumer throughput against a bare confluent-kafka loop, in the same run.
+"""Clickstream consumer throughput against a bare confluent-kafka loop, in the same run, on one broker.
 
-Produces N generated events to a fresh topic on the embedded broker (started on a free port), then:
-1. a bare loop that only reads and counts the N messages (the ceiling on this machine);
-2. ``recomart consume --max-events N`` in a subprocess, writing them all to a temporary raw zone
-   (files, manifests, fsyncs, commits);
-3. the same consumer on N/4 events, to show its peak memory does not grow with the event count.
-Prints both rates (measured from the first message received to the last one handled), their
-ratio (target >= 0.6) and the consumer's peak RSS (target <= 300 MB).
+For each traffic shape (``live``: timestamps rising over one day; ``scattered``: timestamps spread
+at random over three days, as when apps flush offline buffers) it produces N + D generated events
+to a fresh 3-partition topic on the embedded broker (started on a free port), then measures:
 
-    python bench/bench_consumer.py [--events 1000000]
+1. a bare loop that reads with ``consume(10000)`` and counts, timed from its first message to its
+   last (the ceiling on this machine), before and after the consumer runs;
+2. ``recomart consume --max-events N`` and ``--max-events N+D`` in subprocesses, each into a fresh
+   temporary raw zone: the steady-state rate is the marginal one, D / (busy(N+D) - busy(N)), so
+   start-up and group joins cancel out;
+3. the data files per (day, hour, Kafka partition) the N+D run wrote, before and after sealing
+   every day (sealing merges an hour's files when it has more than two);
+4. each consumer's peak resident memory (VmHWM of the child), to show it stays flat as N grows;
+5. two ``recomart consume`` members in one group reading the N+D events together.
+
+Prints rates, ratios (targets: live >= 0.6, scattered >= 0.5), files per day-hour-partition
+(target <= 2 after sealing) and peak memory (target <= 300 MB). The machine may be shared: run it
+twice and quote both.
+
+    python bench/bench_consumer.py [--warmup 250000] [--delta 1000000] [--shapes live scattered]
+                                   [--py-spy FILE]   # profile the N+D run of the first shape
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from confluent_kafka import Consumer
+import orjson
+from confluent_kafka import Consumer, Producer
 
 from recomart_assets.config import Settings, child_environ
+from recomart_assets.lake import RawZone, complete_files
 from recomart_assets.platform.broker import broker_process, ensure_topic
 from recomart_assets.platform.services import free_port
-from recomart_assets.simulate.clickstream import produce_clickstream
+from recomart_assets.simulate.clickstream import IST, SessionGenerator, produce_clickstream
+from recomart_assets.sources.clickstream_lake import BATCH_FILE, DATASET, MERGED_FILE
+from recomart_assets.sources.clickstream_seal import seal_partition
+
+PARTITIONS = 3
 
 # `recomart ...` that reports its own peak resident memory on its way out. VmHWM, not ru_maxrss:
 # Linux carries ru_maxrss over from the forking parent (this script, big after producing).
@@ -42,14 +62,38 @@ finally:
 """
 
 
+def produce_scattered(settings: Settings, topic: str, n_events: int, days: list[date], seed: int = 5) -> None:
+    """``n_events`` generated events whose timestamps fall at random over ``days`` (arrival order unrelated)."""
+    rng = random.Random(seed)
+    start = datetime(days[0].year, days[0].month, days[0].day, tzinfo=UTC)
+    span = len(days) * 86_400
+    producer = Producer(settings.kafka_config(**{"linger.ms": 50, "batch.num.messages": 10_000,
+                                                 "queue.buffering.max.messages": 200_000}))
+    for i, event in enumerate(SessionGenerator(seed).events(n_events, days)):
+        moment = start + timedelta(seconds=rng.uniform(0, span))
+        event["timestamp"] = moment.astimezone(UTC if event["device"] == "web" else IST).isoformat(
+            timespec="milliseconds")
+        while True:
+            try:
+                producer.produce(topic, value=orjson.dumps(event), key=event["user_id"].encode())
+                break
+            except BufferError:
+                producer.poll(0.1)
+        if i % 10_000 == 0:
+            producer.poll(0)
+    if producer.flush(120):
+        raise SystemExit("scattered events were not all delivered")
+
+
 def bare_loop(settings: Settings, topic: str, n_events: int) -> float:
-    """Messages per second of a loop that reads and counts, nothing else."""
+    """Messages per second of a loop that reads with consume(10000) and counts, first message to last."""
     consumer = Consumer(settings.kafka_config(**{"group.id": f"bench-bare-{uuid.uuid4().hex[:8]}",
                                                  "auto.offset.reset": "earliest", "enable.auto.commit": False,
                                                  "session.timeout.ms": 6000}))
     consumer.subscribe([topic])
     count, first = 0, None
-    while count < n_events:
+    deadline = time.monotonic() + 600
+    while count < n_events and time.monotonic() < deadline:
         messages = consumer.consume(10_000, 1.0)
         if messages and first is None:
             first = time.perf_counter()
@@ -58,47 +102,128 @@ def bare_loop(settings: Settings, topic: str, n_events: int) -> float:
                 count += 1
     elapsed = time.perf_counter() - first
     consumer.close()
+    if count != n_events:
+        raise SystemExit(f"bare loop read {count} of {n_events} messages")
     return count / elapsed
 
 
-def recomart_consume(settings: Settings, topic: str, n_events: int) -> tuple[float, float]:
-    """(messages per second, peak RSS in MB) of ``recomart consume`` into a fresh raw zone."""
-    with tempfile.TemporaryDirectory(prefix="bench-lake-") as lake:
-        env = child_environ(settings.replace(raw_zone=lake, clickstream_topic=topic,
-                                             consumer_group=f"bench-lake-{uuid.uuid4().hex[:8]}"))
-        result = subprocess.run([sys.executable, "-c", _MEASURED_CONSUME, "consume", "--max-events", str(n_events),
-                                 "--idle-exit", "60"],
-                                env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise SystemExit(f"recomart consume failed:\n{result.stderr[-3000:]}")
-        summary = dict(item.split("=", 1) for item in result.stdout.strip().splitlines()[-1].split())
-        if int(summary["messages"]) != n_events:
-            raise SystemExit(f"consumer wrote {summary['messages']} of {n_events} messages")
-        peak_mb = int(result.stderr.strip().splitlines()[-1].split("=", 1)[1]) / 1024
-        return float(summary["rate"]), peak_mb
+def consume(settings: Settings, topic: str, lake: str, group: str, *args: str,
+            py_spy: str | None = None) -> subprocess.Popen:
+    """Start ``recomart consume ARGS`` into ``lake`` (optionally under py-spy)."""
+    env = child_environ(settings.replace(raw_zone=lake, clickstream_topic=topic, consumer_group=group))
+    command = [sys.executable, "-c", _MEASURED_CONSUME, "consume", *args]
+    if py_spy:
+        command = [str(Path(sys.executable).with_name("py-spy")), "record", "-o", py_spy, "-f", "raw", "-r", "100",
+                   "--", *command]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finished(process: subprocess.Popen) -> tuple[dict[str, str], float]:
+    """(the consumer's summary line as a dict, its peak RSS in MB)."""
+    stdout, stderr = process.communicate(timeout=900)
+    if process.returncode != 0:
+        raise SystemExit(f"recomart consume failed:\n{stderr[-3000:]}")
+    line = next(line for line in reversed(stdout.splitlines()) if line.startswith("messages="))
+    summary = dict(item.split("=", 1) for item in line.split())
+    peak = next(line for line in reversed(stderr.splitlines()) if line.startswith("peak_rss_kb="))
+    return summary, int(peak.split("=", 1)[1]) / 1024
+
+
+def recomart_consume(settings: Settings, topic: str, n_events: int, lake: str,
+                     py_spy: str | None = None) -> tuple[float, float]:
+    """(busy seconds, peak RSS in MB) of ``recomart consume --max-events n_events`` into ``lake``."""
+    process = consume(settings, topic, lake, f"bench-{uuid.uuid4().hex[:8]}", "--max-events", str(n_events),
+                      "--idle-exit", "60", py_spy=py_spy)
+    summary, peak = finished(process)
+    if int(summary["messages"]) != n_events:
+        raise SystemExit(f"consumer wrote {summary['messages']} of {n_events} messages")
+    return float(summary["busy_seconds"]), peak
+
+
+def two_members(settings: Settings, topic: str, n_events: int, lake: str) -> tuple[float, int]:
+    """(messages per second, messages) of two consumers in one group, first message of either to last commit."""
+    group = f"bench-pair-{uuid.uuid4().hex[:8]}"
+    members = [consume(settings, topic, lake, group, "--idle-exit", "6") for _ in range(2)]
+    summaries = [finished(member)[0] for member in members]
+    messages = sum(int(s["messages"]) for s in summaries)
+    if messages != n_events:
+        raise SystemExit(f"two members wrote {messages} of {n_events} messages")
+    starts = [float(s["first_message_at"]) for s in summaries if int(s["messages"])]
+    ends = [float(s["first_message_at"]) + float(s["busy_seconds"]) for s in summaries if int(s["messages"])]
+    return messages / (max(ends) - min(starts)), messages
+
+
+def files_per_hour(zone: RawZone) -> Counter:
+    """(day, hour, partition) -> complete data files the consumer wrote there."""
+    counts: Counter = Counter()
+    root = zone.root / DATASET
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path, _ in complete_files(folder, "*.jsonl"):
+            match = BATCH_FILE.match(path.name) or MERGED_FILE.match(path.name)
+            if match:
+                counts[(folder.name, match["hour"], int(match["partition"]))] += 1
+    return counts
+
+
+def describe(counts: Counter) -> str:
+    values = list(counts.values())
+    return f"max {max(values)}, mean {sum(values) / len(values):.2f} over {len(values)} (day, hour, partition)"
+
+
+def measure(settings: Settings, shape: str, warmup: int, delta: int, py_spy: str | None) -> None:
+    topic = f"bench_{shape}_{uuid.uuid4().hex[:8]}"
+    ensure_topic(settings, topic, partitions=PARTITIONS)
+    total = warmup + delta
+    yesterday = date.today() - timedelta(days=1)
+    started = time.perf_counter()
+    if shape == "live":
+        produce_clickstream(settings, total, [yesterday], topic=topic)
+    else:
+        produce_scattered(settings, topic, total, [yesterday - timedelta(days=2 - i) for i in range(3)])
+    print(f"[{shape}] produced {total:,} events in {time.perf_counter() - started:.1f}s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-lake-") as small, \
+            tempfile.TemporaryDirectory(prefix="bench-lake-") as big, \
+            tempfile.TemporaryDirectory(prefix="bench-lake-") as pair:
+        bare_before = bare_loop(settings, topic, total)
+        small_busy, small_peak = recomart_consume(settings, topic, warmup, small)
+        big_busy, big_peak = recomart_consume(settings, topic, total, big, py_spy=py_spy)
+        bare_after = bare_loop(settings, topic, total)
+        zone = RawZone.at(big)
+        before_seal = files_per_hour(zone)
+        for day in sorted({day for day, _, _ in before_seal}):
+            seal_partition(zone, topic, day, force=True)
+        after_seal = files_per_hour(zone)
+        pair_rate, _ = two_members(settings, topic, total, pair)
+    bare = (bare_before + bare_after) / 2
+    rate = delta / (big_busy - small_busy)
+    target = 0.6 if shape == "live" else 0.5
+    print(f"[{shape}] bare confluent-kafka loop : {bare:10,.0f} messages/s ({bare_before:,.0f} before, "
+          f"{bare_after:,.0f} after)")
+    print(f"[{shape}] recomart consume, marginal: {rate:10,.0f} messages/s ({delta:,} events: "
+          f"{big_busy:.2f}s for {total:,} - {small_busy:.2f}s for {warmup:,})")
+    print(f"[{shape}] ratio                     : {rate / bare:10.2f}   (target >= {target})")
+    print(f"[{shape}] two members, one group    : {pair_rate:10,.0f} messages/s together "
+          f"({pair_rate / bare:.2f} x bare)")
+    print(f"[{shape}] files per (day, hour, partition): before sealing {describe(before_seal)}; "
+          f"after sealing {describe(after_seal)} (target <= 2)")
+    print(f"[{shape}] consumer peak memory      : {big_peak:10.0f} MB for {total:,} events, {small_peak:.0f} MB "
+          f"for {warmup:,} (target <= 300 MB, flat)", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--warmup", type=int, default=250_000, help="N: events of the shorter run")
+    parser.add_argument("--delta", type=int, default=1_000_000, help="D: the extra events the marginal rate is taken over")
+    parser.add_argument("--shapes", nargs="+", choices=("live", "scattered"), default=["live", "scattered"])
+    parser.add_argument("--py-spy", help="write a py-spy raw profile of the first shape's N+D run to this file")
     args = parser.parse_args()
     port = free_port()
     settings = Settings.from_env().replace(kafka_bootstrap_servers=f"127.0.0.1:{port}")
-    topic = f"bench_clickstream_{uuid.uuid4().hex[:8]}"
-    days = [date.today() - timedelta(days=1)]  # one busy day of traffic
+    started = time.perf_counter()
     with broker_process(settings, "127.0.0.1", port):
-        ensure_topic(settings, topic, partitions=3)
-        started = time.perf_counter()
-        produce_clickstream(settings, args.events, days, topic=topic)
-        print(f"produced {args.events:,} events in {time.perf_counter() - started:.1f}s")
-        small_rate, small_peak = recomart_consume(settings, topic, args.events // 4)
-        bare = bare_loop(settings, topic, args.events)
-        rate, peak = recomart_consume(settings, topic, args.events)
-    print(f"bare confluent-kafka loop : {bare:12,.0f} messages/s")
-    print(f"recomart consume (lake)   : {rate:12,.0f} messages/s")
-    print(f"ratio                     : {rate / bare:12.2f}   (target >= 0.6)")
-    print(f"consumer peak memory      : {peak:12.0f} MB for {args.events:,} events, "
-          f"{small_peak:.0f} MB for {args.events // 4:,} (target <= 300 MB, flat)")
+        for index, shape in enumerate(args.shapes):
+            measure(settings, shape, args.warmup, args.delta, args.py_spy if index == 0 else None)
+    print(f"benchmark took {time.perf_counter() - started:.0f}s")
 
 
 if __name__ == "__main__":

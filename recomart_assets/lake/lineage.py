@@ -44,6 +44,10 @@ class KafkaBatch(Lineage):
     consumer_group: str = ""
     batch_files: int = 1  # files written for this batch (resume checks they are all there)
     quarantine: bool = False
+    # A file merged from several batch files when its day was sealed: one entry per batch file it holds
+    # (file, batch_start_offset, batch_end_offset, batch_files, record_count, md5), and the files it replaces.
+    segments: list[dict[str, Any]] | None = None
+    supersedes: list[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

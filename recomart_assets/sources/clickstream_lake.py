@@ -43,6 +43,12 @@ DATASET = "clickstream"
 BATCH_FILE = re.compile(
     r"^(?:h(?P<hour>\d\d)|q)-(?P<topic>.+)-p(?P<partition>\d+)-o(?P<offset>\d+)(?:-c(?P<cluster>[0-9a-f]{8}))?\.jsonl$"
 )
+# What sealing writes when it merges an hour's batch files (see clickstream_seal): the highest batch
+# start offset it holds and its number of batch files name it, so each merge gets a new name.
+MERGED_FILE = re.compile(
+    r"^(?:h(?P<hour>\d\d)|q)-(?P<topic>.+)-p(?P<partition>\d+)-m(?P<offset>\d+)x(?P<segments>\d+)"
+    r"-c(?P<cluster>[0-9a-f]{8})\.jsonl$"
+)
 
 
 def cluster_tag(cluster_id: str) -> str:
@@ -54,6 +60,13 @@ def batch_file_name(topic: str, partition: int, start_offset: int, hour: int | N
     """``hHH-<topic>-p<partition>-o<start>-c<cluster tag>.jsonl`` (events) or ``q-...`` (quarantine)."""
     prefix = "q" if hour is None else f"h{hour:02d}"
     return f"{prefix}-{topic}-p{partition}-o{start_offset:012d}-c{cluster_tag(cluster_id)}.jsonl"
+
+
+def merged_file_name(topic: str, partition: int, last_start: int, segments: int, hour: int | None,
+                     cluster_id: str) -> str:
+    """``hHH-<topic>-p<partition>-m<highest batch start>x<batch files>-c<cluster tag>.jsonl`` (or ``q-...``)."""
+    prefix = "q" if hour is None else f"h{hour:02d}"
+    return f"{prefix}-{topic}-p{partition}-m{last_start:012d}x{segments}-c{cluster_tag(cluster_id)}.jsonl"
 
 
 def batch_folders(zone: RawZone) -> list[UPath]:

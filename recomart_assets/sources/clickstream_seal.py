@@ -9,30 +9,62 @@ day look for that file. Plain Python: the Dagster asset and sensor in ``defs/cli
 Late data: an event that arrives after D was sealed still lands in ``clickstream/D/`` (a new hour
 file); :func:`days_to_seal` notices that the day's files differ from the ones its seal lists, and a
 new seal counts the late events and bumps ``seal_count``.
+
+Bounded files: the consumer writes one file per event hour and batch, so an hour that received
+events during many batches (offline buffers flushed over days, a slow trickle) has many small
+files. Sealing merges, per (hour, topic, Kafka partition, cluster), the batch files of an hour that
+has more than :data:`MAX_SEALED_FILES` into one file whose lineage lists every batch file it holds
+(``segments``) and the files it replaces (``supersedes``). The swap is atomic for readers: the
+merged file appears with its manifest, and from that instant :func:`~recomart_assets.lake.complete_files`
+hides the replaced files, which are deleted next; a crash in between leaves them hidden, and the
+next seal deletes them. The partition's latest batch is never merged (the consumer rolls back an
+incomplete last batch from its files), so the consumer's resume logic never has to look inside a
+merged file. One seal of a day at a time (a lock file on a local raw zone).
 """
 
+import fcntl
 import hashlib
-from collections import Counter
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
+from upath import UPath
 
 from recomart_assets.datasets import PARTITION_START
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import (
+    Manifest,
     RawZone,
     complete_files,
     count_records,
+    manifest_path,
+    open_data_file,
     read_manifest,
     read_verified_bytes,
     utc_now_iso,
     write_data_file,
 )
-from recomart_assets.lake.lineage import Derived
+from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.lineage import Derived, KafkaBatch
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
-from recomart_assets.sources.clickstream_lake import DATASET, read_watermark
+from recomart_assets.logs import get_logger
+from recomart_assets.sources.clickstream_lake import (
+    BATCH_FILE,
+    DATASET,
+    MERGED_FILE,
+    batch_folders,
+    merged_file_name,
+    read_watermark,
+)
+
+log = get_logger("clickstream.seal")
 
 SEAL_FILE = "_partition.json"
+MAX_SEALED_FILES = 2  # data files per (hour, topic, Kafka partition, cluster) a sealed day keeps at most
+_SEGMENT_FIELDS = ("batch_start_offset", "batch_end_offset", "batch_files", "cluster_id", "consumer_group")
 
 
 def day_end(day: str) -> datetime:
@@ -54,7 +86,7 @@ def day_files(zone: RawZone, day: str) -> list[str]:
 
 
 def seal_partition(zone: RawZone, topic: str, day: str, force: bool = False) -> dict:
-    """Verify and summarise day ``day``, write its partition manifest and return it.
+    """Merge the day's small batch files, verify and summarise the day, write its partition manifest and return it.
 
     Raises :class:`PartitionNotClosed` while the watermark is before the end of the day (unless
     ``force``) and :class:`~recomart_assets.lake.CorruptFileError` if a file fails its manifest.
@@ -66,9 +98,21 @@ def seal_partition(zone: RawZone, topic: str, day: str, force: bool = False) -> 
             f"clickstream {day} is still open: watermark {watermark.isoformat() if watermark else 'not recorded yet'}"
             f" has not passed {day_end(day).isoformat()} (run the consumer, or force the seal)"
         )
+    with seal_lock(zone, day):
+        merged = merge_day(zone, day)
+        return _seal(zone, day, watermark, closed, force, merged)
+
+
+def _held_files(entry: dict) -> set[str]:
+    """Names of the batch files a sealed file entry holds (itself, or a merge's segments)."""
+    segments = entry.get("source", {}).get("segments")
+    return {s["file"] for s in segments} if segments else {entry["file"]}
+
+
+def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, force: bool, merged: int) -> dict:
     folder = zone.partition_dir(DATASET, day)
     previous = read_seal(zone, day)
-    previous_files = {f["file"] for f in previous["files"]} if previous else set()
+    previous_files = set().union(*(_held_files(f) for f in previous["files"])) if previous else set()
     files, per_type, per_hour, seen = [], Counter(), Counter(), set()
     events = duplicates = missing_ids = late_events = 0
     for path, manifest in complete_files(folder, "*.jsonl"):
@@ -88,8 +132,8 @@ def seal_partition(zone: RawZone, topic: str, day: str, force: bool = False) -> 
                 seen.add(event_id)
         per_hour[f"{hour:02d}" if hour is not None else "unknown"] += manifest.record_count
         events += manifest.record_count
-        if previous and path.name not in previous_files:
-            late_events += manifest.record_count
+        if previous:
+            late_events += sum(s["record_count"] for s in _segments(path, manifest) if s["file"] not in previous_files)
         files.append({"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
                       "source": dict(manifest.source)})
     incomplete = sorted(p.name for p in folder.iterdir() if is_data_file_name(p.name) and p.name != SEAL_FILE
@@ -110,6 +154,7 @@ def seal_partition(zone: RawZone, topic: str, day: str, force: bool = False) -> 
         "events_per_hour": dict(sorted(per_hour.items())),
         "quarantined": quarantined,
         "late_events": late_events,
+        "merged_files": merged,
         "incomplete_files": incomplete,
         "files": files,
     }
@@ -136,3 +181,113 @@ def days_to_seal(zone: RawZone, topic: str) -> list[tuple[str, str]]:
             wanted.append((day, hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]))
     return wanted
 
+
+@contextmanager
+def seal_lock(zone: RawZone, day: str) -> Iterator[None]:
+    """One seal of ``day`` at a time (CLI, sensor runs, a backfill): merges must not overlap."""
+    if not zone.is_local:
+        yield
+        return
+    folder = zone.state_dir / DATASET
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(os.path.join(folder.path, f"seal-{day}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _delete(path: UPath) -> None:
+    """Remove a data file and its manifest (manifest first: the file turns invisible at once)."""
+    manifest_path(path).unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
+
+
+def _tidy(folder: UPath) -> None:
+    """Finish what an interrupted merge left: replaced files still present, merged files without a manifest."""
+    if not folder.exists():
+        return
+    complete = dict(complete_files(folder, "*.jsonl"))
+    superseded = {name for manifest in complete.values() for name in manifest.source.get("supersedes") or ()}
+    for path in folder.iterdir():
+        name = path.name
+        if name.startswith(TEMP_PREFIX):  # .tmp-<uuid hex>-<final name>[.manifest]
+            if MERGED_FILE.match(name[len(TEMP_PREFIX) + 33:].removesuffix(".manifest")):
+                path.unlink(missing_ok=True)
+        elif name in superseded:
+            log.info("%s: removing %s, replaced by a merge that was interrupted", folder, name)
+            _delete(path)
+        elif MERGED_FILE.match(name) and path not in complete and not manifest_path(path).exists():
+            log.info("%s: removing %s, a merge cut short before its manifest", folder, name)
+            path.unlink(missing_ok=True)
+
+
+def _latest_batches(zone: RawZone) -> dict[tuple[str, int, str], int]:
+    """(topic, partition, cluster tag) -> start offset of its latest batch, over the whole lake (names only)."""
+    latest: dict[tuple[str, int, str], int] = {}
+    for root in batch_folders(zone):
+        for folder in root.iterdir() if root.exists() else ():
+            for path in folder.iterdir() if folder.is_dir() else ():
+                match = BATCH_FILE.match(path.name)
+                if match and match["cluster"]:
+                    key = (match["topic"], int(match["partition"]), match["cluster"])
+                    latest[key] = max(latest.get(key, -1), int(match["offset"]))
+    return latest
+
+
+def _segments(path: UPath, manifest: Manifest) -> list[dict]:
+    """The batch files a file holds: itself, or the segments of an earlier merge."""
+    source = manifest.source
+    if source.get("segments"):
+        return list(source["segments"])
+    return [{"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
+             **{k: source[k] for k in _SEGMENT_FIELDS if k in source}}]
+
+
+def _merge(folder: UPath, day: str, group: list[tuple[UPath, Manifest]], hour: int | None) -> str:
+    """Merge ``group`` (files of one hour, topic, partition and cluster) into one file; returns its name."""
+    group = sorted(group, key=lambda item: _segments(*item)[0]["batch_start_offset"])
+    segments = [segment for path, manifest in group for segment in _segments(path, manifest)]
+    first = group[0][1].source
+    name = merged_file_name(first["topic"], first["partition"], max(s["batch_start_offset"] for s in segments),
+                            len(segments), hour, first["cluster_id"])
+    lineage = KafkaBatch(
+        topic=first["topic"], partition=first["partition"], cluster_id=first["cluster_id"],
+        consumer_group=first.get("consumer_group", ""), quarantine=hour is None,
+        batch_start_offset=min(s["batch_start_offset"] for s in segments),
+        batch_end_offset=max(s["batch_end_offset"] for s in segments),
+        segments=segments, supersedes=[path.name for path, _ in group],
+    )
+    with open_data_file(folder / name, dataset=DATASET, partition=day, fmt="jsonl", source=lineage) as out:
+        for path, manifest in group:
+            out.write(read_verified_bytes(path, manifest), records=manifest.record_count)
+    for path, _ in group:  # the merged manifest exists: these are hidden already
+        _delete(path)
+    return name
+
+
+def merge_day(zone: RawZone, day: str) -> int:
+    """Merge the batch files of every hour of ``day`` that has more than MAX_SEALED_FILES; returns files merged.
+
+    Call under :func:`seal_lock`. Events and quarantine alike, per (hour, topic, partition, cluster).
+    """
+    latest = _latest_batches(zone)
+    merged = 0
+    for folder in (zone.partition_dir(DATASET, day), zone.quarantine_dir(DATASET, day)):
+        _tidy(folder)
+        groups: dict[tuple, list[tuple[UPath, Manifest]]] = defaultdict(list)
+        for path, manifest in complete_files(folder, "*.jsonl"):
+            match = BATCH_FILE.match(path.name) or MERGED_FILE.match(path.name)
+            if not match or not match["cluster"] or "cluster_id" not in manifest.source:
+                continue  # exports, files of other tools, batches from before cluster tags
+            key = (match["hour"], match["topic"], int(match["partition"]), match["cluster"])
+            if BATCH_FILE.match(path.name) and latest.get(key[1:]) == int(match["offset"]):
+                continue  # the partition's latest batch: the consumer may still roll it back
+            groups[key].append((path, manifest))
+        for (hour, *_), group in sorted(groups.items(), key=lambda item: str(item[0])):
+            if len(group) > MAX_SEALED_FILES:
+                name = _merge(folder, day, group, None if hour is None else int(hour))
+                log.info("%s: merged %d files into %s", folder, len(group), name)
+                merged += len(group)
+    return merged

@@ -1,20 +1,31 @@
 """``recomart consume``: the clickstream listener that writes Kafka events into the raw zone exactly once.
 
-The loop reads micro-batches (closed by size or by time), parses every message with ``orjson``,
-and routes it by its own timestamp (UTC) to the file of its day and hour; messages it cannot
-place (not JSON, not an object, no usable timestamp) go to quarantine with the reason and the
-original bytes. Events are kept byte for byte as received. At the end of a batch each partition's
-files and manifests are written durably (see :mod:`~recomart_assets.sources.clickstream_lake`),
-and only then are the offsets committed. On assignment the consumer seeks each partition to the
-offset after the last batch the lake holds, so the lake, not the broker, decides where to resume.
-Offsets only mean something within one cluster, so the consumer reads the cluster id from the
-broker's metadata at start and on every assignment, and only resumes from that cluster's batches
-(an embedded in-memory broker is a new cluster each time it starts).
+A *batch* is what the consumer read from one Kafka partition between two commits. While it is
+open, its events are appended to one hidden spool file per event hour (and one quarantine file per
+day), so memory stays flat however large the batch: each ``consume()`` round is parsed, placed and
+handed, hour by hour, to a writer thread. A batch closes when the consumer holds ``batch_size``
+messages, when it is ``batch_timeout`` seconds old, when the stream goes quiet, on a revoke and
+on shutdown; closing fsyncs its files, renames them into place, writes their manifests (see
+:mod:`~recomart_assets.sources.clickstream_lake`), and only then commits the offsets. On
+assignment the consumer seeks each partition to the offset after the last complete batch the lake
+holds, so the lake, not the broker, decides where to resume. Offsets only mean something within
+one cluster, so the consumer reads the cluster id from the broker's metadata at start and on
+every assignment, and only resumes from that cluster's batches.
 
-Rebalances: on revoke the pending batch is written and committed before the partitions go; on
-loss (another member may already own them) it is dropped unwritten. SIGTERM/SIGINT end the loop
-after the current batch is written and committed. A broker that goes away is retried by librdkafka
-and logged here; the consumer neither exits nor loses what it holds.
+Placement: every message must be a JSON object whose ``timestamp`` :func:`~recomart_assets.lake.placing.place`
+can place (ISO 8601 with a UTC offset, from the first partition to now + the allowed clock skew);
+anything else goes to quarantine with its reason, its Kafka coordinates and its original bytes,
+and never moves the watermark. Events are kept byte for byte as received (a value spread over
+several lines is re-serialised on one, as JSONL needs). The common case is parsed by simdjson and
+placed a round at a time by :func:`~recomart_assets.lake.placing.place_many`; whatever that fast
+path cannot vouch for (a value with escapes or a repeated ``timestamp`` key, a non-string
+timestamp, any parse error) is decided by orjson and :func:`~recomart_assets.lake.placing.place`,
+the reference, so both paths give the same answers.
+
+Rebalances: on revoke the open batch is closed and committed before the partitions go; on loss
+(another member may already own them) its spool files are deleted unwritten. SIGTERM/SIGINT end
+the loop after the open batch is closed and committed. A broker that goes away is retried by
+librdkafka and logged here; the consumer neither exits nor loses what it holds.
 """
 
 from __future__ import annotations
@@ -25,17 +36,22 @@ import threading
 import time
 from base64 import b64encode
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import simdjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from upath import UPath
 
 from recomart_assets.config import Settings
 from recomart_assets.errors import ConsumerStartError
-from recomart_assets.lake import RawZone, write_data_file
+from recomart_assets.lake import RawZone, open_data_file
+from recomart_assets.lake.lineage import KafkaBatch
+from recomart_assets.lake.manifest import StreamingDataFile
+from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
 from recomart_assets.logs import get_logger, ingestion_run
 from recomart_assets.sources.clickstream_lake import (
     DATASET,
@@ -50,17 +66,20 @@ log = get_logger("clickstream.consumer")
 _ONE_HOUR = 3600
 UNKNOWN_CLUSTER = "unknown"  # for brokers that report no cluster id (Kafka before 0.10.1)
 GROUP_JOIN_ALLOWANCE = 20.0  # seconds a consumer may wait for its first assignment before --idle-exit counts
+_ROUND = 10_000  # messages asked of consume() at a time (what the bare-client baseline uses too)
+_STAMP = b'"timestamp"'
+_BACKSLASH, _LF, _CR = 92, 10, 13
 
 
 @dataclass(frozen=True)
 class ConsumerOptions:
     """How the consumer batches and when it stops (None: run until signalled)."""
 
-    batch_size: int = 50_000  # messages (all partitions) that close a batch
-    batch_timeout: float = 1.0  # seconds after which a non-empty batch is closed anyway
+    batch_size: int = 1_000_000  # messages (all partitions) that close a batch
+    batch_timeout: float = 30.0  # seconds after which an open batch is closed anyway
     max_events: int | None = None  # stop after this many messages (events + quarantined)
     idle_exit: float | None = None  # stop when no message arrived for this many seconds
-    caught_up_after: float = 10.0  # seconds without messages after which the partitions count as caught up
+    caught_up_after: float = 10.0  # seconds without messages after which the batch closes and partitions count as caught up
     allowed_lateness: timedelta = timedelta(hours=1)
     group: str | None = None  # default: settings.consumer_group
     connect_timeout: float = 10.0  # seconds to reach the broker at start before giving up with a clear error
@@ -77,6 +96,7 @@ class ConsumeCounts:
     batches: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     busy_seconds: float = 0.0  # from the first message received to the last batch committed
+    first_message_at: float | None = None  # when the first message arrived (seconds since the epoch)
 
     @property
     def rate(self) -> float:
@@ -86,64 +106,67 @@ class ConsumeCounts:
     def as_dict(self) -> dict[str, int | float]:
         return {"messages": self.messages, "events": self.events, "quarantined": self.quarantined,
                 "files": self.files, "batches": self.batches, "busy_seconds": round(self.busy_seconds, 3),
-                "rate": round(self.rate), **{f"quarantined_{k}": v for k, v in self.reasons.items()}}
+                "rate": round(self.rate), "first_message_at": round(self.first_message_at or 0, 3),
+                **{f"quarantined_{k}": v for k, v in sorted(self.reasons.items())}}
+
+
+class _Abandoned(Exception):
+    """Thrown into a spool file's writer to delete it unwritten (a lost partition, a failed batch)."""
+
+
+class SpoolFile:
+    """One file of an open batch: a hidden temporary file until the batch closes (see :func:`open_data_file`)."""
+
+    __slots__ = ("path", "_context", "handle")
+
+    def __init__(self, path: UPath, day: str, source: KafkaBatch):
+        self.path = path
+        self._context: AbstractContextManager[StreamingDataFile] = open_data_file(
+            path, dataset=DATASET, partition=day, fmt="jsonl", source=source)
+        self.handle = self._context.__enter__()
+
+    def close(self, **source: object) -> None:
+        """Complete the lineage, make the file durable under its name, then write its manifest."""
+        self.handle.source.update(source)
+        self._context.__exit__(None, None, None)
+
+    def abandon(self) -> None:
+        self._context.__exit__(_Abandoned, _Abandoned(), None)
 
 
 class PartitionBatch:
-    """Messages of one partition since the last commit, already routed to their files."""
+    """The open batch of one partition: its offset range and its spool files (event hours, quarantine days)."""
 
-    __slots__ = ("partition", "first_offset", "last_offset", "hours", "quarantine")
+    __slots__ = ("partition", "first_offset", "last_offset", "files", "events", "quarantined", "latest_hour")
 
     def __init__(self, partition: int, first_offset: int):
         self.partition = partition
         self.first_offset = first_offset
         self.last_offset = first_offset
-        self.hours: dict[float, list[bytes]] = {}  # hours since the epoch (UTC) -> JSON lines
-        self.quarantine: dict[str, list[bytes]] = {}  # day -> quarantine records
+        self.files: dict[int | str, SpoolFile] = {}  # hours since the epoch (events) or day (quarantine) -> file
+        self.events = 0
+        self.quarantined = 0
+        self.latest_hour: int | None = None  # hours since the epoch of the latest event, for the watermark
 
     @property
-    def events(self) -> int:
-        return sum(len(lines) for lines in self.hours.values())
-
-    @property
-    def quarantined(self) -> int:
-        return sum(len(lines) for lines in self.quarantine.values())
-
-    @property
-    def latest_hour(self) -> datetime | None:
-        """Start of the latest event hour: a lower bound of the latest event time, for the watermark."""
-        return datetime.fromtimestamp(max(self.hours) * _ONE_HOUR, UTC) if self.hours else None
+    def messages(self) -> int:
+        return self.events + self.quarantined
 
 
-def _reason(value: bytes | None) -> str:
-    """Why a message could not be placed (the slow path, for rejected messages only)."""
+def _reason(value: bytes | None, bounds: TimeBounds, latest: datetime) -> Placement | Unplaceable:
+    """The reference answer for one message (orjson, then :func:`place`): where it goes, or why it cannot."""
     if value is None:
-        return "empty message"
+        return Unplaceable("empty_message", "empty message")
     try:
         event = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        return f"invalid JSON: {exc}"
+        return Unplaceable("invalid_json", f"invalid JSON: {exc}")
     if not isinstance(event, dict):
-        return f"not a JSON object: {type(event).__name__}"
-    if "timestamp" not in event or event["timestamp"] is None:
-        return "missing timestamp"
-    stamp = event["timestamp"]
-    if not isinstance(stamp, str):
-        return f"timestamp is not a string: {stamp!r}"
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return f"unparseable timestamp: {stamp!r}"
-    if moment.utcoffset() is None:
-        return f"timestamp without UTC offset: {stamp!r}"
-    return "unknown"
+        return Unplaceable("not_a_json_object", f"not a JSON object: {type(event).__name__}")
+    return place(event.get("timestamp"), bounds, require_offset=True, latest=latest)
 
 
-def _reason_key(reason: str) -> str:
-    return reason.split(":", 1)[0].replace(" ", "_")
-
-
-def quarantine_record(msg: Message, reason: str, topic: str) -> bytes:
+def quarantine_record(msg: Message, problem: Unplaceable, topic: str) -> bytes:
     """One quarantine line: reason, Kafka coordinates and the original key and value (base64)."""
     value, key = msg.value(), msg.key()
     text = None
@@ -153,8 +176,9 @@ def quarantine_record(msg: Message, reason: str, topic: str) -> bytes:
         except UnicodeDecodeError:
             pass
     return orjson.dumps({
-        "reason": reason, "topic": topic, "partition": msg.partition(), "offset": msg.offset(),
-        "kafka_timestamp_ms": msg.timestamp()[1], "key_b64": None if key is None else b64encode(key).decode(),
+        "reason": problem.reason, "kind": problem.kind, "topic": topic, "partition": msg.partition(),
+        "offset": msg.offset(), "kafka_timestamp_ms": msg.timestamp()[1],
+        "key_b64": None if key is None else b64encode(key).decode(),
         "value_b64": None if value is None else b64encode(value).decode(), "value_text": text,
         "quarantined_at": datetime.now(UTC).isoformat(),
     })
@@ -169,12 +193,18 @@ class ClickstreamConsumer:
         self.topic = topic or settings.clickstream_topic
         self.group = options.group or settings.consumer_group
         self.zone = RawZone.from_settings(settings)
+        self.bounds = settings.time_bounds()
         self.counts = ConsumeCounts()
         self.batches: dict[int, PartitionBatch] = {}
         self.assigned: set[int] = set()
         self.stop_requested = threading.Event()
         self._pending = 0
-        self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lake-writer")
+        self._parser = simdjson.Parser()
+        # One thread appends (in order) while the loop parses the next round; md5 and the write release the GIL.
+        self._appender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-append")
+        self._appending: list[Future] = []
+        # Closing a batch waits on one fsync per file: a few threads wait on them together.
+        self._closers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lake-close")
         self._batch_opened = 0.0
         self._last_activity = time.monotonic()
         self._caught_up_marked = 0.0
@@ -224,12 +254,12 @@ class ClickstreamConsumer:
             log.warning("cannot refresh the cluster id (%s); keeping %s", exc, self.cluster_id)
 
     def run(self) -> ConsumeCounts:
-        """Consume until a bound is reached or a stop is requested; always flush, commit and close."""
+        """Consume until a bound is reached or a stop is requested; always close the batch, commit and leave."""
         try:
             self.check_topic(self.options.connect_timeout)
         except ConsumerStartError:
             self.consumer.close()
-            self._writers.shutdown()
+            self._shutdown_threads()
             raise
         with ingestion_run("clickstream-consume", log, topic=self.topic, group=self.group) as record:
             self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
@@ -240,15 +270,20 @@ class ClickstreamConsumer:
                 if self._caught_up() or (self._idle_exit_reached() and self._broker_healthy()):
                     self._mark_caught_up()
             finally:
+                self._abandon(set(self.batches))  # only after a failure: whatever is still open is dropped
                 self.consumer.close()
-                self._writers.shutdown()
+                self._shutdown_threads()
             record.counts.update(self.counts.as_dict())
         return self.counts
+
+    def _shutdown_threads(self) -> None:
+        self._appender.shutdown()
+        self._closers.shutdown()
 
     def _loop(self) -> None:
         opts = self.options
         while not self.stop_requested.is_set():
-            want = max(1, min(10_000, opts.batch_size - self._pending))
+            want = _ROUND
             if opts.max_events is not None:
                 want = min(want, opts.max_events - self.counts.messages - self._pending)
                 if want <= 0:
@@ -258,6 +293,7 @@ class ClickstreamConsumer:
             if messages:
                 if self._first_message is None:
                     self._first_message = now
+                    self.counts.first_message_at = time.time()
                 if not self._pending:
                     self._batch_opened = now
                 self._route(messages)
@@ -268,8 +304,10 @@ class ClickstreamConsumer:
                 if self._idle_exit_reached():
                     log.info("no message for %.1fs: exiting (--idle-exit)", opts.idle_exit)
                     return
-                if self._caught_up() and now - self._caught_up_marked >= opts.caught_up_after:
-                    self._mark_caught_up()
+                if self._idle_for() >= opts.caught_up_after and self._broker_healthy():
+                    self._flush()  # a quiet stream: make what it sent visible now
+                    if now - self._caught_up_marked >= opts.caught_up_after:
+                        self._mark_caught_up()
 
     def _idle_for(self) -> float:
         return time.monotonic() - self._last_activity
@@ -282,106 +320,151 @@ class ClickstreamConsumer:
         return not self._pending and self._idle_for() >= self.options.caught_up_after and self._broker_healthy()
 
     def _idle_exit_reached(self) -> bool:
-        if self.options.idle_exit is None or self._pending:
+        if self.options.idle_exit is None:
             return False
         # Joining the group takes seconds: until the first assignment, allow for it.
         allowance = 0.0 if self._assigned_once else GROUP_JOIN_ALLOWANCE
         return self._idle_for() >= self.options.idle_exit + allowance
 
     def request_stop(self, *_args: object) -> None:
-        """Ask the loop to end after the current batch (signal handler, other threads)."""
+        """Ask the loop to end after the open batch is closed (signal handler, other threads)."""
         self.stop_requested.set()
 
     # -- the hot path -----------------------------------------------------------------------
     def _route(self, messages: list[Message]) -> None:
-        """Parse and route a list of messages; kept lean, it runs once per message."""
-        loads, fromiso = orjson.loads, datetime.fromisoformat
+        """Parse, place and append one round of messages; kept lean, its first loop runs once per message."""
+        parse = self._parser.parse
+        fast: list[Message] = []  # messages the fast path parsed, by position
+        values: list[bytes] = []  # their values (on one line)
+        stamps: list[str] = []  # their timestamps, for place_many
+        partitions: list[int] = []  # their partitions
+        slow: list[Message] = []  # everything the fast path cannot vouch for
         batches = self.batches
-        batch: PartitionBatch | None = None
-        hours: dict[float, list[bytes]] = {}
+        partition = -1
         previous: Message | None = None
-        routed = 0
         for msg in messages:
             if msg.error() is not None:
                 self._on_message_error(msg)
                 continue
-            partition = msg.partition()
-            if batch is None or partition != batch.partition:  # messages come in runs per partition
+            if msg.partition() != partition:  # messages come in runs per partition
                 if previous is not None:
-                    batch.last_offset = previous.offset()
-                batch = batches.get(partition)
-                if batch is None:
-                    batch = batches[partition] = PartitionBatch(partition, msg.offset())
-                hours = batch.hours
+                    batches[partition].last_offset = previous.offset()
+                partition = msg.partition()
+                if partition not in batches:
+                    batches[partition] = PartitionBatch(partition, msg.offset())
             previous = msg
-            routed += 1
             value = msg.value()
             try:
-                moment = fromiso(loads(value)["timestamp"])
-            except Exception:  # noqa: BLE001 - any failure means "cannot place"; _reason says why
-                moment = None
-            if moment is None or moment.tzinfo is None:
-                self._quarantine(batch, msg)
+                stamp = parse(value)["timestamp"]
+            except Exception:  # noqa: BLE001 - not parsed here: the reference path says why
+                stamp = None
+            # simdjson keeps the first of repeated keys, orjson the last; escapes could spell the key too.
+            if type(stamp) is not str or _BACKSLASH in value or value.count(_STAMP) != 1:
+                stamp = None  # let go of a simdjson array or object now: the parser refuses to reparse while one lives
+                slow.append(msg)
                 continue
-            if b"\n" in value or b"\r" in value:  # pretty-printed JSON: JSONL needs one line per record
-                value = orjson.dumps(loads(value))
-            lines = hours.get(hour := moment.timestamp() // _ONE_HOUR)
-            if lines is None:
-                lines = hours[hour] = []
-            lines.append(value)
+            if _LF in value or _CR in value:  # pretty-printed JSON: JSONL needs one line per record
+                value = orjson.dumps(orjson.loads(value))
+            fast.append(msg)
+            values.append(value)
+            stamps.append(stamp)
+            partitions.append(partition)
         if previous is not None:
-            batch.last_offset = previous.offset()
-        self._pending += routed
+            batches[partition].last_offset = previous.offset()
+        latest = self.bounds.latest()
+        routed: dict[tuple[int, int | str], list[bytes]] = {}
+        if values:
+            placed = place_many(stamps, self.bounds, require_offset=True, latest=latest)
+            hours = (placed.micros // MICROS_PER_HOUR).tolist()
+            for i in placed.problems:  # out of bounds (or a shape only the reference reads): decided per message
+                hours[i] = None
+            for p, hour, value in zip(partitions, hours, values, strict=True):
+                if hour is not None:
+                    key = (p, hour)
+                    lines = routed.get(key)
+                    if lines is None:
+                        lines = routed[key] = []
+                    lines.append(value)
+            slow.extend(fast[i] for i in placed.problems)
+        for msg in slow:
+            self._route_slow(msg, latest, routed)
+        self._append(routed)
 
-    def _quarantine(self, batch: PartitionBatch, msg: Message) -> None:
-        reason = _reason(msg.value())
-        kind, stamp_ms = msg.timestamp()
-        moment = datetime.fromtimestamp(stamp_ms / 1000, UTC) if kind and stamp_ms > 0 else datetime.now(UTC)
-        batch.quarantine.setdefault(moment.date().isoformat(), []).append(quarantine_record(msg, reason, self.topic))
-        key = _reason_key(reason)
-        self.counts.reasons[key] = self.counts.reasons.get(key, 0) + 1
+    def _route_slow(self, msg: Message, latest: datetime, routed: dict[tuple[int, int | str], list[bytes]]) -> None:
+        """The reference path for one message: an event line for its hour, or a quarantine record with the reason."""
+        value = msg.value()
+        answer = _reason(value, self.bounds, latest)
+        if isinstance(answer, Placement):
+            if _LF in value or _CR in value:
+                value = orjson.dumps(orjson.loads(value))
+            key: int | str = int(answer.moment.timestamp()) // _ONE_HOUR
+        else:
+            kind, stamp_ms = msg.timestamp()
+            moment = datetime.fromtimestamp(stamp_ms / 1000, UTC) if kind and stamp_ms > 0 else datetime.now(UTC)
+            key = moment.date().isoformat()
+            value = quarantine_record(msg, answer, self.topic)
+            self.counts.reasons[answer.kind] = self.counts.reasons.get(answer.kind, 0) + 1
+        routed.setdefault((msg.partition(), key), []).append(value)
 
-    # -- writing and committing -----------------------------------------------------------------
-    def _batch_files(self, batch: PartitionBatch) -> list[tuple[UPath, str, list[bytes], dict]]:
-        """(path, day, lines, source) of every file of a partition batch."""
-        source = {
-            "type": "kafka", "cluster_id": self.cluster_id, "topic": self.topic, "partition": batch.partition,
-            "consumer_group": self.group,
-            "batch_start_offset": batch.first_offset, "batch_end_offset": batch.last_offset,
-            "batch_files": len(batch.hours) + len(batch.quarantine),
-        }
-        files = []
-        for hour, lines in sorted(batch.hours.items()):
-            start = datetime.fromtimestamp(hour * _ONE_HOUR, UTC)
-            name = batch_file_name(self.topic, batch.partition, batch.first_offset, start.hour, self.cluster_id)
-            day = start.date().isoformat()
-            files.append((self.zone.partition_dir(DATASET, day) / name, day, lines, {**source, "quarantine": False}))
-        for day, lines in sorted(batch.quarantine.items()):
-            name = batch_file_name(self.topic, batch.partition, batch.first_offset, None, self.cluster_id)
-            files.append((self.zone.quarantine_dir(DATASET, day) / name, day, lines, {**source, "quarantine": True}))
-        return files
+    def _append(self, routed: dict[tuple[int, int | str], list[bytes]]) -> None:
+        """Hand this round's lines to the appender thread, file by file (after the previous round's are written)."""
+        for future in self._appending:
+            future.result()
+        self._appending = []
+        for (partition, key), lines in routed.items():
+            batch = self.batches[partition]
+            spool = batch.files.get(key)
+            if spool is None:
+                spool = batch.files[key] = self._open_file(batch, key)
+            if isinstance(key, int):
+                batch.events += len(lines)
+                if batch.latest_hour is None or key > batch.latest_hour:
+                    batch.latest_hour = key
+            else:
+                batch.quarantined += len(lines)
+            self._pending += len(lines)
+            lines.append(b"")  # the final newline
+            self._appending.append(self._appender.submit(spool.handle.write, b"\n".join(lines), len(lines) - 1))
 
-    @staticmethod
-    def _write_file(item: tuple[UPath, str, list[bytes], dict]) -> None:
-        path, day, lines, source = item
-        write_data_file(path, b"\n".join(lines) + b"\n", dataset=DATASET, partition=day, record_count=len(lines),
-                        fmt="jsonl", source=source)
+    def _open_file(self, batch: PartitionBatch, key: int | str) -> SpoolFile:
+        if isinstance(key, int):
+            start = datetime.fromtimestamp(key * _ONE_HOUR, UTC)
+            day, hour = start.date().isoformat(), start.hour
+            folder = self.zone.partition_dir(DATASET, day)
+        else:
+            day, hour = key, None
+            folder = self.zone.quarantine_dir(DATASET, day)
+        name = batch_file_name(self.topic, batch.partition, batch.first_offset, hour, self.cluster_id)
+        source = KafkaBatch(topic=self.topic, partition=batch.partition, batch_start_offset=batch.first_offset,
+                            batch_end_offset=batch.first_offset, cluster_id=self.cluster_id,
+                            consumer_group=self.group, quarantine=hour is None)
+        return SpoolFile(folder / name, day, source)
+
+    # -- closing and committing -----------------------------------------------------------------
+    def _wait_appends(self) -> None:
+        appending, self._appending = self._appending, []
+        for future in appending:
+            future.result()
 
     def _flush(self, partitions: set[int] | None = None) -> None:
-        """Write the pending batches (of ``partitions``, default all), then commit their offsets.
+        """Close the open batches (of ``partitions``, default all): files durable and manifested, then commit.
 
-        Files are written by a small thread pool: each write waits on fsync, which releases the GIL,
-        so a batch costs about one file's durable write instead of the sum of them.
+        Files close in a small thread pool: each waits on fsync, which releases the GIL, so a batch
+        costs about one file's durable write instead of the sum of them.
         """
         chosen = [b for p, b in sorted(self.batches.items()) if partitions is None or p in partitions]
         if not chosen:
             return
         started = time.perf_counter()
-        files = [item for batch in chosen for item in self._batch_files(batch)]
-        list(self._writers.map(self._write_file, files))  # re-raises the first write error
+        self._wait_appends()
+        closing = [(spool, {"batch_end_offset": batch.last_offset, "batch_files": len(batch.files)})
+                   for batch in chosen for spool in batch.files.values()]
+        try:
+            list(self._closers.map(lambda item: item[0].close(**item[1]), closing))  # re-raises the first error
+        finally:
+            for batch in chosen:
+                del self.batches[batch.partition]
         events, quarantined = sum(b.events for b in chosen), sum(b.quarantined for b in chosen)
-        for batch in chosen:
-            del self.batches[batch.partition]
         offsets = [TopicPartition(self.topic, b.partition, b.last_offset + 1) for b in chosen]
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)
@@ -390,18 +473,33 @@ class ClickstreamConsumer:
         for batch in chosen:
             if batch.latest_hour is not None:
                 advance_watermark(self.zone, self.topic, batch.partition, self.options.allowed_lateness,
-                                  event_time_max=batch.latest_hour, cluster_id=self.cluster_id)
+                                  event_time_max=datetime.fromtimestamp(batch.latest_hour * _ONE_HOUR, UTC),
+                                  cluster_id=self.cluster_id)
         self._pending -= events + quarantined
         self.counts.messages += events + quarantined
         self.counts.events += events
         self.counts.quarantined += quarantined
-        self.counts.files += len(files)
+        self.counts.files += len(closing)
         self.counts.batches += 1
         if self._first_message is not None:
             self.counts.busy_seconds = time.monotonic() - self._first_message
-        log.info("batch: %d events, %d quarantined, %d files, partitions %s, written in %.3fs (%.0f messages/s)",
-                 events, quarantined, len(files), [b.partition for b in chosen], time.perf_counter() - started,
+        log.info("batch: %d events, %d quarantined, %d files, partitions %s, closed in %.3fs (%.0f messages/s)",
+                 events, quarantined, len(closing), [b.partition for b in chosen], time.perf_counter() - started,
                  self.counts.rate)
+
+    def _abandon(self, partitions: set[int]) -> None:
+        """Drop the open batches of ``partitions`` unwritten: their spool files are deleted."""
+        try:
+            self._wait_appends()
+        except OSError as exc:  # the files are being deleted anyway
+            log.warning("append failed while dropping a batch: %s", exc)
+        for partition in partitions:
+            batch = self.batches.pop(partition, None)
+            if batch is None:
+                continue
+            for spool in batch.files.values():
+                spool.abandon()
+            self._pending -= batch.messages
 
     def _mark_caught_up(self) -> None:
         """No messages for a while: the assigned partitions are caught up as of now."""
@@ -431,16 +529,13 @@ class ClickstreamConsumer:
         revoked = {tp.partition for tp in partitions}
         self._flush(revoked)
         self.assigned -= revoked
-        log.info("revoked %s[%s] after writing their pending batches", self.topic, ",".join(map(str, sorted(revoked))))
+        log.info("revoked %s[%s] after closing their open batches", self.topic, ",".join(map(str, sorted(revoked))))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         lost = {tp.partition for tp in partitions}
-        for partition in lost:
-            batch = self.batches.pop(partition, None)
-            if batch is not None:
-                self._pending -= batch.events + batch.quarantined
+        self._abandon(lost)
         self.assigned -= lost
-        log.warning("lost %s[%s]: pending batches dropped unwritten (the new owner re-reads them)",
+        log.warning("lost %s[%s]: open batches dropped unwritten (the new owner re-reads them)",
                     self.topic, ",".join(map(str, sorted(lost))))
 
     def _on_message_error(self, msg: Message) -> None:
@@ -463,7 +558,7 @@ class ClickstreamConsumer:
 
 
 def install_signal_handlers(stop: Callable[..., None]) -> None:
-    """SIGTERM and SIGINT end the loop after the current batch (main thread only)."""
+    """SIGTERM and SIGINT end the loop after the open batch is closed (main thread only)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)

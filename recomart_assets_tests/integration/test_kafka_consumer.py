@@ -24,6 +24,7 @@ from recomart_assets_tests.fixtures.kafka import (
     lake_messages,
     start_consumer,
 )
+from recomart_assets_tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -77,9 +78,9 @@ def test_kill_9_mid_stream_then_drain_is_exactly_once(kafka_settings, zone, tmp_
         for _ in range(3):
             before = sum(1 for _ in zone.root.rglob("*.manifest"))
             consumer = start_consumer(kafka_settings, *options, log_path=log_path)
-            deadline = time.monotonic() + 60
-            while sum(1 for _ in zone.root.rglob("*.manifest")) <= before and time.monotonic() < deadline:
-                time.sleep(0.05)  # wait until this consumer writes, then strike at a random moment
+            # wait until this consumer writes, then strike at a random moment
+            wait_until(lambda before=before: sum(1 for _ in zone.root.rglob("*.manifest")) > before, 60,
+                       message="the consumer writes a batch")
             time.sleep(rng.uniform(0.0, 0.6))
             consumer.send_signal(signal.SIGKILL)
             consumer.wait(10)
@@ -96,7 +97,8 @@ def test_two_consumers_share_the_group_through_a_rebalance(kafka_settings, zone,
     first = start_consumer(kafka_settings, "--idle-exit", "8", "--batch-size", "500", log_path=tmp_path / "a.log")
     produce_clickstream(kafka_settings, 4000, DAYS[:1], seed=3)
     second = start_consumer(kafka_settings, "--idle-exit", "8", "--batch-size", "500", log_path=tmp_path / "b.log")
-    time.sleep(4)  # the second member joins: the group rebalances while events keep coming
+    # the second member joins: the group rebalances while events keep coming
+    wait_until(lambda: "assigned" in (tmp_path / "b.log").read_text(), 60, message="the second member gets partitions")
     produce_clickstream(kafka_settings, 4000, DAYS[1:], seed=4)
     assert first.wait(120) == 0 and second.wait(120) == 0
     first_log, second_log = (tmp_path / "a.log").read_text(), (tmp_path / "b.log").read_text()
@@ -113,11 +115,9 @@ def test_sigterm_writes_the_pending_batch_and_commits(kafka_settings, zone, tmp_
     log_path = tmp_path / "consumer.log"
     consumer = start_consumer(kafka_settings, "--batch-size", "1000000", "--batch-timeout", "600", log_path=log_path)
     produced = produce_clickstream(kafka_settings, 500, DAYS[:1], seed=9)
-    deadline = time.monotonic() + 60
-    while "assigned" not in log_path.read_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: "assigned" in log_path.read_text(), 60, message="the consumer gets partitions")
     time.sleep(3)  # fetched, routed, and held in the (never full, never timed-out) batch
-    assert not any(zone.root.rglob("*.jsonl"))
+    assert not any(zone.root.rglob("*.manifest"))  # spooled to hidden files, nothing complete yet
     consumer.send_signal(signal.SIGTERM)
     assert consumer.wait(30) == 0, log_path.read_text()[-3000:]
     assert sum(lake_messages(zone).values()) == produced.messages
