@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Any, Literal
 
 # The first daily partition (UTC). Events timestamped before it cannot be placed.
@@ -65,6 +66,16 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Freshness:
+    """By when a day's partition must exist: ``deadline`` (UTC time of day) on that day, or on the
+    next day when ``after_day`` (data that is complete only once the day is over, like a sealed
+    clickstream day). ``RECOMART_FRESHNESS_DEADLINES`` overrides the time per dataset."""
+
+    deadline: time
+    after_day: bool = False
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """What the platform knows about one raw dataset (see the module docstring)."""
 
@@ -85,6 +96,7 @@ class DatasetSpec:
     master_export: str | None = None  # file name in the master exports folder (master data only)
     landing_folder: str | None = None  # under landing/, for file-based intake
     kinds: frozenset[str] = field(default_factory=frozenset)  # Dagster's kind tags
+    freshness: Freshness | None = None  # when the day's partition is due (freshness checks, report)
 
     @property
     def quarantine_folder(self) -> str:
@@ -113,6 +125,7 @@ CATALOG = DatasetSpec(
     segments=(Segment("category", "category"),),
     master_export="product_catalog.csv",
     kinds=frozenset({"csv"}),
+    freshness=Freshness(time(23, 55)),  # synced at 23:45 for the day
 )
 
 CUSTOMERS = DatasetSpec(
@@ -130,6 +143,7 @@ CUSTOMERS = DatasetSpec(
     segments=(Segment("segment", "segment"),),
     master_export="customers.csv",
     kinds=frozenset({"csv"}),
+    freshness=Freshness(time(23, 55)),
 )
 
 IN_CATALOG = Reference("product_id", CATALOG.name, "product_id")
@@ -155,6 +169,7 @@ TRANSACTIONS = DatasetSpec(
     time_column="timestamp",
     segments=(Segment("category", "product_id", through_catalog=True),),
     landing_folder="",
+    freshness=Freshness(time(12, 0)),  # the shop's morning drops
 )
 
 CLICKSTREAM = DatasetSpec(
@@ -176,6 +191,7 @@ CLICKSTREAM = DatasetSpec(
     segments=(Segment("device", "device"), Segment("event_type", "event_type")),
     landing_folder="clickstream",
     kinds=frozenset({"kafka", "json"}),
+    freshness=Freshness(time(2, 0), after_day=True),  # sealed once the watermark passed midnight
 )
 
 EXTERNAL_METADATA = DatasetSpec(
@@ -196,6 +212,7 @@ EXTERNAL_METADATA = DatasetSpec(
     ),
     segments=(Segment("category", "category"), Segment("trend", "trend")),
     kinds=frozenset({"csv"}),
+    freshness=Freshness(time(7, 0)),  # pulled at 06:00 for the day
 )
 
 # Registration order is report order: references first.
