@@ -70,6 +70,7 @@ def test_kill_9_mid_stream_then_drain_is_exactly_once(kafka_settings, zone, tmp_
     # ~12 s of live traffic: the consumers are killed while events keep arriving.
     producer = threading.Thread(target=produce_clickstream, args=(kafka_settings, 12_000, DAYS),
                                 kwargs={"seed": 11, "dirty_rate": 0.05, "rate": 1000})
+    expected = expected_messages(12_000, 11, 0.05)
     rng = random.Random(5)
     log_path = tmp_path / "consumer.log"
     producer.start()
@@ -78,9 +79,13 @@ def test_kill_9_mid_stream_then_drain_is_exactly_once(kafka_settings, zone, tmp_
         for _ in range(3):
             before = sum(1 for _ in zone.root.rglob("*.manifest"))
             consumer = start_consumer(kafka_settings, *options, log_path=log_path)
-            # wait until this consumer writes, then strike at a random moment
-            wait_until(lambda before=before: sum(1 for _ in zone.root.rglob("*.manifest")) > before, 60,
-                       message="the consumer writes a batch")
+
+            def wrote(before: int = before) -> bool:
+                """A batch of this consumer is written, or all traffic is in and nothing is left to write."""
+                return sum(1 for _ in zone.root.rglob("*.manifest")) > before or (
+                    not producer.is_alive() and sum(lake_messages(zone).values()) == expected.total())
+
+            wait_until(wrote, 60, interval=0.1, message="the consumer writes a batch")  # then strike at random
             time.sleep(rng.uniform(0.0, 0.6))
             consumer.send_signal(signal.SIGKILL)
             consumer.wait(10)
@@ -90,7 +95,7 @@ def test_kill_9_mid_stream_then_drain_is_exactly_once(kafka_settings, zone, tmp_
     assert kills == 3
     drain = start_consumer(kafka_settings, *options, "--idle-exit", "4", log_path=log_path)
     assert drain.wait(120) == 0, log_path.read_text()[-3000:]
-    assert_exactly_once(zone, kafka_settings, expected_messages(12_000, 11, 0.05))
+    assert_exactly_once(zone, kafka_settings, expected)
 
 
 def test_two_consumers_share_the_group_through_a_rebalance(kafka_settings, zone, tmp_path):
