@@ -61,6 +61,7 @@ class Baseline:
     basis: str  # "same weekday" | "trailing days"
     median: float
     mad: float
+    variance: float = 0.0  # the classic one: pooled over siblings (see dispersions)
 
     @property
     def sigma(self) -> float:
@@ -128,7 +129,8 @@ def comparable(day: str, days: tuple[str, ...], config: AnomalyConfig) -> tuple[
 
 def baseline(values: list[float], days: tuple[str, ...], basis: str) -> Baseline:
     median = statistics.median(values)
-    return Baseline(days, basis, median, statistics.median(abs(v - median) for v in values))
+    return Baseline(days, basis, median, statistics.median(abs(v - median) for v in values),
+                    statistics.variance(values) if len(values) > 1 else 0.0)
 
 
 def sampling_noise(metric: Metric, base: Baseline, size: float, dispersion: float) -> float:
@@ -159,11 +161,13 @@ def dispersions(baselines: Mapping[Metric, Baseline]) -> dict[str, float]:
 
     Pooling the 24 hours of a day (or the devices, the event types) estimates how much more than
     Poisson the counts of this dataset vary, from far more values than one metric's history has.
+    Each sibling's variance is the classic one: the MAD of a week of session-clumped counts
+    underestimates their spread, and the median over siblings already ignores a wild hour.
     """
     ratios: dict[str, list[float]] = {}
     for metric, base in baselines.items():
         if FAMILIES[metric.family].kind == "count" and base.median > 0:
-            ratios.setdefault(sibling_group(metric), []).append(base.sigma ** 2 / base.median)
+            ratios.setdefault(sibling_group(metric), []).append(base.variance / base.median)
     return {group: statistics.median(values) for group, values in ratios.items() if len(values) >= 3}
 
 

@@ -64,7 +64,14 @@ def _coercing_cast(series: pd.Series, kind: str) -> pd.Series:
     """pandas' forgiving conversion: values that do not parse become null."""
     text = series.astype(object).where(series.notna(), None)
     if kind == TIMESTAMP:
-        return pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce").astype(TIMESTAMP)
+        # Values with and without a UTC offset apart: in one call pandas reads a value without an offset
+        # in the offset of the value before it (instead of as UTC, as pyarrow and DuckDB do).
+        with_offset = series.astype(STRING).str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
+        parsed = pd.Series(pd.NaT, index=series.index, dtype=TIMESTAMP)
+        for part in (with_offset, ~with_offset):
+            if part.any():
+                parsed[part] = pd.to_datetime(text[part], utc=True, format="ISO8601", errors="coerce")
+        return parsed
     numbers = pd.to_numeric(text, errors="coerce").astype(FLOAT)
     if kind == INTEGER:
         numbers = numbers.where(np.isfinite(numbers) & (numbers == np.floor(numbers)))

@@ -19,7 +19,7 @@ from recomart_assets.logs import get_logger
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.report_pdf import render_pdf
 from recomart_assets.quality.results import REPORT_DATASET, build_results, history, write_results
-from recomart_assets.quality.validate import DEFAULT_ENGINE
+from recomart_assets.quality.validation import DEFAULT_ENGINE
 
 REPORT_PDF = "data_quality_report.pdf"
 HISTORY_DAYS = 30

@@ -1,7 +1,7 @@
 """The per-partition quality results: every dataset's validation, as the contract's JSON object.
 
 ``build_results`` takes each dataset's validation of the day (its metric state when fresh, else a
-new validation: :func:`recomart_assets.quality.validate.current`) and returns
+new validation: :func:`recomart_assets.quality.validation.current`) and returns
 ``data_quality_report.json``'s content (format in the contract, plus per-dataset status, failure
 rate, ingestion figures, distributions and a cross-table ``integrity`` section). ``history`` gives
 earlier partitions' figures for the trends, from their metric states (never their raw files).
@@ -21,7 +21,7 @@ from recomart_assets.quality.checks import DEFAULT_FAIL_RATE, worst
 from recomart_assets.quality.outcome import Outcome, dataset_entry
 from recomart_assets.quality.schemas import reference_of
 from recomart_assets.quality.states import read_states
-from recomart_assets.quality.validate import DEFAULT_ENGINE, current
+from recomart_assets.quality.validation import DEFAULT_ENGINE, current
 
 DATASETS = datasets.names()
 REPORT_DATASET = "data_quality_report"

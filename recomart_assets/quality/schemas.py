@@ -87,7 +87,8 @@ def in_reference(name: str, references: References) -> list[pa.Check]:
 
 def present_unless(column: str, other: str, value: str) -> pa.Check:
     """A row-wide rule: ``column`` has a value unless ``other`` equals ``value``."""
-    return pa.Check(lambda df: df[column].notna() | (df[other] == value), name=f"{column} present unless {value}",
+    return pa.Check(lambda df: df[column].notna() | (df[other] == value).fillna(False),
+                    name=f"{column} present unless {value}",
                     statistics={"rule": "present_unless", "column": column, "other": other, "value": value})
 
 

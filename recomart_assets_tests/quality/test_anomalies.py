@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
@@ -61,19 +62,19 @@ def test_counts_assume_at_least_poisson_noise():
 
 def test_the_hours_of_a_day_share_one_pooled_noise_level():
     days = days_before(DAY, 7)
-    busy = [80, 120, 80, 120, 100, 100, 100]  # median 100, MAD 20: variance / mean = 29.65^2 / 100 = 8.79
+    busy = [70, 130, 70, 130, 100, 100, 100]  # mean and median 100, variance 4 x 900 / 6 = 600: 6 x Poisson
 
     def hours(i: int, quiet_hour: int) -> dict:
         return {"hour": {"00": quiet_hour, **{f"{h:02d}": busy[i] for h in range(1, 24)}}}
 
     states = {d: state(d, segments=hours(i, 100)) for i, d in enumerate(days)}
-    # Hour 00 never moved, but its siblings show that hourly counts vary ~3 times more than Poisson:
-    # 100 +/- 5 x sqrt(8.79 x 100) = 100 +/- 148.3.
-    calm = detect("clickstream", DAY, {**states, DAY: state(DAY, segments=hours(4, 240))}).anomalies
+    # Hour 00 never moved, but its siblings show that hourly counts vary 6 times more than Poisson:
+    # 100 +/- 5 x sqrt(6 x 100) = 100 +/- 122.5 (Poisson alone: 100 +/- 60, the family's minimum change).
+    calm = detect("clickstream", DAY, {**states, DAY: state(DAY, segments=hours(4, 220))}).anomalies
     assert calm == []
-    (spike,) = detect("clickstream", DAY, {**states, DAY: state(DAY, segments=hours(4, 250))}).anomalies
+    (spike,) = detect("clickstream", DAY, {**states, DAY: state(DAY, segments=hours(4, 225))}).anomalies
     assert spike.metric == "hourly_volume:00"
-    assert spike.expected_high == pytest.approx(100 + 5 * 1.4826 * 20)
+    assert spike.expected_high == pytest.approx(100 + 5 * math.sqrt(600))
 
 
 def test_nothing_is_judged_before_the_minimum_history():

@@ -33,7 +33,7 @@ from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.checks import CheckResult, DatasetValidation, worst
 from recomart_assets.quality.results import DATASETS
-from recomart_assets.quality.validate import validate
+from recomart_assets.quality.validation import validate
 
 SCHEMA_CHECK = "schema"
 VALUES_CHECK = "values"

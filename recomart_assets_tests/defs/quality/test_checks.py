@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from dagster import AssetCheckSeverity, asset, materialize
 
 from recomart_assets.defs.quality.checks import quality_checks
 from recomart_assets.defs.quality.report import data_quality_report
 from recomart_assets.defs.shared.partitions import daily_partitions
-from recomart_assets.quality import DATASETS
+from recomart_assets.quality import DATASETS, read_state
 from recomart_assets_tests.fixtures.quality import DAY, customer_rows, write_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning", "ignore::dagster.BetaWarning")
@@ -49,6 +50,19 @@ def test_checks_and_report_materialize(fixture_zone, recomart_resource):
     assert "P000099" not in materialization.metadata["summary"].value  # summary names checks, not samples
     assert "| transactions | fail | 10 |" in materialization.metadata["summary"].value
     assert (fixture_zone.reports_dir(DAY) / "data_quality_report.pdf").exists()
+    # the checks' validation is the report's: one state per dataset, the same failure counts
+    report = orjson.loads((fixture_zone.reports_dir(DAY) / "data_quality_report.json").read_bytes())
+    for name in DATASETS:
+        state = read_state(fixture_zone, name, DAY)
+        assert state is not None
+        counts = {c["name"]: c["failure_count"] for c in report["datasets"][name]["checks"]}
+        assert {n: c["failure_count"] for n, c in state.checks.items()} == counts
+    assert counts_of(evaluations[("transactions", "values")]).items() <= {
+        c["name"]: c["failure_count"] for c in report["datasets"]["transactions"]["checks"]}.items()
+
+
+def counts_of(evaluation) -> dict[str, int]:
+    return evaluation.metadata["failure_counts"].value
 
 
 def test_missing_column_blocks_the_report(fixture_zone, recomart_resource):

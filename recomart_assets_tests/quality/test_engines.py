@@ -1,0 +1,109 @@
+"""The out-of-core engine (DuckDB) against the reference engine (pandas) on the same partitions.
+
+Every check's failure count must agree on every defect the schemas know; on the fixture and on a
+day made by the demo's simulators the whole report must agree (samples included) and so must the
+metric states, so switching engines changes no number in any report.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from recomart_assets import datasets
+from recomart_assets.lake import RawZone
+from recomart_assets.quality import duckdb_engine, pandas_engine
+from recomart_assets.quality.references import load_references
+from recomart_assets.quality.results import results_of
+from recomart_assets.quality.states import state_of
+from recomart_assets_tests.fixtures.quality import DAY, build_demo_zone, write_csv, write_jsonl
+from recomart_assets_tests.quality import test_schemas as scenarios
+
+ENGINES = {"pandas": pandas_engine.validate_partition, "duckdb": duckdb_engine.validate_partition}
+
+
+def outcomes(zone: RawZone, engine: str, day: str = DAY) -> dict:
+    references = load_references(zone, day)
+    return {name: ENGINES[engine](zone, name, day, references) for name in datasets.names()}
+
+
+def state_numbers(outcome) -> dict:
+    state = state_of(outcome, {}, 0.05)
+    return {k: v for k, v in vars(state).items() if k not in ("computed_at", "engine")}
+
+
+@pytest.mark.parametrize("build", ["fixture", "demo"])
+def test_reports_and_states_are_identical(build, zone, fixture_zone):
+    if build == "demo":
+        zone = build_demo_zone(zone)
+    else:
+        zone = fixture_zone
+    reference, duck = outcomes(zone, "pandas"), outcomes(zone, "duckdb")
+    expected, found = results_of(DAY, reference), results_of(DAY, duck)
+    expected.pop("generated_at"), found.pop("generated_at")
+    assert found == expected
+    for name in datasets.names():
+        assert state_numbers(duck[name]) == state_numbers(reference[name]), name
+    if build == "demo":  # the day has defects of every kind, so the comparison means something
+        failing = {c["name"] for entry in expected["datasets"].values() for c in entry["checks"] if c["failure_count"]}
+        assert len(failing) >= 15
+        assert expected["datasets"]["clickstream"]["columns"]["campaign"]["null_count"] > 0
+
+
+def _write(zone: RawZone, dataset: str, frame: pd.DataFrame) -> None:
+    if datasets.get(dataset).format == "jsonl":
+        records = [{k: v for k, v in row.items() if v is not None and v == v} for row in frame.to_dict("records")]
+        write_jsonl(zone, "events.jsonl", [{k: (str(v) if not isinstance(v, str) else v) for k, v in r.items()}
+                                           for r in records])
+    else:
+        write_csv(zone, dataset, "part.csv", frame.to_dict("records"))
+
+
+def _defect_frames() -> list[tuple[str, str, pd.DataFrame]]:
+    """The schema tests' defects, each as a partition of its dataset."""
+    t, c, s = scenarios.transactions, scenarios.clickstream, scenarios.set_rows
+    frames = [
+        ("transactions", "ratings", s(t(), "rating", range(1, 11), 7)),
+        ("transactions", "quantities", s(s(t(), "quantity", range(3), 0), "quantity", [5, 6], "1.5")),
+        ("transactions", "prices", s(t(), "price", range(4), "abc")),
+        ("transactions", "ids", s(s(t(), "customer_id", [5], "X1"), "product_id", range(6, 9), "P999999")),
+        ("transactions", "timestamps", s(s(t(), "timestamp", range(7), "2026-01-06T01:00:00Z"), "timestamp",
+                                         [9, 10], "yesterday")),
+        ("transactions", "duplicates", pd.concat([t(), t().head(5)], ignore_index=True)),
+        ("transactions", "missing column", t().drop(columns=["price"])),
+        ("transactions", "extra column", t().assign(coupon="X")),
+        ("clickstream", "enums", s(s(c(), "event_type", range(3), "hover"), "device", range(4, 8), "fax")),
+        ("clickstream", "ids", s(s(c(), "event_id", [1, 2], "e0"), "user_id", range(3, 6), "C999999")),
+        ("clickstream", "products", s(c(), "product_id", [0, 1, 2], None)),
+        ("clickstream", "extra field", c().assign(campaign="spring")),
+        ("customers", "e-mails", s(s(scenarios.CUSTOMERS.copy(), "email", range(3), "not-an-email"),
+                                   "signup_date", [4], "2026-02-01")),
+        ("product_catalog", "prices", s(s(scenarios.CATALOG.copy(), "price", range(2), -1.0), "product_id", [3], "X-1")),
+        ("external_metadata", "scores", s(s(s(scenarios.external_metadata(), "popularity_score", range(2), 150),
+                                            "trend", range(4), "up"), "review_count", range(5), -1)),
+    ]
+    return frames
+
+
+@pytest.mark.parametrize(("dataset", "defect", "frame"), _defect_frames(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_check_counts_the_same_failures(dataset, defect, frame, zone):
+    for name in ("product_catalog", "customers"):
+        if name != dataset:
+            write_csv(zone, name, f"{name}.csv", scenarios.CLEAN[name]().to_dict("records"))
+    _write(zone, dataset, frame)
+    references = load_references(zone, DAY)
+    expected = pandas_engine.validate_partition(zone, dataset, DAY, references).validation
+    found = duckdb_engine.validate_partition(zone, dataset, DAY, references).validation
+    assert {c.name: c.failure_count for c in found.checks} == {c.name: c.failure_count for c in expected.checks}
+    assert [c.status for c in found.checks] == [c.status for c in expected.checks]
+    assert (found.failed_rows, found.row_count, found.status) == (expected.failed_rows, expected.row_count, expected.status)
+    assert any(c.failure_count for c in expected.checks) or defect == "extra field"
+
+
+def test_big_days_estimate_distinct_counts(fixture_zone):
+    references = load_references(fixture_zone, DAY)
+    outcome = duckdb_engine.validate_partition(fixture_zone, "transactions", DAY, references, exact_distinct_rows=5)
+    assert outcome.distinct_method == "hll"
+    exact = duckdb_engine.validate_partition(fixture_zone, "transactions", DAY, references)
+    assert exact.distinct_method == "exact"
+    assert outcome.columns["price"]["distinct_count"] == pytest.approx(exact.columns["price"]["distinct_count"], abs=1)
