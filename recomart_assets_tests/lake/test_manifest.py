@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from upath import UPath
@@ -19,6 +18,7 @@ from recomart_assets.lake import (
     read_verified_bytes,
     write_data_file,
 )
+from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.readers import CorruptFileError, complete_files
 
 CSV = b"a,b\n1,2\n3,4\n"
@@ -81,7 +81,8 @@ def test_kill_9_mid_write_keeps_previous_file(zone: RawZone):
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline().strip() == b"writing"
-        time.sleep(0.2)
+        # Mid-write: the writer's temporary file is open beside the previous file.
+        assert any(p.name.startswith(TEMP_PREFIX) for p in path.parent.iterdir())
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
