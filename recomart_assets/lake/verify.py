@@ -12,8 +12,9 @@ Per data file: a missing manifest, a manifest that is not JSON, not an object, l
 the contract or has one of the wrong type, a manifest naming another file, a size or md5
 mismatch (flipped byte, truncation) and a wrong record count; per manifest: its data file gone.
 Manifests holding only the contract's fields (no ``manifest_version``: another tool's) are valid.
-Size and md5 come first, the md5 streamed (bounded memory), so a damaged file is never read
-whole; a file whose checksums match is counted by :func:`count_records`, the count the writers use. Input and bookkeeping folders (``landing``, ``_logs``, ``_state``) hold no manifested
+Size and md5 come first, so a damaged file is not read further; a file whose checksums match is
+counted by :func:`count_records_in`, the writers' count (CSV records, not lines; no field-size
+limit). Both read in bounded chunks, so memory does not grow with the file. Input and bookkeeping folders (``landing``, ``_logs``, ``_state``) hold no manifested
 data and are skipped. The root itself is the one link followed (like ``find -H``): it is what the
 user named. On object storage (no links, no special files) the listing comes from fsspec.
 """
@@ -35,7 +36,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX
 from recomart_assets.lake.readers import is_data_file_name
-from recomart_assets.lake.records import count_records, format_of
+from recomart_assets.lake.records import count_records_in, format_of
 from recomart_assets.lake.zone import RawZone
 
 SKIPPED_FOLDERS = ("landing", "_logs", "_state")
@@ -315,10 +316,9 @@ def _check_data(tree: _LocalTree | _ObjectStoreTree, rel: str, manifest: Contrac
             raise _Unusable(MD5, f"md5 {md5}, manifest says {manifest.md5}")
         handle.seek(0)
         try:
-            data = handle.read()
+            records = count_records_in(handle, manifest.format or format_of(name))
         except OSError as exc:
             raise _read_error(exc) from exc
-    records = count_records(data, manifest.format or format_of(name))
     if records != manifest.record_count:
         raise _Unusable(RECORD_COUNT, f"{records} records, manifest says {manifest.record_count}")
 

@@ -199,6 +199,8 @@ def _valid_but_unusual(folder):
                 "source": {"tool": "other"}}
     (folder / "tool.csv").write_bytes(data)
     manifest_path(folder / "tool.csv").write_text(json.dumps(contract))
+    # One field far beyond the csv module's default limit of 128 KB.
+    _good(folder, "wide.csv", b"id,blob\n1," + b"x" * 300_000 + b"\n2,y\n", records=2)
     return set()
 
 
