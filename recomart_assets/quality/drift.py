@@ -107,12 +107,12 @@ class DistributionDrift:
             "partition": self.partition,
             "metric": self.metric,
             "distribution": self.distribution,
-            "psi": round(self.psi, 4),
+            "psi": round(float(self.psi), 4),
             "level": self.level,
             "days_compared": list(self.days_compared),
             "bins": list(self.bins),
-            "expected_shares": [round(s, 4) for s in self.expected_shares],
-            "actual_shares": [round(s, 4) for s in self.actual_shares],
+            "expected_shares": [round(float(s), 4) for s in self.expected_shares],
+            "actual_shares": [round(float(s), 4) for s in self.actual_shares],
         }
 
 

@@ -1,6 +1,8 @@
 """The whole Data Quality Report for one partition: the day's validations, the JSON, the PDF.
 
-One implementation for the ``data_quality_report`` asset and ``recomart demo``. Each dataset's
+One implementation for the ``data_quality_report`` asset and ``recomart demo``. What changed
+against earlier days (anomalies, drift, freshness, acknowledgements) is added by
+:func:`recomart_assets.quality.changes.with_changes`. Each dataset's
 validation comes from its metric state when that is fresh (the asset checks of the same run wrote
 it), else it is validated now. Both files go into ``reports/YYYY-MM-DD/`` with manifests, so
 ``recomart verify`` checks them like any data file; the trends read earlier days' states.
@@ -16,7 +18,9 @@ from upath import UPath
 from recomart_assets.lake import RawZone, write_data_file
 from recomart_assets.lake.lineage import Derived
 from recomart_assets.logs import get_logger
+from recomart_assets.quality.changes import with_changes
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
+from recomart_assets.quality.report_changes import changes_markdown
 from recomart_assets.quality.report_pdf import render_pdf
 from recomart_assets.quality.results import REPORT_DATASET, build_results, history, write_results
 from recomart_assets.quality.validation import DEFAULT_ENGINE
@@ -45,7 +49,7 @@ def write_quality_report(
     engine: str = DEFAULT_ENGINE,
 ) -> WrittenReport:
     """Write ``data_quality_report.json`` and ``.pdf`` of ``day`` (validating what has no fresh state)."""
-    results = build_results(zone, day, fail_rate, engine)
+    results = with_changes(zone, build_results(zone, day, fail_rate, engine))
     json_path, _ = write_results(zone, results)
     pdf_path = zone.reports_dir(day) / REPORT_PDF
     write_data_file(
@@ -71,4 +75,6 @@ def summary_markdown(results: dict) -> str:
             f"| {name} | {entry['status']} | {entry['row_count']:,} | {entry['duplicate_rows']:,} | "
             f"{entry['failed_rows']:,} | {entry['quarantined_records']:,} | {failing.replace('|', '/') or '-'} |"
         )
+    if "changes" in results:
+        lines += ["", changes_markdown(results)]
     return "\n".join(lines)

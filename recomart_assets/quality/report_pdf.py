@@ -1,6 +1,7 @@
 """The Data Quality Report as an A4 PDF, drawn with matplotlib from the partition's results.
 
-Pages: a cover (overall status, key numbers per dataset, contents); per dataset a page of
+Pages: a cover (overall status, key numbers per dataset, contents); "What changed" (anomalies,
+drift, freshness: :mod:`.report_changes`); per dataset a page of
 metrics, missing values and failed checks with samples, and a page of distributions; cross-table
 integrity; ingestion figures; trends over earlier partitions. Everything is read from the results
 dict (the JSON report) and the earlier partitions' results, so the PDF can be re-rendered from the
@@ -27,6 +28,7 @@ A4_PORTRAIT = (8.27, 11.69)
 STATUS_COLOURS = {"pass": "#2e7d32", "warn": "#f9a825", "fail": "#c62828", "missing": "#757575"}
 LIGHT = {"pass": "#e8f5e9", "warn": "#fff8e1", "fail": "#ffebee", "missing": "#eeeeee"}
 MAX_TABLE_ROWS = 18
+CHAR_WIDTH_PT = 4.2  # an average character of the 7 pt table text, with the cell's padding
 STYLE = {"pdf.fonttype": 42, "font.size": 8, "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
@@ -47,7 +49,12 @@ def _size(nbytes: int) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    return textwrap.shorten(str(text), width=width, placeholder="...") if len(str(text)) > width else str(text)
+    text = str(text)
+    if len(text) <= width:
+        return text
+    shortened = textwrap.shorten(text, width=width, placeholder="...")
+    # A single long word (a metric name, a row of samples without spaces) is cut, not dropped.
+    return shortened if len(shortened) > width // 2 else text[: max(width - 3, 1)] + "..."
 
 
 class ReportWriter:
@@ -86,6 +93,10 @@ def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[lis
     if not shown:
         ax.text(0, 1, "none", va="top", color="#555555")
         return
+    # A cell holds about this many characters at 7 pt: longer text (samples of whole rows) is clipped
+    # inside its cell instead of running over the next column.
+    fits = [max(4, int(w * rect[2] * A4_PORTRAIT[0] * 72 / CHAR_WIDTH_PT)) for w in widths]
+    shown = [[_clip(text, fits[i]) if i < len(fits) else text for i, text in enumerate(row)] for row in shown]
     table = ax.table(cellText=shown, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(7)
@@ -144,6 +155,7 @@ def cover_page(writer: ReportWriter, results: dict) -> None:
            ["dataset", "status", "rows", "duplicate rows", "failed rows", "failure rate", "checks fail / warn", "quarantined"],
            rows, [0.2, 0.09, 0.12, 0.12, 0.11, 0.11, 0.14, 0.11], status_col=1, title="Key numbers per dataset")
     contents = ["Contents", "  Cover: overall status and key numbers"]
+    contents += ["  What changed: anomalies, schema and distribution drift, freshness"] if "changes" in results else []
     contents += [f"  {name}: metrics, missing values, failed checks; distributions" for name in results["datasets"]]
     contents += ["  Cross-table integrity", "  Ingestion: files, bytes, quarantined records", "  Trends over earlier partitions"]
     fig.text(0.06, 0.5, "\n".join(contents), fontsize=9, va="top", linespacing=1.6)
@@ -270,6 +282,10 @@ def render_pdf(results: dict, earlier: list[dict]) -> bytes:
     }) as pdf:
         writer = ReportWriter(pdf, results["partition"])
         cover_page(writer, results)
+        if "changes" in results:  # results written before change detection have no such sections
+            from recomart_assets.quality.report_changes import what_changed_pages  # it draws with this module
+
+            what_changed_pages(writer, results)
         for name, entry in results["datasets"].items():
             dataset_pages(writer, name, entry)
         integrity_page(writer, results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import orjson
 import pytest
 
 from recomart_assets.quality.drift import DriftConfig, distribution_drifts, psi, schema_drift
@@ -60,6 +61,7 @@ def test_category_mix_psi_against_the_pooled_window():
     assert drift.psi == pytest.approx(hand) and drift.level == "moderate"  # 0.139
     assert drift.bins == ("android", "ios", "web") and drift.days_compared == tuple(EARLIER)
     assert drift.metric == "psi:devices" and drift.to_dict()["psi"] == round(hand, 4)
+    assert orjson.loads(orjson.dumps(drift.to_dict()))["expected_shares"] == [0.3, 0.2, 0.5]  # plain JSON numbers
     same = distribution_drifts("clickstream", DAY, {**baseline, DAY: with_chart("devices", counts(web=500, android=300,
                                                                                                ios=200), DAY)})
     assert same[0].psi == pytest.approx(0.0) and same[0].level == "stable"

@@ -63,8 +63,8 @@ def test_pdf_has_pages_metadata_and_key_numbers(fixture_zone):
     write_quality_report(fixture_zone, "2026-01-04")  # an earlier partition for the trends
     report = write_quality_report(fixture_zone, DAY)
     reader, text = pdf_text(report.pdf_path)
-    # cover, 2 pages for each of 4 present datasets, 1 for the missing one, integrity, ingestion, trends
-    assert len(reader.pages) == 13
+    # cover, what changed, 2 pages for each of 4 present datasets, 1 for the missing one, integrity, ingestion, trends
+    assert len(reader.pages) == 14
     assert reader.metadata.title == f"RecoMart data quality report {DAY}"
     assert reader.metadata.creation_date is not None
     first = reader.pages[0].extract_text()
@@ -82,4 +82,4 @@ def test_empty_raw_zone_reports_every_dataset_missing(zone):
     assert report.overall_status == "warn"
     assert {d["status"] for d in report.results["datasets"].values()} == {"missing"}
     reader, _ = pdf_text(report.pdf_path)
-    assert len(reader.pages) == 1 + 5 + 3
+    assert len(reader.pages) == 2 + 5 + 3

@@ -1,0 +1,162 @@
+"""The report's "What changed" view: a PDF page right after the cover, and markdown for the UI.
+
+Both read only the change sections of the results (:mod:`.changes`), so they can be re-rendered
+from the JSON alone. The page lists every finding (anomalies, schema and distribution drift,
+sources missing) with its value, expected range and days compared, and whether it warns or who
+acknowledged it until when; then one small chart per flagged metric: its values over the days
+compared, the expected band shaded, and today's value marked. A distribution drift is drawn as
+the baseline's shares beside today's. More charts than fit go on continuation pages.
+"""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, ReportWriter, _clip, _table
+
+CHARTS_PER_PAGE = 6
+MAX_CHART_PAGES = 3
+NOTHING = "Nothing unusual: no anomaly, no schema or distribution drift, and every source on time."
+
+
+def _number(value: float) -> str:
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _status(entry: dict) -> str:
+    ack = entry.get("acknowledged")
+    if ack:
+        return f"acknowledged by {ack['by']} until {ack['until']}: {ack['why']}"
+    expired = entry.get("acknowledgement_expired")
+    return f"warn (acknowledgement of {expired['by']} ended {expired['until']})" if expired else "warn"
+
+
+def _compared(anomaly: dict) -> str:
+    days = len(anomaly["days_compared"])
+    return f"{days} same weekday" if anomaly["basis"] == "same weekday" else f"{days} days"
+
+
+def _schema_text(change: dict) -> str:
+    parts = []
+    if change["added"]:
+        parts.append("added " + ", ".join(f"{k} ({v})" for k, v in change["added"].items()))
+    if change["removed"]:
+        parts.append("removed " + ", ".join(change["removed"]))
+    if change["retyped"]:
+        parts.append("retyped " + ", ".join(f"{k} {v['from']}->{v['to']}" for k, v in change["retyped"].items()))
+    return "; ".join(parts)
+
+
+def findings(results: dict) -> list[dict]:
+    """Every finding of the day that warns or was acknowledged, as rows: kind, dataset, what, today,
+    expected, compared, status (the table of the page and of the UI summary)."""
+    rows = []
+    for a in results.get("anomalies", []):
+        low, high = a["expected_range"]
+        rows.append({"kind": "anomaly", "dataset": a["dataset"], "metric": a["metric"], "today": _number(a["value"]),
+                     "expected": f"{_number(low)} .. {_number(high)}",
+                     "compared": _compared(a), "status": _status(a)})
+    drift = results.get("drift", {})
+    for change in drift.get("schema", []):
+        rows.append({"kind": "schema drift", "dataset": change["dataset"], "metric": "schema",
+                     "today": _schema_text(change), "expected": "same fields",
+                     "compared": f"previous partition {change['compared_with']}", "status": _status(change)})
+    for change in drift.get("distributions", []):
+        if change["level"] != "stable":
+            rows.append({"kind": "distribution drift", "dataset": change["dataset"], "metric": change["metric"],
+                         "today": f"PSI {change['psi']:.3f} ({change['level']})", "expected": "PSI < 0.1",
+                         "compared": f"{len(change['days_compared'])} days", "status": _status(change)})
+    for source in results.get("freshness", []):
+        if "acknowledged" in source or source["status"] == "missing":
+            rows.append({"kind": "freshness", "dataset": source["dataset"], "metric": "freshness",
+                         "today": source["status"], "expected": f"by {source['deadline']}", "compared": "-",
+                         "status": _status(source)})
+    return rows
+
+
+def _summary(results: dict) -> str:
+    changes = results.get("changes", {})
+    history = changes.get("history", {})
+    waiting = [name for name, h in history.items() if not h.get("judged")]
+    judged = ("anomalies judged on every dataset" if not waiting else
+              f"anomalies not judged yet on {', '.join(waiting)} (too little history)")
+    return f"{changes.get('warnings', 0)} findings warn, {changes.get('acknowledged', 0)} acknowledged; {judged}"
+
+
+def _anomaly_chart(ax, anomaly: dict) -> None:
+    series = anomaly.get("series") or []
+    days = [d[5:] for d, _ in series]
+    values = [v for _, v in series]
+    low, high = anomaly["expected_range"]
+    ax.axhspan(low, high, color=LIGHT["pass"], zorder=0, label="expected")
+    ax.plot(days[:-1], values[:-1], marker="o", markersize=2.5, color="#5c6bc0", linewidth=1)
+    if values:
+        ax.plot(days[-1:], values[-1:], marker="o", markersize=5, color=STATUS_COLOURS["fail"], linestyle="none")
+    ax.set_title(f"{anomaly['dataset']}\n{_clip(anomaly['metric'], 40)}", loc="left", fontsize=7)
+    ax.tick_params(axis="x", labelsize=5.5, rotation=90)
+    ax.tick_params(axis="y", labelsize=6)
+
+
+def _drift_chart(ax, change: dict) -> None:
+    bins = [_clip(b, 14) for b in change["bins"]]
+    positions = range(len(bins))
+    ax.bar([p - 0.2 for p in positions], change["expected_shares"], width=0.4, color="#9fa8da", label="baseline")
+    ax.bar([p + 0.2 for p in positions], change["actual_shares"], width=0.4, color=STATUS_COLOURS["fail"],
+           label="today")
+    ax.set_xticks(list(positions), bins, rotation=90, fontsize=5.5)
+    ax.set_title(f"{change['dataset']}\n{_clip(change['distribution'], 28)} (PSI {change['psi']:.2f})", loc="left",
+                 fontsize=7)
+    ax.legend(fontsize=5.5, frameon=False)
+    ax.tick_params(axis="y", labelsize=6)
+
+
+def _charts(results: dict) -> list[tuple[str, dict]]:
+    charts = [("anomaly", a) for a in results.get("anomalies", [])]
+    charts += [("drift", d) for d in results.get("drift", {}).get("distributions", []) if d["level"] != "stable"]
+    return charts
+
+
+def _chart_grid(fig: Figure, charts: list[tuple[str, dict]], top: float) -> None:
+    grid = fig.add_gridspec(2, 3, left=0.08, right=0.96, top=top, bottom=0.07, hspace=0.75, wspace=0.35)
+    for slot, (kind, item) in enumerate(charts):
+        ax = fig.add_subplot(grid[slot // 3, slot % 3])
+        (_anomaly_chart if kind == "anomaly" else _drift_chart)(ax, item)
+
+
+def what_changed_pages(writer: ReportWriter, results: dict) -> None:
+    """The "What changed" page (and continuation pages for more charts)."""
+    fig = writer.new_page("What changed", _summary(results))
+    rows = findings(results)
+    if not rows:
+        fig.text(0.06, 0.88, NOTHING, fontsize=10, va="top")
+    _table(fig, [0.06, 0.6, 0.88, 0.3], ["finding", "dataset", "metric", "today", "expected", "compared", "status"],
+           [[r["kind"], r["dataset"], r["metric"], r["today"], r["expected"], r["compared"],
+             "warn" if r["status"] == "warn" else r["status"]] for r in rows],
+           [0.09, 0.1, 0.31, 0.09, 0.12, 0.09, 0.2], status_col=6, title=f"Findings ({len(rows)})")
+    sources = results.get("freshness", [])
+    _table(fig, [0.06, 0.47, 0.88, 0.1], ["source", "status", "deadline", "first file", "files"],
+           [[s["dataset"], s["status"], s["deadline"], s["arrived_at"] or "-", str(s["files"])] for s in sources],
+           [0.2, 0.12, 0.26, 0.3, 0.12], title="Freshness")
+    charts = _charts(results)
+    _chart_grid(fig, charts[:CHARTS_PER_PAGE], top=0.36)
+    writer.save(fig)
+    rest = charts[CHARTS_PER_PAGE:CHARTS_PER_PAGE * MAX_CHART_PAGES]
+    for start in range(0, len(rest), CHARTS_PER_PAGE):
+        fig = writer.new_page("What changed (continued)", _summary(results))
+        _chart_grid(fig, rest[start:start + CHARTS_PER_PAGE], top=0.88)
+        writer.save(fig)
+
+
+def changes_markdown(results: dict) -> str:
+    """The "What changed" part of the UI summary: the findings as a markdown table."""
+    rows = findings(results)
+    lines = [f"**What changed**: {_summary(results)}", ""]
+    if not rows:
+        return "\n".join([*lines, NOTHING])
+    lines += ["| finding | dataset | metric | today | expected | compared | status |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        cells = [r[k].replace("|", "/") for k in ("kind", "dataset", "metric", "today", "expected", "compared",
+                                                  "status")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
