@@ -153,7 +153,7 @@ class PartitionBatch:
         return self.events + self.quarantined
 
 
-def _reason(value: bytes | None, bounds: TimeBounds, latest: datetime) -> Placement | Unplaceable:
+def reference_placement(value: bytes | None, bounds: TimeBounds, latest: datetime) -> Placement | Unplaceable:
     """The reference answer for one message (orjson, then :func:`place`): where it goes, or why it cannot."""
     if value is None:
         return Unplaceable("empty_message", "empty message")
@@ -283,7 +283,7 @@ class ClickstreamConsumer:
     def _loop(self) -> None:
         opts = self.options
         while not self.stop_requested.is_set():
-            want = _ROUND
+            want = max(1, min(_ROUND, opts.batch_size - self._pending))
             if opts.max_events is not None:
                 want = min(want, opts.max_events - self.counts.messages - self._pending)
                 if want <= 0:
@@ -393,7 +393,7 @@ class ClickstreamConsumer:
     def _route_slow(self, msg: Message, latest: datetime, routed: dict[tuple[int, int | str], list[bytes]]) -> None:
         """The reference path for one message: an event line for its hour, or a quarantine record with the reason."""
         value = msg.value()
-        answer = _reason(value, self.bounds, latest)
+        answer = reference_placement(value, self.bounds, latest)
         if isinstance(answer, Placement):
             if _LF in value or _CR in value:
                 value = orjson.dumps(orjson.loads(value))

@@ -1,4 +1,5 @@
-"""Sealing a day and late data after the seal (CSV exports: ``sources/test_clickstream_exports.py``)."""
+"""Sealing a day, late data after the seal, and the merge of an hour's batch files (CSV exports:
+``sources/test_clickstream_exports.py``)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,17 @@ from recomart_assets.defs.clickstream.assets import clickstream
 from recomart_assets.defs.clickstream.sensors import clickstream_seal_sensor
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import PartitionNotClosed
-from recomart_assets.lake import complete_files, read_manifest, verify_tree, write_data_file
+from recomart_assets.lake import complete_files, manifest_path, read_manifest, verify_tree, write_data_file
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.sources.clickstream_lake import advance_watermark, batch_file_name, resume_positions
+from recomart_assets.sources.clickstream_lake import (
+    MERGED_FILE,
+    advance_watermark,
+    batch_file_name,
+    resume_positions,
+)
 from recomart_assets.sources.clickstream_seal import SEAL_FILE, read_seal, seal_partition
 from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets_tests.fixtures.kafka import assert_contiguous, batch_ranges, lake_messages
 
 DAY = "2026-03-01"
 CLUSTER = "test-cluster"
@@ -97,3 +104,77 @@ def test_incomplete_last_batch_is_rolled_back(zone):
     names = sorted(p.name for p, _ in complete_files(zone.partition_dir("clickstream", DAY)))
     assert names == [batch_file_name("t", 1, 0, 10, CLUSTER)] and not leftover.exists()
     assert verify_tree(zone.root).ok
+
+
+def write_batch(zone, start: int, end: int, hours: dict[int, list[bytes]], topic: str = "t", partition: int = 1) -> None:
+    """One consumer batch of ``topic``[``partition``] covering offsets start..end, one file per hour."""
+    for hour, lines in hours.items():
+        path = zone.partition_dir("clickstream", DAY) / batch_file_name(topic, partition, start, hour, CLUSTER)
+        source = {"type": "kafka", "topic": topic, "partition": partition, "cluster_id": CLUSTER,
+                  "batch_start_offset": start, "batch_end_offset": end, "batch_files": len(hours)}
+        write_data_file(path, b"\n".join(lines) + b"\n", dataset="clickstream", partition=DAY,
+                        record_count=len(lines), fmt="jsonl", source=source)
+
+
+def lines(first: int, count: int) -> list[bytes]:
+    return [b'{"event_id":"e-%d","event_type":"view"}' % i for i in range(first, first + count)]
+
+
+def hour_files(zone, hour: int) -> list[str]:
+    return [p.name for p, _ in complete_files(zone.partition_dir("clickstream", DAY), f"h{hour:02d}-*.jsonl")]
+
+
+def test_sealing_merges_an_hours_batch_files_and_keeps_lineage(zone):
+    # Five batches of partition 1; hour 10 got events in all of them (an offline buffer trickling in).
+    write_batch(zone, 0, 9, {10: lines(0, 10)})
+    write_batch(zone, 10, 19, {10: lines(10, 4), 11: lines(14, 6)})
+    write_batch(zone, 20, 29, {10: lines(20, 10)})
+    write_batch(zone, 30, 39, {10: lines(30, 10)})
+    write_batch(zone, 40, 49, {10: lines(40, 10)})  # the latest batch: the consumer may still roll it back
+    before, resume = lake_messages(zone), resume_positions(zone, "t", [1], CLUSTER)
+    assert len(hour_files(zone, 10)) == 5
+
+    seal = seal_partition(zone, "t", DAY, force=True)
+    names = hour_files(zone, 10)
+    assert len(names) == 2 and MERGED_FILE.match(names[0]) and names[1] == batch_file_name("t", 1, 40, 10, CLUSTER)
+    assert len(hour_files(zone, 11)) == 1 and seal["merged_files"] == 4
+    assert lake_messages(zone) == before and seal["events"] == 50
+    assert resume_positions(zone, "t", [1], CLUSTER) == resume == {1: 50}
+    assert_contiguous(batch_ranges(zone, "t"), 50)  # every batch still named by the merged file's lineage
+    merged = read_manifest(zone.partition_dir("clickstream", DAY) / names[0])
+    assert [s["batch_start_offset"] for s in merged.source["segments"]] == [0, 10, 20, 30]
+    assert merged.record_count == 34 and verify_tree(zone.root).ok
+
+    # Late batches: the hour has three files again; the reseal merges them and counts only the new events.
+    write_batch(zone, 50, 59, {10: lines(50, 10)})
+    write_batch(zone, 60, 69, {10: lines(60, 10)})
+    reseal = seal_partition(zone, "t", DAY, force=True)
+    assert len(hour_files(zone, 10)) == 2 and reseal["late_events"] == 20 and reseal["events"] == 70
+    assert_contiguous(batch_ranges(zone, "t"), 70)
+    assert verify_tree(zone.root).ok
+
+
+def test_an_interrupted_merge_is_invisible_and_tidied(zone):
+    for start in range(0, 40, 10):
+        write_batch(zone, start, start + 9, {10: lines(start, 10)})
+    folder = zone.partition_dir("clickstream", DAY)
+    originals = {p.name: (p.read_bytes(), manifest_path(p).read_bytes()) for p, _ in complete_files(folder)}
+    before = lake_messages(zone)
+    seal_partition(zone, "t", DAY, force=True)
+    (merged,) = [p for p, _ in complete_files(folder) if MERGED_FILE.match(p.name)]
+
+    # A crash after the merged manifest, before the replaced files were deleted: they are back on disk.
+    for name, (data, manifest) in originals.items():
+        (folder / name).write_bytes(data)
+        manifest_path(folder / name).write_bytes(manifest)
+    # And a later merge cut short before its manifest.
+    half = folder / merged.name.replace("x3-", "x9-")
+    half.write_bytes(merged.read_bytes())
+    assert lake_messages(zone) == before  # readers see each event once
+    assert resume_positions(zone, "t", [1], CLUSTER) == {1: 40}
+
+    seal = seal_partition(zone, "t", DAY, force=True)
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(("_partition", "."))) == sorted(
+        [merged.name, f"{merged.name}.manifest", batch_file_name("t", 1, 30, 10, CLUSTER),
+         f"{batch_file_name('t', 1, 30, 10, CLUSTER)}.manifest"])
+    assert seal["events"] == 40 and lake_messages(zone) == before and verify_tree(zone.root).ok

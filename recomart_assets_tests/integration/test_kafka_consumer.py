@@ -135,3 +135,21 @@ def test_unreachable_broker_is_a_clear_error(settings):
         pass
     with pytest.raises(ConsumerStartError, match="cannot reach Kafka"):
         run_consumer(nowhere, ConsumerOptions(idle_exit=1, connect_timeout=1), handle_signals=False)
+
+
+def test_two_members_of_one_group_write_every_offset_once(kafka_settings, zone, tmp_path):
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    members = [start_consumer(kafka_settings, "--idle-exit", "5", "--batch-size", "1000", log_path=path)
+               for path in logs]
+
+    def both_assigned() -> bool:
+        assert all(member.poll() is None for member in members), "a member exited early"
+        return all(path.exists() and "assigned" in path.read_text() for path in logs)
+
+    wait_until(both_assigned, 60, interval=0.1, message="both members hold partitions")
+    produce_clickstream(kafka_settings, 6000, DAYS, seed=13)
+    assert all(member.wait(120) == 0 for member in members)
+    summaries = [path.read_text() for path in logs]
+    assert all(" events=0 " not in text for text in summaries)  # each member wrote its share
+    expected = Counter(v for _, v in dirty_messages(SessionGenerator(13).events(6000, DAYS), 0, 13, ProducedCounts()))
+    assert_exactly_once(zone, kafka_settings, expected)
