@@ -277,16 +277,19 @@ def merge_day(zone: RawZone, day: str) -> int:
     for folder in (zone.partition_dir(DATASET, day), zone.quarantine_dir(DATASET, day)):
         _tidy(folder)
         groups: dict[tuple, list[tuple[UPath, Manifest]]] = defaultdict(list)
+        kept: Counter = Counter()  # files of the partition's latest batch, per group
         for path, manifest in complete_files(folder, "*.jsonl"):
             match = BATCH_FILE.match(path.name) or MERGED_FILE.match(path.name)
             if not match or not match["cluster"] or "cluster_id" not in manifest.source:
                 continue  # exports, files of other tools, batches from before cluster tags
             key = (match["hour"], match["topic"], int(match["partition"]), match["cluster"])
             if BATCH_FILE.match(path.name) and latest.get(key[1:]) == int(match["offset"]):
-                continue  # the partition's latest batch: the consumer may still roll it back
+                kept[key] += 1  # the partition's latest batch: the consumer may still roll it back
+                continue
             groups[key].append((path, manifest))
-        for (hour, *_), group in sorted(groups.items(), key=lambda item: str(item[0])):
-            if len(group) > MAX_SEALED_FILES:
+        for key, group in sorted(groups.items(), key=lambda item: str(item[0])):
+            if len(group) > 1 and len(group) + kept[key] > MAX_SEALED_FILES:
+                hour = key[0]
                 name = _merge(folder, day, group, None if hour is None else int(hour))
                 log.info("%s: merged %d files into %s", folder, len(group), name)
                 merged += len(group)

@@ -150,7 +150,10 @@ def test_sealing_merges_an_hours_batch_files_and_keeps_lineage(zone):
     write_batch(zone, 60, 69, {10: lines(60, 10)})
     reseal = seal_partition(zone, "t", DAY, force=True)
     assert len(hour_files(zone, 10)) == 2 and reseal["late_events"] == 20 and reseal["events"] == 70
-    assert_contiguous(batch_ranges(zone, "t"), 70)
+    write_batch(zone, 70, 79, {10: lines(70, 10)})  # two older files and the latest one: still merged
+    assert len(hour_files(zone, 10)) == 3
+    assert seal_partition(zone, "t", DAY, force=True)["late_events"] == 10 and len(hour_files(zone, 10)) == 2
+    assert_contiguous(batch_ranges(zone, "t"), 80)
     assert verify_tree(zone.root).ok
 
 
