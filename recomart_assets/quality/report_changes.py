@@ -10,6 +10,8 @@ the baseline's shares beside today's. More charts than fit go on continuation pa
 
 from __future__ import annotations
 
+import textwrap
+
 from matplotlib.figure import Figure
 
 from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, ReportWriter, _clip, _table
@@ -83,6 +85,11 @@ def _summary(results: dict) -> str:
     return f"{changes.get('warnings', 0)} findings warn, {changes.get('acknowledged', 0)} acknowledged; {judged}"
 
 
+def _chart_title(dataset: str, what: str) -> str:
+    lines = textwrap.wrap(what, 38, break_on_hyphens=False) or [""]
+    return "\n".join([dataset, *lines[:1], *([_clip(" ".join(lines[1:]), 38)] if len(lines) > 1 else [])])
+
+
 def _anomaly_chart(ax, anomaly: dict) -> None:
     series = anomaly.get("series") or []
     days = [d[5:] for d, _ in series]
@@ -92,7 +99,7 @@ def _anomaly_chart(ax, anomaly: dict) -> None:
     ax.plot(days[:-1], values[:-1], marker="o", markersize=2.5, color="#5c6bc0", linewidth=1)
     if values:
         ax.plot(days[-1:], values[-1:], marker="o", markersize=5, color=STATUS_COLOURS["fail"], linestyle="none")
-    ax.set_title(f"{anomaly['dataset']}\n{_clip(anomaly['metric'], 40)}", loc="left", fontsize=7)
+    ax.set_title(_chart_title(anomaly["dataset"], anomaly["metric"]), loc="left", fontsize=6.5)
     ax.tick_params(axis="x", labelsize=5.5, rotation=90)
     ax.tick_params(axis="y", labelsize=6)
 
@@ -104,8 +111,8 @@ def _drift_chart(ax, change: dict) -> None:
     ax.bar([p + 0.2 for p in positions], change["actual_shares"], width=0.4, color=STATUS_COLOURS["fail"],
            label="today")
     ax.set_xticks(list(positions), bins, rotation=90, fontsize=5.5)
-    ax.set_title(f"{change['dataset']}\n{_clip(change['distribution'], 28)} (PSI {change['psi']:.2f})", loc="left",
-                 fontsize=7)
+    ax.set_title(_chart_title(change["dataset"], f"{change['distribution']} (PSI {change['psi']:.2f})"), loc="left",
+                 fontsize=6.5)
     ax.legend(fontsize=5.5, frameon=False)
     ax.tick_params(axis="y", labelsize=6)
 
@@ -123,16 +130,36 @@ def _chart_grid(fig: Figure, charts: list[tuple[str, dict]], top: float) -> None
         (_anomaly_chart if kind == "anomaly" else _drift_chart)(ax, item)
 
 
+def _finding_text(row: dict) -> str:
+    status = "" if row["status"] == "warn" else f" - {row['status']}"
+    return (f"{row['kind'].upper()}  {row['dataset']}  {row['metric']}: {row['today']} (expected {row['expected']}; "
+            f"compared with {row['compared']}){status}")
+
+
+def _finding_list(fig: Figure, rows: list[dict], top: float, bottom: float) -> None:
+    """One wrapped paragraph per finding, a coloured mark for whether it warns, down to ``bottom``."""
+    fig.text(0.06, top, f"Findings ({len(rows)})", fontsize=9, weight="bold", va="top")
+    y = top - 0.025
+    for shown, row in enumerate(rows):
+        lines = textwrap.wrap(_finding_text(row), 125)
+        height = 0.0135 * len(lines)
+        if y - height < bottom:
+            fig.text(0.08, y, f"... {len(rows) - shown} more in the JSON report", fontsize=7.5, va="top")
+            return
+        colour = STATUS_COLOURS["warn"] if row["status"].startswith("warn") else STATUS_COLOURS["pass"]
+        fig.text(0.062, y, "\u25a0", color=colour, fontsize=8, va="top")
+        fig.text(0.08, y, "\n".join(lines), fontsize=7.5, va="top", linespacing=1.3)
+        y -= height + 0.007
+
+
 def what_changed_pages(writer: ReportWriter, results: dict) -> None:
     """The "What changed" page (and continuation pages for more charts)."""
     fig = writer.new_page("What changed", _summary(results))
     rows = findings(results)
-    if not rows:
-        fig.text(0.06, 0.88, NOTHING, fontsize=10, va="top")
-    _table(fig, [0.06, 0.6, 0.88, 0.3], ["finding", "dataset", "metric", "today", "expected", "compared", "status"],
-           [[r["kind"], r["dataset"], r["metric"], r["today"], r["expected"], r["compared"],
-             "warn" if r["status"] == "warn" else r["status"]] for r in rows],
-           [0.09, 0.1, 0.31, 0.09, 0.12, 0.09, 0.2], status_col=6, title=f"Findings ({len(rows)})")
+    if rows:
+        _finding_list(fig, rows, top=0.91, bottom=0.6)
+    else:
+        fig.text(0.06, 0.9, NOTHING, fontsize=10, va="top")
     sources = results.get("freshness", [])
     _table(fig, [0.06, 0.47, 0.88, 0.1], ["source", "status", "deadline", "first file", "files"],
            [[s["dataset"], s["status"], s["deadline"], s["arrived_at"] or "-", str(s["files"])] for s in sources],

@@ -87,16 +87,16 @@ def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[lis
     ax.axis("off")
     if title:
         ax.set_title(title, loc="left", weight="bold")
-    shown = rows[:MAX_TABLE_ROWS]
+    # A cell holds about this many characters at 7 pt: longer text (samples of whole rows) is clipped
+    # inside its cell instead of running over the next column.
+    fits = [max(4, int(w * rect[2] * A4_PORTRAIT[0] * 72 / CHAR_WIDTH_PT)) for w in widths]
+    shown = [[_clip(text, fits[i]) if i < len(fits) else text for i, text in enumerate(row)]
+             for row in rows[:MAX_TABLE_ROWS]]
     if len(rows) > MAX_TABLE_ROWS:
         shown = shown + [[f"... {len(rows) - MAX_TABLE_ROWS} more rows in the JSON report"] + [""] * (len(header) - 1)]
     if not shown:
         ax.text(0, 1, "none", va="top", color="#555555")
         return
-    # A cell holds about this many characters at 7 pt: longer text (samples of whole rows) is clipped
-    # inside its cell instead of running over the next column.
-    fits = [max(4, int(w * rect[2] * A4_PORTRAIT[0] * 72 / CHAR_WIDTH_PT)) for w in widths]
-    shown = [[_clip(text, fits[i]) if i < len(fits) else text for i, text in enumerate(row)] for row in shown]
     table = ax.table(cellText=shown, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(7)
