@@ -85,10 +85,12 @@ def test_kill_9_mid_stream_then_drain_is_exactly_once(kafka_settings, zone, tmp_
                 return sum(1 for _ in zone.root.rglob("*.manifest")) > before or (
                     not producer.is_alive() and sum(lake_messages(zone).values()) == expected.total())
 
-            wait_until(wrote, 60, interval=0.1, message="the consumer writes a batch")  # then strike at random
-            time.sleep(rng.uniform(0.0, 0.6))
-            consumer.send_signal(signal.SIGKILL)
-            consumer.wait(10)
+            try:
+                wait_until(wrote, 60, interval=0.1, message="the consumer writes a batch")  # then strike at random
+                time.sleep(rng.uniform(0.0, 0.6))
+            finally:  # killed even when the wait fails: no consumer outlives the test
+                consumer.send_signal(signal.SIGKILL)
+                consumer.wait(10)
             kills += 1
     finally:
         producer.join(120)
