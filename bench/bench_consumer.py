@@ -18,7 +18,7 @@ Prints rates, ratios (targets: live >= 0.6, scattered >= 0.5), files per day-hou
 (target <= 2 after sealing) and peak memory (target <= 300 MB). The machine may be shared: run it
 twice and quote both.
 
-    python bench/bench_consumer.py [--warmup 250000] [--delta 1000000] [--shapes live scattered]
+    python bench/bench_consumer.py [--warmup 200000] [--delta 800000] [--shapes live scattered]
                                    [--py-spy FILE]   # profile the N+D run of the first shape
 """
 
@@ -212,8 +212,8 @@ def measure(settings: Settings, shape: str, warmup: int, delta: int, py_spy: str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--warmup", type=int, default=250_000, help="N: events of the shorter run")
-    parser.add_argument("--delta", type=int, default=1_000_000, help="D: the extra events the marginal rate is taken over")
+    parser.add_argument("--warmup", type=int, default=200_000, help="N: events of the shorter run")
+    parser.add_argument("--delta", type=int, default=800_000, help="D: the extra events the marginal rate is taken over")
     parser.add_argument("--shapes", nargs="+", choices=("live", "scattered"), default=["live", "scattered"])
     parser.add_argument("--py-spy", help="write a py-spy raw profile of the first shape's N+D run to this file")
     args = parser.parse_args()

@@ -209,7 +209,8 @@ def _tidy(folder: UPath) -> None:
     if not folder.exists():
         return
     complete = dict(complete_files(folder, "*.jsonl"))
-    superseded = {name for manifest in complete.values() for name in manifest.source.get("supersedes") or ()}
+    superseded = {name for manifest in complete.values() if isinstance(manifest.source, dict)
+                  for name in manifest.source.get("supersedes") or ()}
     for path in folder.iterdir():
         name = path.name
         if name.startswith(TEMP_PREFIX):  # .tmp-<uuid hex>-<final name>[.manifest]
