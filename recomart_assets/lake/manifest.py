@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from upath import UPath
 
+from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake.atomic import HashingWriter, atomic_writer, write_bytes_atomic
 from recomart_assets.lake.lineage import Lineage, parse_lineage
 
@@ -37,6 +39,35 @@ def producer_version() -> str:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+NonNegative = Annotated[StrictInt, Field(ge=0)]
+
+
+def _iso8601(value: str) -> str:
+    datetime.fromisoformat(value)  # ValueError (reported by pydantic) when it is not ISO 8601
+    return value
+
+
+class ContractManifest(BaseModel):
+    """The manifest fields the contract requires (and the optional ones, when present), typed strictly.
+
+    Strict: ``"3"`` is not a record count and ``true`` is not a size. Unknown fields are allowed.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    file: StrictStr
+    dataset: StrictStr
+    partition: StrictStr | None
+    record_count: NonNegative
+    bytes: NonNegative
+    md5: Annotated[StrictStr, Field(pattern=r"^[0-9a-fA-F]{32}$")]
+    created_at: Annotated[StrictStr, AfterValidator(_iso8601)]
+    source: dict[str, Any]
+    manifest_version: NonNegative | None = None
+    format: StrictStr | None = None
+    columns: list[StrictStr] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,9 +100,15 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Manifest:
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError("a manifest must be a JSON object")
+        """Parse and check a manifest (the contract's fields, strictly typed); raises CorruptFileError.
+
+        ``recomart verify`` uses :class:`ContractManifest` itself to name each kind of problem.
+        """
+        try:
+            data = json.loads(raw)
+            ContractManifest.model_validate(data)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, ValidationError (both ValueErrors)
+            raise CorruptFileError(f"unusable manifest: {exc}") from exc
         known = {f for f in cls.__dataclass_fields__}
         data.setdefault("source", {})
         data.setdefault("format", str(data.get("file", "")).rpartition(".")[2])

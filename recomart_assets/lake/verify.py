@@ -28,13 +28,12 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Annotated, Any, BinaryIO
+from typing import BinaryIO
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import ValidationError
 
 from recomart_assets.lake.atomic import TEMP_PREFIX
-from recomart_assets.lake.manifest import MANIFEST_SUFFIX
+from recomart_assets.lake.manifest import MANIFEST_SUFFIX, ContractManifest
 from recomart_assets.lake.readers import is_data_file_name
 from recomart_assets.lake.records import count_records_in, format_of
 from recomart_assets.lake.zone import RawZone
@@ -59,35 +58,6 @@ FILE_NAME = "file-name"
 SIZE = "size"
 MD5 = "md5"
 RECORD_COUNT = "record-count"
-
-NonNegative = Annotated[StrictInt, Field(ge=0)]
-
-
-def _iso8601(value: str) -> str:
-    datetime.fromisoformat(value)  # ValueError (reported by pydantic) when it is not ISO 8601
-    return value
-
-
-class ContractManifest(BaseModel):
-    """The manifest fields the contract requires (and the optional ones, when present), typed strictly.
-
-    Strict: ``"3"`` is not a record count and ``true`` is not a size. Unknown fields are allowed.
-    """
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    file: StrictStr
-    dataset: StrictStr
-    partition: StrictStr | None
-    record_count: NonNegative
-    bytes: NonNegative
-    md5: Annotated[StrictStr, Field(pattern=r"^[0-9a-fA-F]{32}$")]
-    created_at: Annotated[StrictStr, AfterValidator(_iso8601)]
-    source: dict[str, Any]
-    manifest_version: NonNegative | None = None
-    format: StrictStr | None = None
-    columns: list[StrictStr] | None = None
-
 
 @dataclass(frozen=True)
 class Problem:
