@@ -50,14 +50,23 @@ _SPARK_JSON_TYPES = {"string": "string", "bigint": "integer", "double": "number"
                      "struct": "object", "array": "array"}
 
 
-def local_session(cores: int = 2) -> SparkSession:
-    """A local Spark (for tests, benchmarks and single machines): UTC, no UI, few shuffle partitions."""
+def local_session(cores: int = 2, shuffle_partitions: int | None = None, small_data: bool = False) -> SparkSession:
+    """A local Spark (for tests, benchmarks and single machines): UTC, no UI, few shuffle partitions.
+
+    ``small_data``: tiny partitions (tests), where compiling each query costs more than running it:
+    no whole-stage code generation, no adaptive re-planning, one shuffle partition.
+    """
+    builder = SparkSession.builder
+    if small_data:
+        builder = (builder.config("spark.sql.codegen.wholeStage", "false")
+                   .config("spark.sql.adaptive.enabled", "false"))
+        shuffle_partitions = 1
     return (
-        SparkSession.builder.master(f"local[{cores}]")
+        builder.master(f"local[{cores}]")
         .appName("recomart-quality")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", str(cores * 2))
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or cores * 2))
         .config("spark.sql.ansi.enabled", "true")
         .getOrCreate()
     )

@@ -454,14 +454,29 @@ class SqlValidation:
     def _names(select: list[str]) -> list[str]:
         return [part.rsplit(" AS ", 1)[1] for part in select]
 
-    def _top(self, expression: str, limit: int, source: str = "typed", where: str = "") -> tuple[list[tuple], int]:
-        """The ``limit`` most frequent non-null values (ties: first appearance) and the distinct count."""
-        condition = f"{expression} IS NOT NULL" + (f" AND {where}" if where else "")
-        query = (f"SELECT v, n, total FROM (SELECT v, n, first, count(*) OVER () AS total FROM "
-                 f"(SELECT {expression} AS v, count(*) AS n, min({ROW}) AS first FROM {source} WHERE {condition} "
-                 f"GROUP BY {expression}) g) x ORDER BY n DESC, first LIMIT {limit}")
-        found = self.runner.rows(query)
-        return [(v, int(n)) for v, n, _ in found], int(found[0][2]) if found else 0
+    def _top(self, expression: str, limit: int, source: str = "typed") -> tuple[list[tuple], int]:
+        return self._tops([(expression, source, limit)])[0]
+
+    def _tops(self, requests: list[tuple[str, str, int]]) -> list[tuple[list[tuple], int]]:
+        """For each ``(text expression, source, limit)``: the ``limit`` most frequent non-null values
+        (ties: first appearance) and the distinct count; one query for all (one job on Spark)."""
+        if not requests:
+            return []
+        parts = []
+        for index, (expression, source, limit) in enumerate(requests):
+            parts.append(
+                f"SELECT {index} AS k, v, n, first, total FROM (SELECT v, n, first, count(*) OVER () AS total, "
+                f"row_number() OVER (ORDER BY n DESC, first) AS rk FROM (SELECT CAST({expression} AS STRING) AS v, "
+                f"count(*) AS n, min({ROW}) AS first FROM {source} WHERE {expression} IS NOT NULL "
+                f"GROUP BY {expression}) g) x WHERE rk <= {limit}")
+        found: dict[int, list[tuple]] = {index: [] for index in range(len(requests))}
+        for k, v, n, first, total in self.runner.rows(" UNION ALL ".join(parts)):
+            found[int(k)].append((int(n), int(first), v, int(total)))
+        results = []
+        for index in range(len(requests)):
+            rows = sorted(found[index], key=lambda r: (-r[0], r[1]))
+            results.append(([(v, n) for n, _, v, _ in rows], rows[0][3] if rows else 0))
+        return results
 
     def _text_columns(self, compiled: list[RuleSql]) -> None:
         """Distinct count and most frequent values of every text column, from one group-by each (for a
@@ -469,14 +484,15 @@ class SqlValidation:
         rows = self.found.rows
         uniques = {item.rule.column: item for item in compiled if item.unique_table}
         segment_columns = {s.column for s in datasets.get(self.plan.dataset).segments if not s.through_catalog}
-        for column in self.plan.columns:
-            if column in self.plan.parsed:
-                continue
-            limit = MAX_SEGMENT_VALUES if column in segment_columns else CHART_TOP
+        text = [c for c in self.plan.columns if c not in self.plan.parsed]
+        grouped = [c for c in text if c not in uniques]
+        limits = {c: MAX_SEGMENT_VALUES if c in segment_columns else CHART_TOP for c in text}
+        tops = dict(zip(grouped, self._tops([(self.plan.q(c), "typed", limits[c]) for c in grouped]), strict=True))
+        for column in text:
             if column in uniques:
-                top, distinct = self._top_of_unique(column, uniques[column].unique_table, limit)
+                top, distinct = self._top_of_unique(column, uniques[column].unique_table, limits[column])
             else:
-                top, distinct = self._top(self.plan.q(column), limit)
+                top, distinct = tops[column]
             profile = self.found.columns[column]
             profile["distinct_count"] = distinct
             if distinct and distinct < rows:
@@ -497,6 +513,7 @@ class SqlValidation:
         return repeated, distinct
 
     def _samples(self, compiled: list[RuleSql]) -> None:
+        values: list[tuple[str, str, str, str]] = []
         for item in compiled:
             rule = item.rule
             count = self.found.counts.get(rule.name, 0)
@@ -514,20 +531,31 @@ class SqlValidation:
                 continue
             if item.unique_table:
                 column = self.plan.q(rule.column)
-                source = f"typed JOIN {item.unique_table} u ON typed.{column} = u.v"
-                self._value_samples(rule.name, f"typed.{column}", source, f"typed.{ROW} <> u.first")
+                values.append((rule.name, f"typed.{column}",
+                               f"typed JOIN {item.unique_table} u ON typed.{column} = u.v", f"typed.{ROW} <> u.first"))
             elif item.row_table:
                 self._row_samples(rule.name, "d.dup IS NOT NULL",
                                   f"typed LEFT JOIN (SELECT {ROW} AS dup FROM {item.row_table}) d ON typed.{ROW} = d.dup")
             elif item.value is not None:
-                self._value_samples(rule.name, f"typed.{item.value}", self.plan.with_lookups(), item.condition)
+                values.append((rule.name, f"typed.{item.value}", self.plan.with_lookups(), item.condition))
             elif item.condition:
                 self._row_samples(rule.name, item.condition, self.plan.with_lookups())
+        self._value_samples(values)
 
-    def _value_samples(self, name: str, value: str, source: str, condition: str) -> None:
-        found = self.runner.rows(f"SELECT v, first FROM (SELECT {value} AS v, min(typed.{ROW}) AS first FROM {source} "
-                                 f"WHERE {condition} GROUP BY {value}) g ORDER BY first LIMIT {MAX_SAMPLES}")
-        self.found.samples[name] = ([_text(v) for v, _ in found], [int(r) for _, r in found])
+    def _value_samples(self, requests: list[tuple[str, str, str, str]]) -> None:
+        """The first few distinct failing values of each ``(rule, value, source, condition)``, one query."""
+        if not requests:
+            return
+        parts = [f"SELECT {index} AS k, v, first FROM (SELECT v, first, row_number() OVER (ORDER BY first) AS rk FROM "
+                 f"(SELECT CAST({value} AS STRING) AS v, min(typed.{ROW}) AS first FROM {source} WHERE {condition} "
+                 f"GROUP BY {value}) g) x WHERE rk <= {MAX_SAMPLES}"
+                 for index, (_, value, source, condition) in enumerate(requests)]
+        found: dict[int, list[tuple]] = {index: [] for index in range(len(requests))}
+        for k, v, first in self.runner.rows(" UNION ALL ".join(parts)):
+            found[int(k)].append((int(first), v))
+        for index, (name, *_) in enumerate(requests):
+            rows = sorted(found[index], key=lambda r: r[0])
+            self.found.samples[name] = ([_text(v) for _, v in rows], [r for r, _ in rows])
 
     def _row_samples(self, name: str, condition: str, source: str = "typed") -> None:
         columns = ", ".join(f"typed.{self.plan.q(c)}" for c in self.plan.columns)

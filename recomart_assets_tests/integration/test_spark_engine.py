@@ -1,0 +1,58 @@
+"""The same checks on Spark (local mode, the ``spark`` extra): a raw zone on S3 (moto) and a local one.
+
+Spark runs the schemas compiled to Spark SQL; every check's failure count, the statuses, the
+profiles and the segments must match the DuckDB engine's on the same partitions (samples aside:
+Spark has no file order to pick the first failing values by).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+from recomart_assets.lake import RawZone  # noqa: E402
+from recomart_assets.quality import duckdb_engine, spark_engine  # noqa: E402
+from recomart_assets.quality.references import load_references  # noqa: E402
+from recomart_assets.quality.states import read_state  # noqa: E402
+from recomart_assets.quality.validation import validate  # noqa: E402
+from recomart_assets_tests.fixtures.quality import DAY, build_fixture_zone  # noqa: E402
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+DATASETS = ("transactions", "clickstream")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_engine.local_session(cores=2, small_data=True)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def numbers(outcome) -> dict:
+    checks = {c.name: (c.failure_count, c.status) for c in outcome.validation.checks}
+    return {"checks": checks, "rows": outcome.validation.row_count, "failed_rows": outcome.validation.failed_rows,
+            "columns": {c: {k: v for k, v in p.items() if k != "top_values"} for c, p in outcome.columns.items()},
+            "segments": outcome.segments, "segment_nulls": outcome.segment_nulls, "present": outcome.present}
+
+
+def test_spark_on_s3_matches_duckdb(spark, s3_bucket):
+    zone = build_fixture_zone(RawZone.at(f"s3://{s3_bucket}/lake"))
+    references = load_references(zone, DAY)
+    for dataset in DATASETS:
+        on_spark = spark_engine.validate_partition(zone, dataset, DAY, references, spark=spark)
+        on_duckdb = duckdb_engine.validate_partition(zone, dataset, DAY, references)
+        assert numbers(on_spark) == numbers(on_duckdb), dataset
+        assert on_spark.files == on_duckdb.files and on_spark.engine == "spark"
+    assert spark_engine.validate_partition(zone, "external_metadata", DAY, references, spark=spark).missing
+
+
+def test_spark_on_local_files_writes_the_shared_state(spark, fixture_zone, monkeypatch):
+    monkeypatch.setattr(spark_engine, "local_session", lambda: spark)
+    outcome = validate(fixture_zone, "customers", DAY, engine="spark")
+    email = next(c for c in outcome.validation.checks if c.name == "email: format e-mail")
+    assert (email.failure_count, email.samples, email.status) == (1, ["not-an-email"], "fail")
+    state = read_state(fixture_zone, "customers", DAY)
+    assert state.engine == "spark" and state.segments["segment"] == {"regular": 4}
