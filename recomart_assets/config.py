@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     clock_skew_seconds: float = _env(
         "RECOMART_CLOCK_SKEW_SECONDS", 6 * 3600.0, "events later than now + this many seconds are quarantined", ge=0
     )
+    # Data quality: when each source's day is due, and whether what changed blocks (README, "Data quality").
+    freshness_deadlines: str | None = _env(
+        "RECOMART_FRESHNESS_DEADLINES", None, "per-source deadlines overriding the specs' (dataset=HH:MM,...)"
+    )
+    changes_block: bool = _env(
+        "RECOMART_CHANGES_BLOCK", False, "anomaly, drift and freshness checks block downstream assets instead of warning"
+    )
     kafka_config_file: str | None = _env(KAFKA_CONFIG_VAR, None, "librdkafka key=value properties file")
     kafka_security_protocol: str | None = _env("KAFKA_SECURITY_PROTOCOL", None, "librdkafka security.protocol")
     kafka_sasl_mechanism: str | None = _env("KAFKA_SASL_MECHANISM", None, "librdkafka sasl.mechanism")

@@ -16,6 +16,7 @@ DOCUMENTED = {
     "TANSU_BIN", "RECOMART_CLOCK_SKEW_SECONDS", "RECOMART_KAFKA_CONFIG", "KAFKA_SECURITY_PROTOCOL",
     "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CA_LOCATION",
     "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "KAFKA_SSL_KEY_PASSWORD",
+    "RECOMART_FRESHNESS_DEADLINES", "RECOMART_CHANGES_BLOCK",
 }
 
 
@@ -24,7 +25,7 @@ def every_variable(tmp_path) -> dict[str, str]:
     config = tmp_path / "client.properties"
     config.write_text("client.id=recomart\n")
     values = {var: f"value-of-{var.lower()}" for var in ENV_VARS.values()}
-    values.update(RECOMART_KAFKA_CONFIG=str(config), RECOMART_CLOCK_SKEW_SECONDS="90.5")
+    values.update(RECOMART_KAFKA_CONFIG=str(config), RECOMART_CLOCK_SKEW_SECONDS="90.5", RECOMART_CHANGES_BLOCK="True")
     return values
 
 

@@ -26,12 +26,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from recomart_assets import datasets
+from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone
 from recomart_assets.quality.acknowledgements import Acknowledgement, annotate, match, read_acknowledgements
 from recomart_assets.quality.anomalies import AnomalyConfig, detect
 from recomart_assets.quality.checks import worst
 from recomart_assets.quality.drift import DriftConfig, distribution_drifts, schema_drift
-from recomart_assets.quality.freshness import freshness
+from recomart_assets.quality.freshness import freshness, parse_deadlines
 from recomart_assets.quality.history import metric_history
 from recomart_assets.quality.states import read_states
 
@@ -51,14 +52,46 @@ class ChangesConfig:
     def window_days(self) -> int:
         return max(self.anomalies.window_days, self.drift.window_days)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChangesConfig:
+        """Defaults, with the freshness deadlines of ``RECOMART_FRESHNESS_DEADLINES``."""
+        return cls(deadlines=parse_deadlines(settings.freshness_deadlines))
+
 
 def earlier_days(day: str, window_days: int) -> list[str]:
     start = date.fromisoformat(day)
     return [(start - timedelta(days=n)).isoformat() for n in range(window_days, -1, -1)]
 
 
-def dataset_changes(dataset: str, day: str, states: Mapping[str, Any], config: ChangesConfig) -> dict[str, Any]:
-    """Anomalies, schema drift and distribution drift of one dataset (findings not yet acknowledged)."""
+def _acknowledge(entries: Iterable[dict], acks: list[Acknowledgement], day: str) -> tuple[int, int]:
+    """Annotate findings that warn; returns how many still warn and how many are acknowledged."""
+    warnings = acknowledged = 0
+    for entry in entries:
+        still = annotate(entry, acks, day)
+        warnings += still
+        acknowledged += not still
+    return warnings, acknowledged
+
+
+@dataclass
+class DatasetChanges:
+    """One dataset's findings on a day, acknowledgements applied."""
+
+    anomalies: list[dict]
+    schema: list[dict]
+    distributions: list[dict]  # every chart judged, stable ones too
+    history: dict  # whether anomalies were judged, on how many days
+    warnings: int = 0
+    acknowledged: int = 0
+
+    @property
+    def drifted(self) -> list[dict]:
+        return [d for d in self.distributions if d["level"] != "stable"]
+
+
+def dataset_changes(dataset: str, day: str, states: Mapping[str, Any], config: ChangesConfig,
+                    acks: list[Acknowledgement]) -> DatasetChanges:
+    """Anomalies, schema drift and distribution drift of one dataset from its states."""
     detection = detect(dataset, day, states, config.anomalies)
     history = metric_history(dataset, states) if detection.anomalies else None
     anomalies = []
@@ -68,22 +101,24 @@ def dataset_changes(dataset: str, day: str, states: Mapping[str, Any], config: C
         entry["series"] = [[d, round(series[d], 6)] for d in (*anomaly.days_compared, day) if d in series]
         anomalies.append(entry)
     schema = schema_drift(dataset, day, states)
-    return {
-        "anomalies": anomalies,
-        "schema": [schema.to_dict() | {"metric": "schema"}] if schema is not None and schema.changed else [],
-        "distributions": [d.to_dict() for d in distribution_drifts(dataset, day, states, config.drift)],
-        "history": detection.to_dict(),
-    }
+    found = DatasetChanges(
+        anomalies=anomalies,
+        schema=[schema.to_dict() | {"metric": "schema"}] if schema is not None and schema.changed else [],
+        distributions=[d.to_dict() for d in distribution_drifts(dataset, day, states, config.drift)],
+        history=detection.to_dict(),
+    )
+    found.warnings, found.acknowledged = _acknowledge([*found.anomalies, *found.schema, *found.drifted], acks, day)
+    return found
 
 
-def _findings(sections: dict[str, Any]) -> Iterable[tuple[dict, bool]]:
-    """Every finding with whether it would warn before acknowledgements."""
-    for entry in sections["anomalies"]:
-        yield entry, True
-    for entry in sections["drift"]["schema"]:
-        yield entry, True
-    for entry in sections["drift"]["distributions"]:
-        yield entry, entry["level"] != "stable"
+def changes_of(zone: RawZone, dataset: str, day: date | str, config: ChangesConfig | None = None,
+               acks: list[Acknowledgement] | None = None) -> DatasetChanges:
+    """One dataset's findings on ``day``, reading its states of the window (the asset checks' entry)."""
+    config = config or ChangesConfig()
+    day = str(day)
+    acks = read_acknowledgements(zone) if acks is None else acks
+    return dataset_changes(dataset, day, read_states(zone, dataset, earlier_days(day, config.window_days)), config,
+                           acks)
 
 
 def what_changed(zone: RawZone, day: date | str, config: ChangesConfig | None = None,
@@ -92,27 +127,20 @@ def what_changed(zone: RawZone, day: date | str, config: ChangesConfig | None = 
     config = config or ChangesConfig()
     day = str(day)
     acks = read_acknowledgements(zone) if acks is None else acks
-    days = earlier_days(day, config.window_days)
     sections: dict[str, Any] = {"anomalies": [], "drift": {"schema": [], "distributions": []}, "freshness": []}
-    history = {}
+    history, warnings, acknowledged = {}, 0, 0
     for dataset in datasets.names():
-        found = dataset_changes(dataset, day, read_states(zone, dataset, days), config)
-        sections["anomalies"] += found["anomalies"]
-        sections["drift"]["schema"] += found["schema"]
-        sections["drift"]["distributions"] += found["distributions"]
-        history[dataset] = found["history"]
-    warnings = acknowledged = 0
-    for entry, warns in _findings(sections):
-        if warns:
-            still = annotate(entry, acks, day)
-            warnings += still
-            acknowledged += not still
+        found = changes_of(zone, dataset, day, config, acks)
+        sections["anomalies"] += found.anomalies
+        sections["drift"]["schema"] += found.schema
+        sections["drift"]["distributions"] += found.distributions
+        history[dataset] = found.history
+        warnings, acknowledged = warnings + found.warnings, acknowledged + found.acknowledged
     for item in freshness(zone, day, now, config.deadlines):
         entry = item.to_dict()
         if item.warns(config.flag_late):
-            still = annotate(entry, acks, day)
-            warnings += still
-            acknowledged += not still
+            still, acked = _acknowledge([entry], acks, day)
+            warnings, acknowledged = warnings + still, acknowledged + acked
         sections["freshness"].append(entry)
     sections["changes"] = {"warnings": warnings, "acknowledged": acknowledged, "history": history}
     return sections

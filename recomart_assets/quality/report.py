@@ -18,7 +18,7 @@ from upath import UPath
 from recomart_assets.lake import RawZone, write_data_file
 from recomart_assets.lake.lineage import Derived
 from recomart_assets.logs import get_logger
-from recomart_assets.quality.changes import with_changes
+from recomart_assets.quality.changes import ChangesConfig, with_changes
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.report_changes import changes_markdown
 from recomart_assets.quality.report_pdf import render_pdf
@@ -46,10 +46,10 @@ class WrittenReport:
 
 def write_quality_report(
     zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE, history_days: int = HISTORY_DAYS,
-    engine: str = DEFAULT_ENGINE,
+    engine: str = DEFAULT_ENGINE, changes: ChangesConfig | None = None,
 ) -> WrittenReport:
     """Write ``data_quality_report.json`` and ``.pdf`` of ``day`` (validating what has no fresh state)."""
-    results = with_changes(zone, build_results(zone, day, fail_rate, engine))
+    results = with_changes(zone, build_results(zone, day, fail_rate, engine), changes)
     json_path, _ = write_results(zone, results)
     pdf_path = zone.reports_dir(day) / REPORT_PDF
     write_data_file(

@@ -7,33 +7,17 @@ from datetime import UTC, datetime
 
 import orjson
 
-from recomart_assets.lake import write_data_file
-from recomart_assets.lake.lineage import Derived
 from recomart_assets.quality.acknowledgements import new_acknowledgement, write_acknowledgement
 from recomart_assets.quality.changes import with_changes
 from recomart_assets.quality.report import summary_markdown, write_quality_report
 from recomart_assets.quality.results import build_results
-from recomart_assets.quality.states import STATE_DATASET, state_path
-from recomart_assets_tests.fixtures.metric_states import days_before, state
+from recomart_assets_tests.fixtures.metric_states import write_busy_clickstream_week
 from recomart_assets_tests.fixtures.quality import DAY
 from recomart_assets_tests.quality.test_report import pdf_text
 
-SCHEMA = {"event_id": "string", "user_id": "string", "event_type": "string", "product_id": "string",
-          "device": "string", "timestamp": "string"}
-
-
-def write_earlier_clickstream(zone, n: int = 7) -> list[str]:
-    """A week of busy clickstream days before the fixture's six events, without ``session_id``."""
-    days = days_before(DAY, n)
-    for day in days:
-        data = {**state(day, rows=1000, schema=SCHEMA), "computed_at": "2026-01-01T00:00:00Z", "files": []}
-        write_data_file(state_path(zone, "clickstream", day), orjson.dumps(data), dataset=STATE_DATASET,
-                        partition=day, record_count=1, fmt="json", source=Derived(derived="metric_state"))
-    return days
-
 
 def test_the_sections_name_what_changed_and_acknowledgements_silence_it(fixture_zone):
-    days = write_earlier_clickstream(fixture_zone)
+    days = write_busy_clickstream_week(fixture_zone, DAY)
     results = with_changes(fixture_zone, build_results(fixture_zone, DAY))
     (rows,) = [a for a in results["anomalies"] if a["metric"] == "row_count"]
     assert rows["dataset"] == "clickstream" and rows["value"] == 6 and rows["expected_range"] == [750, 1250]
@@ -64,7 +48,7 @@ def test_the_sections_name_what_changed_and_acknowledgements_silence_it(fixture_
 
 
 def test_the_what_changed_page_follows_the_cover(fixture_zone):
-    write_earlier_clickstream(fixture_zone)
+    write_busy_clickstream_week(fixture_zone, DAY)
     write_acknowledgement(fixture_zone, new_acknowledgement("clickstream", "schema", "ana", "SDK 7.4 adds session ids",
                                                             "2026-01-31"))
     report = write_quality_report(fixture_zone, DAY)

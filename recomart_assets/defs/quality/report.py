@@ -12,6 +12,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from recomart_assets.defs.shared.automation import report_after_checks_pass
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.quality.changes import ChangesConfig
 from recomart_assets.quality.report import summary_markdown, write_quality_report
 from recomart_assets.quality.results import DATASETS
 
@@ -25,7 +26,8 @@ from recomart_assets.quality.results import DATASETS
     description="Per-partition data quality results (JSON) and the Data Quality Report (PDF).",
 )
 def data_quality_report(context: AssetExecutionContext, recomart: RecomartResource) -> MaterializeResult:
-    report = write_quality_report(recomart.zone(), context.partition_key)
+    report = write_quality_report(recomart.zone(), context.partition_key,
+                                  changes=ChangesConfig.from_settings(recomart.settings()))
     summary = report.results["summary"]
     context.log.info("data quality %s: %s, report at %s", context.partition_key, report.overall_status, report.pdf_path)
     return MaterializeResult(

@@ -73,8 +73,12 @@ class Ticks:
             ))
 
 
+# The partitioned checks of every raw dataset: its validation, and what changed against earlier days.
+CHECKS = ("schema", "values", "anomalies", "drift")
+
+
 def with_checks(dataset: str, day: str) -> dict[str, set[str]]:
-    return {dataset: {day}, f"{dataset}:schema": {day}, f"{dataset}:values": {day}}
+    return {dataset: {day}, **{f"{dataset}:{check}": {day} for check in CHECKS}}
 
 
 def test_pulled_sources_run_once_on_their_cron_for_today():
@@ -94,12 +98,12 @@ def test_an_update_outside_the_checks_run_checks_it_within_the_lookback():
     tick.materialized("transactions", recent)
     tick.materialized("transactions", too_old)
     # The other datasets of that day are missing: the report waits.
-    assert tick(at(DAY, "12:01")) == {"transactions:schema": {recent}, "transactions:values": {recent}}
+    assert tick(at(DAY, "12:01")) == {f"transactions:{check}": {recent} for check in CHECKS}
     assert tick(at(DAY, "12:02")) == {}
     for dataset in DATASETS:
         tick.materialized(dataset, DAY)
     # One run per day: the checks, then the report (held back by the run if a blocking check fails).
-    expected = {f"{dataset}:{check}": {DAY} for dataset in DATASETS for check in ("schema", "values")}
+    expected = {f"{dataset}:{check}": {DAY} for dataset in DATASETS for check in CHECKS}
     assert tick(at(DAY, "12:03")) == expected | {REPORT: {DAY}}
 
 
