@@ -2,8 +2,8 @@
 Chromium sees every asset in the graph and materializes a partition from the UI, a backfill runs
 through the daemon, and Ctrl-C stops every process the command started.
 
-The tests share the session's ``recomart dev`` (start-up costs ~15 s) and one browser, and run in
-any order: each works on days of its own, and the Ctrl-C test's stop only makes the next test
+The tests share the session's ``recomart dev`` (start-up costs ~15 s) and one browser context, and
+run in any order: each works on days of its own, and the Ctrl-C test's stop only makes the next test
 start a new ``recomart dev``.
 """
 
@@ -15,7 +15,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from recomart_assets.definitions import defs
 from recomart_assets.lake import RawZone, read_manifest, verify_tree
@@ -70,22 +70,21 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_executable) -> Browser:
-    """One headless Chromium for the module (each test gets a fresh context and page)."""
+def browser_context(chromium_executable) -> BrowserContext:
+    """One headless Chromium for the module, one context (so the UI's scripts load once from the cache)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)
         try:
-            yield browser
+            yield browser.new_context(viewport={"width": 1600, "height": 1000})
         finally:
             browser.close()
 
 
 @pytest.fixture
-def page(recomart_dev, browser, request) -> Page:
-    """A page on the UI; a screenshot goes to tmp/artifacts if the test fails."""
+def page(recomart_dev, browser_context, request) -> Page:
+    """A new page on the UI; a screenshot goes to tmp/artifacts if the test fails."""
     artifacts = request.config.rootpath / "tmp" / "artifacts"
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
+    page = browser_context.new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
     # The first visit of a new instance may greet with a community dialog: dismiss it.
     page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
@@ -96,7 +95,7 @@ def page(recomart_dev, browser, request) -> Page:
         if report is not None and report.failed:
             artifacts.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
-        context.close()
+        page.close()
 
 
 def test_code_location_loads_with_sensors_and_schedules_running(recomart_dev):
