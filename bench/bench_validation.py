@@ -1,37 +1,59 @@
-"""Benchmark: our validation of a 1,000,000-row transactions partition vs a hand-written pandas pass.
+"""Benchmark: validation at a storefront's volume, against hand-written passes run beside it.
 
-Both start from the partition's CSV bytes and end with a failure count per check (same checks:
-columns, types, not-null, unique key, duplicate rows, id formats, references, ranges, partition
-day). The hand-written pass is what one writes with plain pandas: ``pd.read_csv`` with text
-columns, ``pd.to_numeric``/``pd.to_datetime`` with ``errors="coerce"``, vectorised masks. Ours is
-:func:`recomart_assets.quality.loading.csv_strings` (pyarrow reader, pyarrow strings) plus
-:func:`recomart_assets.quality.validate_frame` (pyarrow casts, then pandera, lazily). Also times the
-PDF rendering of a report with 30 days of history.
+1. Transactions, 1,000,000 rows: the reference engine (pyarrow reader + pandera's pandas backend)
+   and the DuckDB engine (verify + load + every check, profile and segment) against a hand-written
+   pandas pass of the same checks; then the whole partition's results (5 datasets).
+2. A clickstream day of 1M and 4M events (realistic sessions, ~200 bytes per event, in hour files
+   with manifests, as the consumer writes them): ours = ``write_quality_report`` from nothing (every
+   dataset validated, states written, JSON and PDF with 30 earlier days of states) against a
+   hand-written DuckDB pass of the same checks (the fastest form a user would write: the day loaded
+   once as a table, one aggregate query, key and duplicate-row hashing, anti-joins for references).
+   Each runs in a fresh process, so its peak memory (ru_maxrss) is its own.
+3. The report rendering time with 30 days of states.
 
-Run: ``.venv/bin/python bench/bench_validation.py [--rows N]``
+Run: ``.venv/bin/python bench/bench_validation.py [--rows N] [--events 1000000,4000000] [--keep DIR]``.
+The machine is shared: quote two runs and the load (``uptime``).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
+import dataclasses
 import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pyarrow_lib
+import pyarrow.compute as pc
 
-from recomart_assets.lake import RawZone, count_records, write_data_file
-from recomart_assets.quality import References, build_results, validate_frame
+from recomart_assets.lake import RawZone, count_records, open_data_file, write_data_file
+from recomart_assets.quality import References, validate_frame, write_quality_report
+from recomart_assets.quality import duckdb_engine as duckdb_engine_module
 from recomart_assets.quality.loading import csv_strings
+from recomart_assets.quality.references import load_references
 from recomart_assets.quality.report_pdf import render_pdf
+from recomart_assets.quality.results import history
+from recomart_assets.quality.states import read_state, state_path, write_state
+from recomart_assets.simulate.clickstream import FUNNEL, HOUR_WEIGHTS, SEARCH_TERMS
 from recomart_assets.simulate.master import generate_catalog, generate_customers
 
 DAY = "2026-01-05"
 COLUMNS = ["transaction_id", "customer_id", "product_id", "quantity", "price", "rating", "timestamp"]
+EVENT_TYPES = ("search", "view", "click", "add_to_cart")
+DEVICES = ("web", "android", "ios")
+HISTORY_DAYS = 30
 
 
+# -- transactions ----------------------------------------------------------------------------------
 def partition_csv(rows: int, seed: int = 7) -> bytes:
     """A realistic day: 1% of ratings out of range, 0.5% unknown products, 0.1% bad prices and
     quantities, 0.2% missing ratings, 0.1% duplicate rows."""
@@ -91,7 +113,7 @@ def hand_written(data: bytes, refs: References) -> dict[str, int]:
     return counts
 
 
-def ours(data: bytes, refs: References) -> dict[str, int]:
+def reference_engine(data: bytes, refs: References) -> dict[str, int]:
     validation = validate_frame("transactions", csv_strings(data), DAY, refs)
     return {c.name: c.failure_count for c in validation.checks}
 
@@ -107,52 +129,286 @@ def best_of(repeats: int, fn, *args) -> tuple[float, object]:
     return min(t for t, _ in runs), runs[0][1]
 
 
-def raw_zone_with(folder: str, transactions_csv: bytes) -> RawZone:
-    """A raw zone holding the benchmark partition plus the day's catalog and customers."""
-    zone = RawZone.at(folder)
-    zone.create_tree()
-    files = {
-        ("transactions", "ingested_bench.csv"): transactions_csv,
-        ("product_catalog", f"product_catalog_{DAY}.csv"): generate_catalog().to_csv(index=False).encode(),
-        ("customers", f"customers_{DAY}.csv"): generate_customers().to_csv(index=False).encode(),
-    }
-    for (dataset, name), data in files.items():
-        write_data_file(zone.partition_dir(dataset, DAY) / name, data, dataset=dataset, partition=DAY,
+def write_references(zone: RawZone) -> None:
+    for dataset, frame in (("product_catalog", generate_catalog()), ("customers", generate_customers())):
+        data = frame.to_csv(index=False).encode()
+        write_data_file(zone.partition_dir(dataset, DAY) / f"{dataset}_{DAY}.csv", data, dataset=dataset, partition=DAY,
                         record_count=count_records(data, "csv"), fmt="csv", source={"type": "benchmark"})
-    return zone
 
 
-def history_of(results: dict, days: int) -> list[dict]:
-    earlier = []
-    for offset in range(days, 0, -1):
-        day = (pd.Timestamp(results["partition"]) - pd.Timedelta(days=offset)).date().isoformat()
-        earlier.append({**copy.deepcopy(results), "partition": day})
-    return earlier
+def transactions_benchmark(rows: int, repeats: int) -> None:
+    data, refs = partition_csv(rows), references()
+    print(f"== transactions partition: {rows:,} rows (+{rows // 1000:,} duplicates), {len(data) / 1e6:.1f} MB CSV")
+    hand_s, hand_counts = best_of(repeats, hand_written, data, refs)
+    ours_s, our_counts = best_of(repeats, reference_engine, data, refs)
+    read_s, frame = best_of(repeats, csv_strings, data)
+    validate_s, _ = best_of(repeats, validate_frame, "transactions", frame, DAY, refs)
+    print(f"hand-written pandas pass            : {hand_s:6.2f} s")
+    print(f"reference engine (pandas, checks)   : {ours_s:6.2f} s  (read {read_s:.2f} s + validate {validate_s:.2f} s)"
+          f"  ratio {ours_s / hand_s:.2f}x")
+    print("same failure counts                 :", {k: v for k, v in our_counts.items() if v}, "vs",
+          {k: v for k, v in hand_counts.items() if v})
+    with tempfile.TemporaryDirectory() as folder:
+        zone = RawZone.at(folder)
+        zone.create_tree()
+        write_references(zone)
+        write_data_file(zone.partition_dir("transactions", DAY) / "ingested_bench.csv", data, dataset="transactions",
+                        partition=DAY, record_count=count_records(data, "csv"), fmt="csv", source={"type": "benchmark"})
+        refs_data = load_references(zone, DAY)
+        engine_s, _ = best_of(repeats, duckdb_engine_module.validate_partition, zone, "transactions", DAY, refs_data)
+        print(f"DuckDB engine (verify, load, checks, profiles, charts, segments): {engine_s:6.2f} s"
+              f"  ratio {engine_s / hand_s:.2f}x")
+        report_s, report = timed(write_quality_report, zone, DAY)
+        print(f"whole report of the partition (5 datasets, states, JSON, PDF): {report_s:.2f} s")
+        render_s = render_with_history(zone, report.results)
+        print(f"PDF rendering with {HISTORY_DAYS} days of states: {render_s:.2f} s")
+
+
+def render_with_history(zone: RawZone, results: dict) -> float:
+    """Give the zone 30 earlier days of states (copies of this day's), then time trends + PDF."""
+    for offset in range(1, HISTORY_DAYS + 1):
+        day = (pd.Timestamp(DAY) - pd.Timedelta(days=offset)).date().isoformat()
+        for dataset in results["datasets"]:
+            state = read_state(zone, dataset, DAY)
+            if state is not None:
+                write_state(zone, dataclasses.replace(state, partition=day))
+    started = time.perf_counter()
+    render_pdf(results, history(zone, DAY, HISTORY_DAYS))
+    return time.perf_counter() - started
+
+
+# -- a clickstream day -----------------------------------------------------------------------------
+def _funnel() -> np.ndarray:
+    """Cumulative transition probabilities between event types (the simulator's shopping funnel)."""
+    matrix = np.zeros((4, 4))
+    for current, (choices, cumulative) in FUNNEL.items():
+        for choice, p in zip(choices, np.diff((0.0, *cumulative)), strict=True):
+            matrix[EVENT_TYPES.index(current), EVENT_TYPES.index(choice)] = p
+    return matrix.cumsum(axis=1)
+
+
+def _ids(letter: bytes, numbers: np.ndarray, width: int = 6) -> np.ndarray:
+    """``b"P000123"``: fixed-width digits with the letter written over the leading 1."""
+    out = (numbers + 10**width).astype(f"S{width + 1}")
+    out.view(np.uint8).reshape(-1, width + 1)[:, 0] = letter[0]
+    return out
+
+
+def _hex(numbers: np.ndarray, nbytes: int) -> np.ndarray:
+    raw = numbers.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - nbytes:].tobytes().hex().encode()
+    return np.frombuffer(raw, dtype=f"S{2 * nbytes}")
+
+
+def _pick(options, index: np.ndarray) -> np.ndarray:
+    return np.array([o.encode() for o in options])[index]
+
+
+def click_lines(events: int, seed: int = 7, n_products: int = 2_000, n_customers: int = 20_000
+                ) -> tuple[np.ndarray, pyarrow_lib.Array]:
+    """(UTC hour, JSON line) per event, in time order: the simulator's sessions, vectorised.
+
+    Sessions of ~6 events on one device (web in UTC, apps in +05:30), a search/view/click/cart
+    funnel over Zipf-popular products; defects at real rates: 0.3% unknown products, 0.1% unknown
+    users, 0.02% unknown devices, 0.1% missing product ids, 1% carry an unknown extra field.
+    """
+    rng = np.random.default_rng(seed)
+    lengths = np.maximum(1, rng.exponential(6, events // 3 + 10).astype(np.int64))
+    ends = np.cumsum(lengths)
+    sessions = int(np.searchsorted(ends, events)) + 1
+    lengths = lengths[:sessions].copy()
+    lengths[-1] -= ends[sessions - 1] - events
+    offsets = np.cumsum(lengths) - lengths
+    position = np.arange(events) - np.repeat(offsets, lengths)
+    session = np.repeat(np.arange(sessions), lengths)
+    start = rng.choice(24, sessions, p=np.diff((0, *HOUR_WEIGHTS)) / HOUR_WEIGHTS[-1]) * 3600 + rng.uniform(0, 3600, sessions)
+    types = np.empty(events, np.int8)
+    types[offsets] = np.where(rng.random(sessions) < 0.3, 0, 1)
+    cumulative = _funnel()
+    by_length = np.argsort(-lengths, kind="stable")
+    for k in range(1, int(lengths.max())):
+        index = offsets[by_length[: int(np.sum(lengths > k))]] + k
+        types[index] = (rng.random(len(index))[:, None] > cumulative[types[index - 1]]).sum(axis=1).clip(0, 3)
+    gaps = rng.uniform(3, 90, events)
+    gaps[offsets] = 0
+    elapsed = np.cumsum(gaps)
+    seconds = np.minimum(start[session] + elapsed - np.repeat(elapsed[offsets], lengths), 86_399.999)
+    draw = (n_products * rng.random(events) ** 2.5).astype(np.int64) + 1
+    new_product = (types == 1) | (position == 0) | ((types == 0) & (rng.random(events) < 0.2))
+    product = draw[np.maximum.accumulate(np.where(new_product, np.arange(events), 0))]
+    device = rng.choice(3, sessions, p=[0.5, 0.3, 0.2])[session]
+    user = rng.integers(1, n_customers + 1, sessions)[session]
+    r = rng.random(events)
+    product = np.where(r < 0.003, 9_999, product)
+    user = np.where((r > 0.5) & (r < 0.501), 999_999, user)
+    device_text = _pick(DEVICES, device)
+    device_text[(r > 0.6) & (r < 0.6002)] = b"fax"
+    moment = np.datetime64(DAY, "ms") + (seconds * 1000).astype("timedelta64[ms]")
+    local = np.where(device == 0, moment, moment + np.timedelta64(330, "m"))
+    search = types == 0
+    product_json = np.where(search | ((r > 0.7) & (r < 0.701)), b"null", np.char.add(np.char.add(b'"', _ids(b"P", product)), b'"'))
+    term = _pick(SEARCH_TERMS, rng.integers(0, len(SEARCH_TERMS), events))
+    parts = [
+        b'{"event_id":"e-', _hex(rng.integers(0, 2**63, events), 8),
+        b'","user_id":"', _ids(b"C", user),
+        b'","session_id":"s-', _hex(rng.integers(0, 2**48, sessions), 6)[session],
+        b'","event_type":"', _pick(EVENT_TYPES, types),
+        b'","product_id":', product_json,
+        b',"search_term":', np.where(search, np.char.add(np.char.add(b'"', term), b'"'), b"null"),
+        b',"device":"', device_text,
+        b'","timestamp":"', np.datetime_as_string(local, unit="ms").astype("S23"),
+        np.where(device == 0, b'+00:00"', b'+05:30"'),
+        np.where((r > 0.8) & (r < 0.81), b',"campaign":"spring"', b""), b"}\n",
+    ]
+    arrays = [pyarrow_lib.array(np.full(events, p, dtype=f"S{len(p)}") if isinstance(p, bytes) else p, pyarrow_lib.binary())
+              for p in parts]
+    lines = pc.binary_join_element_wise(*arrays, b"")
+    order = np.argsort(seconds, kind="stable")
+    return (seconds[order] // 3600).astype(int), lines.take(pyarrow_lib.array(order))
+
+
+def write_click_day(zone: RawZone, events: int, seed: int = 7) -> int:
+    """The day as 24 hour files with manifests; 0.1% of events re-sent shortly after (duplicates)."""
+    hours, lines = click_lines(events, seed)
+    bounds = np.searchsorted(hours, np.arange(25))
+    rng = np.random.default_rng(seed + 1)
+    written = 0
+    for hour in range(24):
+        chunk = lines.slice(bounds[hour], bounds[hour + 1] - bounds[hour]).to_pylist()
+        for index in sorted(rng.choice(len(chunk), len(chunk) // 1000, replace=False), reverse=True):
+            chunk.insert(min(len(chunk), index + 50), chunk[index])
+        path = zone.partition_dir("clickstream", DAY) / f"h{hour:02d}-reco_clickstream-p0-o{written:012d}.jsonl"
+        with open_data_file(path, dataset="clickstream", partition=DAY, fmt="jsonl", source={"type": "benchmark"}) as out:
+            for start in range(0, len(chunk), 50_000):
+                part = chunk[start:start + 50_000]
+                out.write(b"".join(part), records=len(part))
+        written += len(chunk)
+    return written
+
+
+HAND_WRITTEN_SQL = """
+WITH typed AS (SELECT *, TRY_CAST("timestamp" AS TIMESTAMPTZ) AS ts FROM events)
+SELECT count(*),
+ count(*) FILTER (WHERE "timestamp" IS NOT NULL AND ts IS NULL),
+ count(*) FILTER (WHERE event_id IS NULL),
+ count(event_id) - count(DISTINCT event_id),
+ count(*) FILTER (WHERE user_id IS NULL),
+ count(*) FILTER (WHERE NOT regexp_full_match(user_id, 'C\\d{{6}}')),
+ count(*) FILTER (WHERE user_id NOT IN (SELECT customer_id FROM customers)),
+ count(*) FILTER (WHERE event_type IS NULL),
+ count(*) FILTER (WHERE event_type NOT IN ('view', 'click', 'add_to_cart', 'search')),
+ count(*) FILTER (WHERE NOT regexp_full_match(product_id, 'P\\d{{6}}')),
+ count(*) FILTER (WHERE product_id NOT IN (SELECT product_id FROM catalog)),
+ count(*) FILTER (WHERE device IS NULL),
+ count(*) FILTER (WHERE device NOT IN ('web', 'ios', 'android')),
+ count(*) FILTER (WHERE "timestamp" IS NULL),
+ count(*) FILTER (WHERE ts < TIMESTAMPTZ '{day} 00:00:00+00' OR ts >= TIMESTAMPTZ '{day} 00:00:00+00' + INTERVAL 1 DAY),
+ count(*) FILTER (WHERE product_id IS NULL AND event_type IS DISTINCT FROM 'search')
+FROM typed
+"""
+
+
+def hand_written_duckdb(root: str) -> dict:
+    """The same clickstream checks as one would write them in DuckDB SQL (no verification, no profile)."""
+    import duckdb
+
+    folder = Path(root)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    files = sorted(str(p) for p in (folder / "clickstream" / DAY).glob("*.jsonl"))
+    columns = ["event_id", "user_id", "session_id", "event_type", "product_id", "search_term", "device", "timestamp"]
+    types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
+    con.execute(f"CREATE TABLE catalog AS SELECT * FROM read_csv('{folder}/catalog/{DAY}/*.csv', all_varchar=true)")
+    con.execute(f"CREATE TABLE customers AS SELECT * FROM read_csv('{folder}/customers/{DAY}/*.csv', all_varchar=true)")
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_json({files}, format='newline_delimited', columns={types})")
+    counts = con.execute(HAND_WRITTEN_SQL.format(day=DAY)).fetchone()
+    duplicates = con.execute("SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_id, user_id, event_type, "
+                             "product_id, device, \"timestamp\" FROM events)) FROM events").fetchone()[0]
+    return {"rows": counts[0], "event_id: unique": counts[3], "user_id: in customers": counts[6],
+            "product_id: in catalog": counts[10], "device: one of": counts[12], "duplicate rows": duplicates,
+            "product_id present unless search": counts[15]}
+
+
+def ours(root: str) -> dict:
+    """``write_quality_report`` of the day from nothing: every dataset validated, states, JSON, PDF."""
+    zone = RawZone.at(root)
+    report = write_quality_report(zone, DAY)
+    checks = {c["name"]: c["failure_count"] for c in report.results["datasets"]["clickstream"]["checks"]}
+    return {"rows": report.results["datasets"]["clickstream"]["row_count"],
+            "event_id: unique": checks["event_id: unique"], "user_id: in customers": checks["user_id: in customers"],
+            "product_id: in catalog": checks["product_id: in product_catalog"],
+            "device: one of": checks["device: one of web|ios|android"], "duplicate rows": checks["no duplicate rows"],
+            "product_id present unless search": checks["product_id present unless search"]}
+
+
+CHILDREN = {"hand-written-duckdb": hand_written_duckdb, "ours": ours}
+
+
+def run_child(name: str, root: str) -> dict:
+    """Run one measured step in a fresh process: its time, peak memory and result."""
+    done = subprocess.run([sys.executable, __file__, "--child", name, root], capture_output=True, text=True,
+                          check=False, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_main(name: str, root: str) -> None:
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the imports alone
+    started = time.perf_counter()
+    result = CHILDREN[name](root)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "baseline_mb": baseline, "result": result}))
+
+
+def clickstream_benchmark(sizes: list[int], keep: str | None) -> None:
+    for events in sizes:
+        root = Path(keep or tempfile.mkdtemp(prefix="bench-click-")) / f"day-{events}"
+        if not (root / "clickstream" / DAY).exists():
+            zone = RawZone.at(root)
+            zone.create_tree()
+            write_references(zone)
+            written = write_click_day(zone, events)
+        else:
+            written = None
+        size = sum(p.stat().st_size for p in (root / "clickstream" / DAY).glob("*.jsonl"))
+        print(f"== clickstream day: {events:,} events{f' (+{written - events:,} re-sent)' if written else ''}, "
+              f"{size / 1e6:.0f} MB in 24 hour files")
+        reports = root / "reports"
+        shutil.rmtree(reports, ignore_errors=True)  # ours starts from nothing (no states)
+        hand = run_child("hand-written-duckdb", str(root))
+        mine = run_child("ours", str(root))
+        print(f"hand-written DuckDB pass (checks only)      : {hand['seconds']:6.2f} s, peak {hand['peak_mb']:5.0f} MB"
+              f" (imports alone {hand['baseline_mb']:.0f} MB)")
+        print(f"ours: checks + report (5 datasets, states, JSON, PDF): {mine['seconds']:6.2f} s, "
+              f"peak {mine['peak_mb']:5.0f} MB, ratio {mine['seconds'] / hand['seconds']:.2f}x (target <= 1.0x, <= 1 GB)")
+        print("same failure counts:", mine["result"] == hand["result"], mine["result"])
+        zone = RawZone.at(root)
+        state = read_state(zone, "clickstream", DAY)
+        print(f"state file: {state_path(zone, 'clickstream', DAY).stat().st_size / 1e3:.0f} kB, "
+              f"distinct counts: {state.distinct_method}")
+        if keep is None:
+            shutil.rmtree(root.parent, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="transactions rows (0: skip)")
+    parser.add_argument("--events", default="1000000,4000000", help="clickstream days to measure (empty: skip)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--keep", help="keep the generated clickstream days in this folder (and reuse them)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data, refs = partition_csv(args.rows), references()
-    print(f"transactions partition: {args.rows:,} rows (+{args.rows // 1000:,} duplicates), {len(data) / 1e6:.1f} MB CSV")
-    hand_s, hand_counts = best_of(args.repeats, hand_written, data, refs)
-    ours_s, our_counts = best_of(args.repeats, ours, data, refs)
-    read_s, frame = best_of(args.repeats, csv_strings, data)
-    validate_s, _ = best_of(args.repeats, validate_frame, "transactions", frame, DAY, refs)
-    print(f"hand-written pandas pass : {hand_s:6.2f} s")
-    print(f"our validation           : {ours_s:6.2f} s  (read {read_s:.2f} s + validate {validate_s:.2f} s)")
-    print(f"ratio ours / hand-written: {ours_s / hand_s:6.2f}x  (target <= 1.0x)")
-    print("same failure counts      :", {k: v for k, v in our_counts.items() if v}, "vs",
-          {k: v for k, v in hand_counts.items() if v})
+    if args.child:
+        child_main(*args.child)
+        return
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min), "
+          f"{os.cpu_count()} cores")
+    if args.rows:
+        transactions_benchmark(args.rows, args.repeats)
+    if args.events:
+        clickstream_benchmark([int(n) for n in args.events.split(",")], args.keep)
 
-    with tempfile.TemporaryDirectory() as folder:
-        zone = raw_zone_with(folder, data)
-        build_s, results = timed(build_results, zone, DAY)
-        render_s, pdf = timed(render_pdf, results, history_of(results, 30))
-    print(f"results of the whole partition (5 datasets, profiles): {build_s:.2f} s")
-    print(f"PDF rendering with 30 days of history: {render_s:.2f} s ({len(pdf) / 1e3:.0f} kB)")
 
 if __name__ == "__main__":
     main()
