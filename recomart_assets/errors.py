@@ -45,6 +45,12 @@ class IntakeError(RecomartError):
     """A landing file could not be taken in this pass (changed while read, re-derivation differs)."""
 
 
+class LandingFilesWaiting(RecomartError):
+    """A one-shot intake gave up waiting for files still being written: they are left for the next pass."""
+
+    exit_code = 3  # not a failure of what was ingested, but a script must know something was left
+
+
 class PartitionNotClosed(RecomartError):
     """The watermark has not passed the end of the day: events may still arrive."""
 

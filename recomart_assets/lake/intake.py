@@ -5,14 +5,17 @@ its partition files are named, and a *splitter* that turns a chunk of the file's
 records placed per (day[, hour]) and rejections with a reason. Everything else is here, the same
 for every source, so a hardening reaches them all:
 
-* **Scan**: regular files directly in the source's landing folder; ``.tmp``/``.part`` and hidden
-  names wait, as do files modified in the last ``settle_seconds``. Symbolic links and names that
-  would leave the folder are refused (a reason file; a link is removed, never followed).
+* **Scan**: regular files directly in the source's landing folder, under any name the filesystem
+  allows (spaces, Unicode); ``.tmp``/``.part`` and hidden names wait, as do files modified in the
+  last ``settle_seconds``. Symbolic links, names that would leave the folder and names with control
+  characters are refused (a reason file; a link is removed, never followed; a file is moved to
+  quarantine, since its content is input too).
 * **Identity**: a file is its content sha256. The ledger (``_state/<dataset>/ledger/<sha>.json``)
   remembers every finished sha, so an identical re-drop under any name is a logged no-op (the copy
   is set aside under ``archive/<dataset>/duplicates/``).
 * **Guards, per file**: whole-file problems (empty, binary, undecodable, header not the contract,
-  odd name) send the file to ``quarantine/<dataset>/D/`` with a ``.reason.json``. Otherwise its
+  an error of the split itself) send the file to ``quarantine/<dataset>/D/`` with a
+  ``.reason.json``, taking back anything it had published; every other file proceeds. Otherwise its
   records are split by the splitter into partition files named after the sha256 (deterministic, so
   a re-run overwrites), rejects go to ``quarantine/<dataset>/D/`` with their reason, and the
   original moves to ``archive/<dataset>/D/`` (D: the ingestion day). Every record is counted once:
@@ -22,8 +25,15 @@ for every source, so a hardening reaches them all:
   original moves. Output files appear only whole, with their manifest last. After a crash the next
   pass either redoes the split (identical bytes overwrite identical bytes) or finishes the move,
   manifest and ledger entry. One intake at a time per dataset (a lock file).
+* **Versions**: a file dropped again under the same name with new content is a new version; its
+  lineage names the previous version (``previous_version``) and how many of the previous
+  version's record ids (the source's key column) it repeats. Both versions' rows are kept, unless
+  the producer names the file ``<name>.replace``: then the new version's rows replace the previous
+  version's in every partition the new version touches (crash-safe, all of them or none), and the
+  previous version stays in the archive.
 * **Re-derivation**: the archive holds every original with the days it fed; the same split
-  rebuilds any of those partitions byte for byte (backfills).
+  rebuilds any of those partitions byte for byte (backfills), leaving out what a later version
+  replaced.
 
 Plain Python: the Dagster sensors only decide (:func:`plan_runs`), their runs call
 :func:`ingest_file`, and ``recomart ingest-transactions`` calls :func:`run_pass`.
@@ -40,6 +50,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -47,6 +58,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 from upath import UPath
 
 from recomart_assets.datasets import DatasetSpec
@@ -69,10 +82,17 @@ from recomart_assets.logs import get_logger, ingestion_run
 log = get_logger("intake")
 
 IGNORED_SUFFIXES = (".tmp", ".part")
+REPLACE_SUFFIX = ".replace"  # "<name>.replace": this file corrects the earlier "<name>"
 DEFAULT_SETTLE_SECONDS = 2.0
+WAIT_MARGIN_SECONDS = 10.0  # a one-shot pass waits up to the settle window plus this for a settling file
 HEADER_CHUNK_BYTES = 64 << 10
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_CHARS = re.compile(r"[^\w.-]+")  # \w is Unicode-aware: "München" stays as it is
+_SAFE_NAME_BYTES = 150  # archive names are "<sha16>_<safe name>": well below the usual 255-byte limit
+# Unicode categories a file name must not contain: control characters, lone surrogates (bytes that
+# are not UTF-8), line and paragraph separators (they forge log lines and break tools).
+_REFUSED_IN_NAMES = {"Cc": "control character", "Cs": "byte that is not UTF-8", "Zl": "line separator",
+                     "Zp": "paragraph separator"}
 
 
 # ------------------------------------------------------------------------------------- sources
@@ -145,6 +165,7 @@ class ChunkSplit:
 
     placed: dict[PartitionKey, Placed] = field(default_factory=dict)
     rejected: list[Rejection] = field(default_factory=list)
+    keys: pa.Array | None = None  # the key column's values of the placed records (None: no key column)
 
 
 @dataclass(frozen=True)
@@ -170,6 +191,7 @@ class LandingSource:
     splitter: Splitter
     partition_file: Callable[[str, int | None], str]  # (sha256, hour) -> file name in the day folder
     rejects_file: Callable[[str], str]  # sha256 -> file name in the quarantine day folder
+    key_column: str | None = None  # the record id a new version of a file is compared by
 
     @property
     def name(self) -> str:
@@ -208,18 +230,36 @@ def landing_path(source: LandingSource, zone: RawZone, name: str) -> UPath:
 
 
 def safe_name(name: str) -> str:
-    """A file-system friendly rendering of a landing name, for the copies we keep of it."""
-    cleaned = _UNSAFE_CHARS.sub("_", name).strip("._") or "unnamed"
-    return cleaned[:120]
+    """A file-system friendly rendering of a landing name (letters of any script kept), for the
+    copies we keep of it; the real name is in the manifest."""
+    cleaned = _UNSAFE_CHARS.sub("_", name.encode("utf-8", "replace").decode()).strip("._") or "unnamed"
+    return cleaned.encode()[:_SAFE_NAME_BYTES].decode("utf-8", "ignore")
 
 
 def name_problem(name: str) -> str | None:
-    """Why a landing name is not acceptable (None when it is)."""
-    if not _PLAIN_NAME.fullmatch(name):
-        return f"odd file name {name!r}: only letters, digits, '.', '_' and '-' are accepted"
-    if not name.lower().endswith(".csv"):
-        return f"not a CSV: file name {name!r} does not end in .csv"
+    """Why a landing name is refused (None when it is accepted): any name the filesystem allows is,
+    except one with control characters, bytes that are not UTF-8 or line separators."""
+    found = sorted({f"{_REFUSED_IN_NAMES[unicodedata.category(c)]} U+{ord(c):04X}" for c in name
+                    if unicodedata.category(c) in _REFUSED_IN_NAMES})
+    if found:
+        return f"file name {_printable(name)} contains {', '.join(found)}"
     return None
+
+
+def storable(name: str) -> str:
+    """``name`` as text that can be written anywhere (bytes that are not UTF-8 as ``\\xNN``)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _printable(name: str) -> str:
+    return repr(storable(name))
+
+
+def version_name(name: str) -> tuple[str, bool]:
+    """(the name whose versions ``name`` belongs to, whether it replaces the previous version)."""
+    if name.endswith(REPLACE_SUFFIX) and len(name) > len(REPLACE_SUFFIX):
+        return name[: -len(REPLACE_SUFFIX)], True
+    return name, False
 
 
 def is_ignored(name: str) -> bool:
@@ -227,7 +267,7 @@ def is_ignored(name: str) -> bool:
 
 
 def _log_name(name: str) -> str:
-    return name if _PLAIN_NAME.fullmatch(name) else repr(name)
+    return name if _PLAIN_NAME.fullmatch(name) else _printable(name)
 
 
 # ---------------------------------------------------------------------------------------- scan
@@ -245,6 +285,8 @@ class LandingScan:
     ready: list[LandingEntry] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # still being written
     links: list[LandingEntry] = field(default_factory=list)  # symbolic links: refused, never followed
+    refused: list[LandingEntry] = field(default_factory=list)  # complete files whose name is refused
+    settles_at: float | None = None  # when the first waiting file will have settled (epoch seconds)
 
 
 def scan_landing(source: LandingSource, zone: RawZone, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> LandingScan:
@@ -271,8 +313,11 @@ def scan_landing(source: LandingSource, zone: RawZone, settle_seconds: float = D
         mtime = float(getattr(stat, "st_mtime", 0.0) or 0.0)
         if now - mtime < settle_seconds:
             scan.waiting.append(name)
+            settles = mtime + settle_seconds
+            scan.settles_at = settles if scan.settles_at is None else min(scan.settles_at, settles)
             continue
-        scan.ready.append(LandingEntry(name, int(stat.st_size), int(mtime * 1e9)))
+        entry = LandingEntry(name, int(stat.st_size), int(mtime * 1e9))
+        (scan.refused if name_problem(name) else scan.ready).append(entry)
     return scan
 
 
@@ -401,10 +446,26 @@ class FileOutcome:
     reason: str | None = None
     stored_as: str | None = None  # path relative to the raw zone
     outputs: list[str] = field(default_factory=list)  # partition and reject files, relative to the raw zone
+    previous_version: str | None = None  # sha256 of the earlier file under the same name
+    repeated_ids: int | None = None  # distinct key values the previous version had too
+    replaced_partitions: list[str] = field(default_factory=list)  # days whose previous-version rows it replaced
 
     @property
     def records(self) -> int:
         return sum(self.partitions.values())
+
+    def version_note(self, key_column: str | None) -> str | None:
+        """One sentence on how this file relates to the previous one under its name (None if first)."""
+        if not self.previous_version:
+            return None
+        note = f"{_printable(self.name)} is a new version (previous {self.previous_version[:16]})"
+        if self.replaced_partitions:
+            return f"{note}: replaced its rows in {', '.join(self.replaced_partitions)}"
+        if self.repeated_ids:
+            again = _printable(version_name(self.name)[0] + REPLACE_SUFFIX)
+            return (f"{note}: {self.repeated_ids} {key_column or 'id'} value(s) repeat it, both kept "
+                    f"(drop the file as {again} to replace the previous rows instead)")
+        return note
 
 
 def _relative(zone: RawZone, path: UPath) -> str:
@@ -421,9 +482,15 @@ def _write_reason(source: LandingSource, target: UPath, details: Mapping[str, An
 
 
 def refuse(source: LandingSource, zone: RawZone, name: str, reason: str) -> FileOutcome:
-    """Refuse a link or an escaping name: write a reason file, remove a link (never its target)."""
+    """Refuse a link, an escaping name or a name with control characters: write a reason file,
+    remove a link (never its target), move a regular file to quarantine as received.
+
+    Refusals are not in the ledger: the same content dropped again under an acceptable name is
+    ingested.
+    """
     today = datetime.now(UTC).date().isoformat()
-    details: dict[str, Any] = {"name": name, "reason": reason, "ingestion_day": today, "refused_at": utc_now_iso()}
+    details: dict[str, Any] = {"name": storable(name), "reason": reason, "ingestion_day": today,
+                               "refused_at": utc_now_iso()}
     target = zone.quarantine_dir(source.name, today) / f"refused_{safe_name(name)}_{time.time_ns()}"
     try:
         path = landing_path(source, zone, name)
@@ -432,8 +499,15 @@ def refuse(source: LandingSource, zone: RawZone, name: str, reason: str) -> File
     if path is not None and zone.is_local and path.is_symlink():
         details["link_target"] = os.readlink(path.path)
         path.unlink()
+    elif path is not None and path.is_file():
+        facts = inspect_file(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+        details["sha256"] = facts.sha256
+        _write_moved_manifest(source, target, today, 1, "bytes", facts.size, facts.md5, facts.sha256,
+                              LandingFile(landing_file=details["name"], sha256=facts.sha256, reason=reason))
     reason_file = _write_reason(source, target, details)
-    log.warning("refused %s landing entry %r: %s", source.name, name, reason)
+    log.warning("refused %s landing entry %s: %s", source.name, _printable(name), reason)
     return FileOutcome(name, "refused", reason=reason, stored_as=_relative(zone, reason_file))
 
 
@@ -453,11 +527,17 @@ class _Plan:
     fmt: str = "csv"
     record_count: int = 0
     reason: str | None = None
+    error: bool = False  # quarantined by an error of the split, not by its content: a re-drop is retried
     partitions: dict[str, int] = field(default_factory=dict)
     rejected_rows: int = 0
     md5: str = ""
     size: int = 0
     outputs: list[str] = field(default_factory=list)  # files the split writes, relative to the raw zone
+    previous_version: str | None = None  # sha256 of the latest ingested version under the same name
+    replaces: bool = False  # named "<name>.replace": its rows replace the previous version's
+    repeated_ids: int | None = None
+    retract: list[str] = field(default_factory=list)  # previous version's files this one replaces
+    replaced_partitions: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, raw: bytes) -> _Plan:
@@ -480,7 +560,32 @@ class _Plan:
         return EventTimeWindow(bounds, end - timedelta(microseconds=1))
 
     def lineage(self, **extra: Any) -> LandingFile:
-        return LandingFile(landing_file=self.name, sha256=self.sha256, ingestion_day=self.ingestion_day, **extra)
+        return LandingFile(landing_file=storable(self.name), sha256=self.sha256, ingestion_day=self.ingestion_day,
+                           previous_version=self.previous_version, replaces=self.replaces or None, **extra)
+
+
+# Versions: per dataset and name, the contents ingested under it, oldest first.
+
+
+def _versions_path(source: LandingSource, zone: RawZone, name: str) -> UPath:
+    key = hashlib.sha256(storable(version_name(name)[0]).encode()).hexdigest()[:32]
+    return source.state_dir(zone, "versions") / f"{key}.json"
+
+
+def latest_version(source: LandingSource, zone: RawZone, name: str) -> str | None:
+    """sha256 of the latest content ingested under ``name`` (or the name it replaces), if any."""
+    index = _read_json(_versions_path(source, zone, name))
+    return index["versions"][-1]["sha256"] if index and index["versions"] else None
+
+
+def _record_version(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
+    path = _versions_path(source, zone, plan.name)
+    index = _read_json(path) or {"name": storable(version_name(plan.name)[0]), "versions": []}
+    if any(v["sha256"] == plan.sha256 for v in index["versions"]):
+        return  # recorded before a crash
+    index["versions"].append({"sha256": plan.sha256, "landing_file": storable(plan.name),
+                              "ingestion_day": plan.ingestion_day, "replaces": plan.replaces})
+    _write_json(path, index)
 
 
 def _begin(source: LandingSource, zone: RawZone, name: str, facts: FileFacts, bounds: TimeBounds) -> _Plan:
@@ -489,11 +594,13 @@ def _begin(source: LandingSource, zone: RawZone, name: str, facts: FileFacts, bo
     if previous:
         log.info("resuming %s (sha256 %s) from an interrupted intake of %s", _log_name(name), facts.short_id,
                  previous.ingestion_day)
-        day, until = previous.ingestion_day, previous.placed_until
+        day, until, prior = previous.ingestion_day, previous.placed_until, previous.previous_version
     else:
         now = bounds.now()
         day, until = now.date().isoformat(), (now + bounds.clock_skew).isoformat()
-    plan = _Plan(facts.sha256, name, day, placed_until=until, md5=facts.md5, size=facts.size)
+        prior = latest_version(source, zone, name)
+    plan = _Plan(facts.sha256, name, day, placed_until=until, md5=facts.md5, size=facts.size,
+                 previous_version=prior, replaces=version_name(name)[1])
     plan.save(source, zone)
     return plan
 
@@ -505,8 +612,8 @@ def _rejects_bytes(source: LandingSource, plan: _Plan, rows: list[Rejection]) ->
         csv.writer(buffer, lineterminator="\n").writerows((row.line, row.reason, row.record) for row in rows)
         return buffer.getvalue().encode()
     return b"".join(
-        orjson.dumps({"line": row.line, "reason": row.reason, "record": row.record, "landing_file": plan.name,
-                      "sha256": plan.sha256}) + b"\n"
+        orjson.dumps({"line": row.line, "reason": row.reason, "record": row.record,
+                      "landing_file": storable(plan.name), "sha256": plan.sha256}) + b"\n"
         for row in rows
     )
 
@@ -533,22 +640,32 @@ def split_chunks(path: UPath, source: LandingSource, window: EventTimeWindow) ->
         yield header, source.splitter(header, chunk, window)
 
 
+@dataclass
+class _Written:
+    """What a split wrote: records per day, rejected records, and the placed records' key values."""
+
+    counts: dict[str, int]
+    rejected: int
+    keys: list[pa.Array]
+
+
 def write_partitions(
     source: LandingSource, zone: RawZone, path: UPath, plan: _Plan, bounds: TimeBounds,
     only_days: frozenset[str] | None = None,
-) -> tuple[dict[str, int], int]:
+) -> _Written:
     """Split ``path`` into partition files (and a rejects file); all appear only at the end.
 
-    Returns (records per day, rejected records). With ``only_days`` only those partitions are
-    written and rejects are skipped (backfill). The files to be written are recorded in the plan
-    before the first of them appears, so a failure can take them all back.
+    With ``only_days`` only those partitions are written and rejects are skipped (backfill). The
+    files to be written are recorded in the plan before the first of them appears, so a failure
+    can take them all back.
     """
-    counts: dict[str, int] = {}
-    rejected = 0
+    written = _Written({}, 0, [])
     csv_files = source.dataset.format == "csv"
     with ExitStack() as stack:
         outputs: dict[PartitionKey | None, Any] = {}
         for header, split in split_chunks(path, source, plan.window(bounds)):
+            if split.keys is not None:
+                written.keys.append(split.keys)
             for key, placed in split.placed.items():
                 day, hour = key
                 if only_days is not None and day not in only_days:
@@ -565,7 +682,7 @@ def write_partitions(
                         out.write((header.text + "\n").encode())
                 out.write(placed.data, records=placed.count)
                 out.source["lines"][1] = placed.last_line
-                counts[day] = counts.get(day, 0) + placed.count
+                written.counts[day] = written.counts.get(day, 0) + placed.count
             if split.rejected and only_days is None:
                 rejects = outputs.get(None)
                 if rejects is None:
@@ -577,7 +694,7 @@ def write_partitions(
                     if csv_files:
                         rejects.write(b"line,reason,record\n")
                 rejects.write(_rejects_bytes(source, plan, split.rejected), records=len(split.rejected))
-                rejected += len(split.rejected)
+                written.rejected += len(split.rejected)
         if only_days is None:
             plan.outputs = sorted(
                 _relative(zone, zone.partition_dir(source.name, key[0]) / source.partition_file(plan.sha256, key[1]))
@@ -586,16 +703,60 @@ def write_partitions(
                 for key in outputs
             )
             plan.save(source, zone)
-    return counts, rejected
+    return written
 
 
 def _remove_outputs(zone: RawZone, outputs: Sequence[str]) -> None:
-    """Take back files a split published (manifest first: the file turns invisible at once)."""
+    """Take back data files (manifest first: the file turns invisible at once)."""
     for relative in outputs:
         path = zone.root / relative
         for victim in (manifest_path(path), path):
             if victim.exists():
                 victim.unlink()
+
+
+def _version_outputs(source: LandingSource, zone: RawZone, entry: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A finished version's partition files by day (relative to the raw zone), rejects left out."""
+    quarantine = zone.quarantine_dir(source.name, entry["ingestion_day"])
+    rejects = _relative(zone, quarantine / source.rejects_file(entry["sha256"]))
+    by_day: dict[str, list[str]] = {}
+    outputs = entry.get("outputs")
+    if outputs is None:  # ledgers written before outputs were recorded: daily files named by sha256 only
+        outputs = [_relative(zone, zone.partition_dir(source.name, day) / source.partition_file(entry["sha256"], None))
+                   for day in entry["partitions"]]
+    for relative in outputs:
+        if relative != rejects:
+            by_day.setdefault(UPath(relative).parent.name, []).append(relative)
+    return by_day
+
+
+def _keys_of(source: LandingSource, zone: RawZone, entry: Mapping[str, Any], bounds: TimeBounds) -> pa.Array | None:
+    """The key values the finished version ``entry`` placed, read again from its archived original."""
+    original = zone.root / entry["target"]
+    plan = _Plan(entry["sha256"], entry["name"], entry["ingestion_day"], placed_until=entry.get("placed_until", ""))
+    keys = [split.keys for _, split in split_chunks(original, source, plan.window(bounds)) if split.keys is not None]
+    return pa.concat_arrays(keys) if keys else None
+
+
+def _compare_versions(source: LandingSource, zone: RawZone, plan: _Plan, written: _Written,
+                      bounds: TimeBounds) -> None:
+    """Set the plan's repeated ids and, for a replacing version, what of the previous one it retracts."""
+    entry = ledger_entry(source, zone, plan.previous_version) if plan.previous_version else None
+    if entry is None:
+        return
+    if plan.replaces:
+        previous = _version_outputs(source, zone, entry)
+        plan.replaced_partitions = sorted(set(previous) & set(written.counts))
+        plan.retract = sorted(f for day in plan.replaced_partitions for f in previous[day])
+    if source.key_column and written.keys:
+        try:
+            before = _keys_of(source, zone, entry, bounds)
+        except (OSError, IntakeError):
+            log.warning("cannot read the previous version of %s to compare ids", _log_name(plan.name), exc_info=True)
+            return
+        if before is not None:
+            ours = pc.unique(pa.concat_arrays(written.keys))
+            plan.repeated_ids = int(pc.sum(pc.is_in(ours, value_set=pc.unique(before))).as_py() or 0)
 
 
 def _write_moved_manifest(
@@ -611,10 +772,12 @@ def _write_moved_manifest(
 
 
 def _finish(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
-    """Move the original to its target, write its manifest (and reason), record it in the ledger.
+    """Retract what this version replaces, move the original to its target, write its manifest (and
+    reason), record the version and the ledger entry.
 
     Idempotent: after a crash anywhere in here, calling it again completes the same steps.
     """
+    _remove_outputs(zone, plan.retract)
     landing = landing_path(source, zone, plan.name)
     target = zone.root / plan.target
     if not target.exists():  # a landing file of that name after the move is a new drop: left alone
@@ -624,14 +787,17 @@ def _finish(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
         landing.rename(target)
     lineage = plan.lineage(records_by_partition=plan.partitions, rejected_rows=plan.rejected_rows,
                            placed_until=plan.placed_until or None, outputs=plan.outputs or None,
-                           reason=plan.reason)
+                           reason=plan.reason, repeated_ids=plan.repeated_ids,
+                           replaced_partitions=plan.replaced_partitions or None)
     if plan.reason:
-        _write_reason(source, target, {"name": plan.name, "reason": plan.reason, "ingestion_day": plan.ingestion_day,
-                                       "sha256": plan.sha256})
+        _write_reason(source, target, {"name": storable(plan.name), "reason": plan.reason,
+                                       "ingestion_day": plan.ingestion_day, "sha256": plan.sha256})
     if read_manifest(target) is None:
         _write_moved_manifest(source, target, plan.ingestion_day, plan.record_count, plan.fmt, plan.size, plan.md5,
                               plan.sha256, lineage)
     status = "quarantined" if plan.reason else "ingested"
+    if status == "ingested":
+        _record_version(source, zone, plan)
     _write_json(source.state_dir(zone, "ledger") / f"{plan.sha256}.json",
                 {**asdict(plan), "status": status, "finished_at": utc_now_iso()})
     plan.path(source, zone).unlink()
@@ -640,7 +806,8 @@ def _finish(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
 def _outcome_from_ledger(name: str, entry: Mapping[str, Any], status: str | None = None) -> FileOutcome:
     return FileOutcome(
         name, status or entry["status"], entry["sha256"], dict(entry["partitions"]), entry["rejected_rows"],
-        entry.get("reason"), entry["target"], list(entry.get("outputs", [])),
+        entry.get("reason"), entry["target"], list(entry.get("outputs", [])), entry.get("previous_version"),
+        entry.get("repeated_ids"), list(entry.get("replaced_partitions", [])),
     )
 
 
@@ -652,7 +819,7 @@ def _set_aside_duplicate(source: LandingSource, zone: RawZone, path: UPath, fact
     target.parent.mkdir(parents=True, exist_ok=True)
     path.rename(target)
     _write_moved_manifest(source, target, today, entry["record_count"], entry["fmt"], facts.size, facts.md5,
-                          facts.sha256, LandingFile(landing_file=path.name, sha256=facts.sha256,
+                          facts.sha256, LandingFile(landing_file=storable(path.name), sha256=facts.sha256,
                                                     duplicate_of=entry["target"]))
     log.info("duplicate %s landing file %s: content %s was already %s as %s; set aside, nothing ingested",
              source.name, _log_name(path.name), facts.short_id, entry["status"], entry["target"])
@@ -661,29 +828,56 @@ def _set_aside_duplicate(source: LandingSource, zone: RawZone, path: UPath, fact
     return outcome
 
 
+def _split_into_partitions(source: LandingSource, zone: RawZone, path: UPath, plan: _Plan, bounds: TimeBounds,
+                           stat_before: os.stat_result) -> None:
+    """The split of a file that passed its guards; on any error nothing of it stays published.
+
+    An error of the environment (a disk, a file changed meanwhile) leaves the file in the landing
+    folder for the next pass; any other error is the file's own doing as far as this pass can tell:
+    the file is quarantined with it as the reason, and a re-drop of the same bytes is tried again.
+    """
+    try:
+        written = write_partitions(source, zone, path, plan, bounds)
+        stat_after = path.stat()
+        if stat_after.st_size != stat_before.st_size or stat_after.st_mtime != stat_before.st_mtime:
+            raise IntakeError(f"{plan.name} changed while it was ingested; it will be retried")
+        _compare_versions(source, zone, plan, written, bounds)
+    except (OSError, IntakeError):
+        _remove_outputs(zone, plan.outputs)
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever one file does, it is quarantined and the others proceed
+        log.exception("the split of %s failed; quarantining it", _log_name(plan.name))
+        _remove_outputs(zone, plan.outputs)
+        plan.outputs, plan.error = [], True
+        plan.reason, plan.fmt, plan.record_count = f"intake error: {type(exc).__name__}: {exc}", "bytes", 1
+        return
+    plan.partitions, plan.rejected_rows = written.counts, written.rejected
+    plan.record_count = sum(written.counts.values()) + written.rejected
+    note = _outcome_from_plan(plan).version_note(source.key_column)
+    if note:
+        (log.warning if plan.repeated_ids else log.info)("%s landing file %s", source.name, note)
+
+
+def _outcome_from_plan(plan: _Plan) -> FileOutcome:
+    return _outcome_from_ledger(plan.name, {**asdict(plan), "status": "ingested"})
+
+
 def _ingest(source: LandingSource, zone: RawZone, name: str, path: UPath, bounds: TimeBounds) -> FileOutcome:
     stat_before = path.stat()
     facts = inspect_file(path)
     entry = ledger_entry(source, zone, facts.sha256)
-    if entry is not None:
+    if entry is not None and not entry.get("error"):
         return _set_aside_duplicate(source, zone, path, facts, entry)
     plan = _begin(source, zone, name, facts, bounds)
-    problem = name_problem(name) or content_problem(source, path, facts)
+    problem = content_problem(source, path, facts)
     if problem:
         plan.reason, plan.fmt, plan.record_count = problem, "bytes", 1
-        folder = zone.quarantine_dir(source.name, plan.ingestion_day)
-        log.warning("quarantining %s landing file %r (sha256 %s): %s", source.name, name, facts.short_id, problem)
+        log.warning("quarantining %s landing file %s (sha256 %s): %s", source.name, _log_name(name), facts.short_id,
+                    problem)
     else:
-        try:
-            plan.partitions, plan.rejected_rows = write_partitions(source, zone, path, plan, bounds)
-            stat_after = path.stat()
-            if stat_after.st_size != stat_before.st_size or stat_after.st_mtime != stat_before.st_mtime:
-                raise IntakeError(f"{name} changed while it was ingested; it will be retried")
-        except Exception:  # a process that dies runs nothing: its next pass redoes the split
-            _remove_outputs(zone, plan.outputs)  # nothing of a file that failed stays published
-            raise
-        plan.record_count = sum(plan.partitions.values()) + plan.rejected_rows
-        folder = zone.archive_dir(source.name) / plan.ingestion_day
+        _split_into_partitions(source, zone, path, plan, bounds, stat_before)
+    folder = zone.quarantine_dir(source.name, plan.ingestion_day) if plan.reason else \
+        zone.archive_dir(source.name) / plan.ingestion_day
     plan.target = _relative(zone, folder / f"{facts.short_id}_{safe_name(name)}")
     plan.stage = "moving"
     plan.save(source, zone)
@@ -692,7 +886,8 @@ def _ingest(source: LandingSource, zone: RawZone, name: str, path: UPath, bounds
 
 
 def recover(source: LandingSource, zone: RawZone) -> list[str]:
-    """Finish intakes that crashed after their split (the move, manifest or ledger step)."""
+    """Finish intakes that crashed after their split (the move, manifest or ledger step), and take
+    back the partition files of a split that crashed while its file has since left the landing folder."""
     folder = source.state_dir(zone, "inflight")
     finished: list[str] = []
     if not folder.exists():
@@ -700,20 +895,39 @@ def recover(source: LandingSource, zone: RawZone) -> list[str]:
     for marker in sorted(folder.glob("*.json"), key=lambda p: p.name):
         plan = _Plan.from_json(marker.read_bytes())
         if plan.stage != "moving":
-            continue  # crashed mid-split: the file is still in the landing folder and will be split again
+            landing = landing_path(source, zone, plan.name)
+            if not landing.is_file() or landing.stat().st_size != plan.size:
+                log.warning("%s left the landing folder (or changed) after an interrupted split: taking back %d "
+                            "file(s)", _log_name(plan.name), len(plan.outputs))
+                _remove_outputs(zone, plan.outputs)
+                marker.unlink()
+            continue  # otherwise the file is still there and will be split again
         log.info("completing the interrupted intake of %s (sha256 %s)", _log_name(plan.name), plan.sha256[:16])
         try:
             _finish(source, zone, plan)
         except OSError:
-            log.exception("cannot complete the intake of %r; its marker stays in %s", plan.name, folder)
+            log.exception("cannot complete the intake of %s; its marker stays in %s", _log_name(plan.name), folder)
             continue
         finished.append(plan.name)
     return finished
 
 
+def _on_disk(source: LandingSource, zone: RawZone, name: str) -> str:
+    """The landing entry ``name`` stands for: itself, or the entry whose :func:`storable` form it is
+    (a name with bytes that are not UTF-8 travels through run configs escaped)."""
+    folder = source.landing_dir(zone)
+    if not zone.is_local or not folder.exists():
+        return name
+    entries = os.listdir(folder.path)
+    if name in entries:
+        return name
+    return next((entry for entry in entries if storable(entry) == name), name)
+
+
 def ingest_file(source: LandingSource, zone: RawZone, name: str, bounds: TimeBounds | None = None) -> FileOutcome:
     """Ingest one landing file by name (the sensors' runs and the one-shot passes all come here)."""
     bounds = bounds or TimeBounds()
+    name = _on_disk(source, zone, name)
     try:
         path = landing_path(source, zone, name)
     except UnsafeName as exc:
@@ -724,10 +938,15 @@ def ingest_file(source: LandingSource, zone: RawZone, name: str, bounds: TimeBou
             return refuse(source, zone, name, "symbolic link: not followed")
         if not path.is_file():
             return FileOutcome(name, "missing", reason="no such file in the landing folder")
+        problem = name_problem(name)
+        if problem:
+            return refuse(source, zone, name, problem)
         with ingestion_run(source.name, log, file=_log_name(name)) as record:
             outcome = _ingest(source, zone, name, path, bounds)
             record.counts.update(records=outcome.records, rejected=outcome.rejected_rows,
                                  partitions=len(outcome.partitions))
+            if outcome.repeated_ids:
+                record.counts["repeated_ids"] = outcome.repeated_ids
             record.files.append(outcome.stored_as or name)
         return outcome
 
@@ -735,7 +954,7 @@ def ingest_file(source: LandingSource, zone: RawZone, name: str, bounds: TimeBou
 @dataclass
 class PassResult:
     outcomes: list[FileOutcome] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # still being written when the pass gave up waiting
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -755,25 +974,36 @@ def guarded(name: str, action: Callable[..., FileOutcome], *args: Any) -> FileOu
     try:
         return action(*args)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the pass
-        log.exception("intake of %r failed; it stays in the landing folder", name)
+        log.exception("intake of %s failed; it stays in the landing folder", _log_name(name))
         return FileOutcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")
 
 
 def run_pass(source: LandingSource, zone: RawZone, settle_seconds: float = DEFAULT_SETTLE_SECONDS,
-             bounds: TimeBounds | None = None) -> PassResult:
+             bounds: TimeBounds | None = None, max_wait: float = 0.0) -> PassResult:
     """One pass over the landing folder: every complete file ingested, quarantined, refused or set aside.
 
-    A problem with one file is logged and recorded; it never stops the others.
+    A problem with one file is logged and recorded; it never stops the others. With ``max_wait``
+    (seconds) the pass also waits for files that are still settling, re-scanning until they have
+    settled or the time is up; the ones still growing then are reported as ``waiting``.
     """
+    deadline = time.monotonic() + max_wait
     with intake_lock(source, zone):
         recover(source, zone)
-    scan = scan_landing(source, zone, settle_seconds)
-    result = PassResult(waiting=scan.waiting)
-    for link in scan.links:
-        result.outcomes.append(guarded(link.name, refuse, source, zone, link.name, "symbolic link: not followed"))
-    for entry in scan.ready:
-        result.outcomes.append(guarded(entry.name, ingest_file, source, zone, entry.name, bounds))
-    return result
+    result = PassResult()
+    while True:
+        scan = scan_landing(source, zone, settle_seconds)
+        for link in scan.links:
+            result.outcomes.append(guarded(link.name, refuse, source, zone, link.name, "symbolic link: not followed"))
+        for entry in [*scan.refused, *scan.ready]:
+            result.outcomes.append(guarded(entry.name, ingest_file, source, zone, entry.name, bounds))
+        result.waiting = scan.waiting
+        remaining = deadline - time.monotonic()
+        if not scan.waiting or remaining <= 0:
+            return result
+        pause = min(remaining, max(0.05, (scan.settles_at or 0.0) - time.time()))
+        log.info("waiting up to %.1f s for %d settling file(s): %s", remaining, len(scan.waiting),
+                 ", ".join(_log_name(n) for n in scan.waiting))
+        time.sleep(pause)  # until the first waiting file can have settled, then look again
 
 
 # ------------------------------------------------------------------------------- the sensors
@@ -783,9 +1013,9 @@ def run_pass(source: LandingSource, zone: RawZone, settle_seconds: float = DEFAU
 class RunPlan:
     """A run a sensor should request: which landing entry, under which run key."""
 
-    name: str
+    name: str  # as :func:`storable` writes it (run configs hold text that is valid UTF-8)
     run_key: str
-    sha256: str = ""  # the content the sensor saw ("" for a link, which is never read)
+    sha256: str = ""  # the content the sensor saw ("" for a link or a refused name: never read)
 
 
 def plan_runs(
@@ -796,34 +1026,36 @@ def plan_runs(
 
     ``known`` maps entries already requested to the size/mtime they had then: those are not hashed
     or requested again while unchanged. A new content gets a run keyed by its sha256 (Dagster never
-    launches a run key twice); a content already in the ledger gets a run that sets the copy aside;
-    a content whose run is pending under another name waits for that run; a link gets a run that
-    refuses it.
+    launches a run key twice); a content already in the ledger gets a run that sets the copy aside
+    (or, when an error of the split quarantined it, one that tries again); a content whose run is
+    pending under another name waits for that run; a link or a refused name gets a run that refuses it.
     """
     scan = scan_landing(source, zone, settle_seconds)
     still_known: dict[str, dict[str, Any]] = {}
     pending: set[str] = set()
-    entries = [*scan.links, *scan.ready]
-    for entry in entries:
+    for entry in [*scan.links, *scan.refused, *scan.ready]:
         seen = known.get(entry.name)
         if seen and seen["size"] == entry.size and seen["mtime_ns"] == entry.mtime_ns:
             still_known[entry.name] = dict(seen)
             pending.add(seen["sha256"])
     plans: list[RunPlan] = []
-    for link in scan.links:
-        if link.name not in still_known:
-            plans.append(RunPlan(link.name, f"refuse-link-{link.mtime_ns}-{_name_key(link.name)}"))
-            still_known[link.name] = {"size": link.size, "mtime_ns": link.mtime_ns, "sha256": ""}
+    for kind, entries in (("link", scan.links), ("name", scan.refused)):
+        for entry in entries:
+            if entry.name not in still_known:
+                plans.append(RunPlan(storable(entry.name), f"refuse-{kind}-{entry.mtime_ns}-{_name_key(entry.name)}"))
+                still_known[entry.name] = {"size": entry.size, "mtime_ns": entry.mtime_ns, "sha256": ""}
     for entry in scan.ready:
         if entry.name in still_known:
             continue
         try:
             sha256 = inspect_file(landing_path(source, zone, entry.name)).sha256
         except OSError:  # gone meanwhile (another pass took it) or unreadable: next tick decides
-            log.warning("cannot read %s landing file %r yet", source.name, entry.name, exc_info=True)
+            log.warning("cannot read %s landing file %s yet", source.name, _log_name(entry.name), exc_info=True)
             continue
-        if ledger_entry(source, zone, sha256) is not None:
-            run_key = f"duplicate-{sha256}-{entry.mtime_ns}-{_name_key(entry.name)}"
+        finished = ledger_entry(source, zone, sha256)
+        if finished is not None:
+            kind = "retry" if finished.get("error") else "duplicate"
+            run_key = f"{kind}-{sha256}-{entry.mtime_ns}-{_name_key(entry.name)}"
         elif sha256 in pending:
             continue
         else:
@@ -857,20 +1089,33 @@ def archived_sources(source: LandingSource, zone: RawZone) -> Iterator[tuple[UPa
 
 def rederive_partitions(source: LandingSource, zone: RawZone, days: frozenset[str],
                         bounds: TimeBounds | None = None) -> dict[str, int]:
-    """Rebuild ``days`` from the archive, byte-identical to the original intake; records per day."""
+    """Rebuild ``days`` from the archive, byte-identical to the original intake; records per day.
+
+    Rows a later version replaced stay out (and their files, if a crash left any, are removed).
+    """
     bounds = bounds or TimeBounds()
     totals: dict[str, int] = {}
-    for path, manifest in archived_sources(source, zone):
+    archived = list(archived_sources(source, zone))
+    replaced = {(m.source["previous_version"], day) for _, m in archived
+                for day in m.source.get("replaced_partitions") or ()}
+    for path, manifest in archived:
         lineage = manifest.source
-        expected = {d: n for d, n in lineage.get("records_by_partition", {}).items() if d in days}
+        expected = {d: n for d, n in lineage.get("records_by_partition", {}).items()
+                    if d in days and (manifest.sha256, d) not in replaced}
+        for day in {d for sha, d in replaced if sha == manifest.sha256 and d in days}:
+            _remove_outputs(zone, _version_outputs(source, zone, {
+                "sha256": manifest.sha256, "ingestion_day": lineage["ingestion_day"],
+                "partitions": lineage.get("records_by_partition", {}), "outputs": lineage.get("outputs"),
+            }).get(day, []))
         if not expected:
             continue
         facts = inspect_file(path)
         if facts.md5 != manifest.md5 or facts.size != manifest.bytes:
             raise CorruptFileError(f"{path}: archived file does not match its manifest")
         plan = _Plan(manifest.sha256, lineage["landing_file"], lineage["ingestion_day"],
-                     placed_until=lineage.get("placed_until") or "")
-        counts, _ = write_partitions(source, zone, path, plan, bounds, only_days=frozenset(expected))
+                     placed_until=lineage.get("placed_until") or "",
+                     previous_version=lineage.get("previous_version"), replaces=bool(lineage.get("replaces")))
+        counts = write_partitions(source, zone, path, plan, bounds, only_days=frozenset(expected)).counts
         if counts != expected:
             raise IntakeError(f"{path}: re-derived {counts}, the original intake placed {expected}")
         for day, n in counts.items():

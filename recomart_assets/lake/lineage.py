@@ -67,6 +67,8 @@ class LandingFile(Lineage):
     placed_until: str | None = None  # latest event time the intake placed (ingestion time + clock skew)
     reason: str | None = None  # why the whole file was quarantined
     duplicate_of: str | None = None  # on a copy set aside: where the same content was archived first
+    repeated_ids: int | None = None  # key values (e.g. transaction ids) the previous version had too
+    replaced_partitions: list[str] | None = None  # days whose previous-version rows this version replaced
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -105,14 +105,6 @@ def _plain_records(text: str, line_no: int) -> tuple[RecordChunk, int]:
     return RecordChunk(parts, line_no + np.arange(consumed, dtype=np.int64), True), consumed
 
 
-def _strip_line_end(raw: str) -> str:
-    if raw.endswith("\r\n"):
-        return raw[:-2]
-    if raw.endswith(("\n", "\r")):
-        return raw[:-1]
-    return raw
-
-
 def _careful_records(text: str, line_no: int, final: bool) -> tuple[RecordChunk, str, int]:
     """Records of a text with quotes or lone carriage returns, through the csv module.
 
@@ -124,6 +116,7 @@ def _careful_records(text: str, line_no: int, final: bool) -> tuple[RecordChunk,
     texts: list[str] = []
     starts: list[int] = []
     fields: list[list[str] | str] = []
+    add_text, add_start, add_fields = texts.append, starts.append, fields.append
     while True:
         begin = reader.line_num
         try:
@@ -139,9 +132,13 @@ def _careful_records(text: str, line_no: int, final: bool) -> tuple[RecordChunk,
         if row == []:  # a blank line
             continue
         raw = physical[begin] if end == begin + 1 else "".join(physical[begin:end])
-        texts.append(_strip_line_end(raw))
-        starts.append(line_no + begin)
-        fields.append(row)
+        if raw.endswith("\n"):  # the line end that closes the record (inlined: this loop is hot)
+            raw = raw[:-2] if raw.endswith("\r\n") else raw[:-1]
+        elif raw.endswith("\r"):
+            raw = raw[:-1]
+        add_text(raw)
+        add_start(line_no + begin)
+        add_fields(row)
     return RecordChunk(texts, np.asarray(starts, dtype=np.int64), False, fields), "", len(physical)
 
 

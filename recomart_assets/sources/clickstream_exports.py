@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import orjson
+import pyarrow as pa
 
 from recomart_assets.datasets import CLICKSTREAM
 from recomart_assets.lake.intake import (
@@ -33,6 +34,7 @@ CONTRACT = HeaderContract(
     optional=("event_id", "session_id", "search_term"),
     keep_extra=True,
 )
+KEY_COLUMN = "event_id"  # optional: exports without it are not compared with their previous version
 
 
 def partition_file_name(sha256: str, hour: int | None) -> str:
@@ -56,6 +58,9 @@ def split_export(header: Header, chunk: RecordChunk, window: EventTimeWindow) ->
         elif len(fields) != width:
             problems[i] = f"malformed line: expected {width} fields, found {len(fields)}"
     split = ChunkSplit()
+    if KEY_COLUMN in columns:
+        key_at = columns.index(KEY_COLUMN)
+        split.keys = pa.array([rows[good[j]][key_at] for j in np.flatnonzero(placements.ok)], pa.string())
     split.rejected = [Rejection(int(chunk.lines[i]), problems[i], chunk.texts[i]) for i in sorted(problems)]
     days, hours = placements.days(), placements.hours()
     events: dict[PartitionKey, list[int]] = {}
@@ -77,4 +82,5 @@ LANDING = LandingSource(
     splitter=split_export,
     partition_file=partition_file_name,
     rejects_file=rejects_file_name,
+    key_column=KEY_COLUMN,
 )

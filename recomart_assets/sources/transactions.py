@@ -31,6 +31,7 @@ from recomart_assets.lake.records import RecordChunk
 
 CONTRACT_COLUMNS = ("transaction_id", "customer_id", "product_id", "quantity", "price", "rating", "timestamp")
 CONTRACT = HeaderContract(required=CONTRACT_COLUMNS)
+KEY_COLUMN = "transaction_id"  # what a new version of a file is compared with the previous one by
 
 
 def partition_file_name(sha256: str, hour: int | None = None) -> str:
@@ -42,22 +43,22 @@ def rejects_file_name(sha256: str) -> str:
     return f"rejected_{sha256[:16]}.csv"
 
 
-def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, dict[int, str]]:
-    """Fields per record (-1 where the quoting is broken), the timestamp values of the records with
-    the header's width (in order), and the csv module's error for records with broken quoting."""
-    width, at = len(header.columns), header.index("timestamp")
+def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, pa.Array, dict[int, str]]:
+    """Fields per record (-1 where the quoting is broken), the timestamp and transaction id values of
+    the records with the header's width (in order), and the csv module's error for broken quoting."""
+    width, at, key_at = len(header.columns), header.index("timestamp"), header.index(KEY_COLUMN)
     if chunk.plain:
         values = pa.array(chunk.texts, pa.string())
         widths = pc.add(pc.count_substring(values, ","), 1).to_numpy(zero_copy_only=False).astype(np.int64)
         good = widths == width
-        if good.all():
-            return widths, pc.list_element(pc.split_pattern(values, ","), at), {}
-        if not good.any():
-            return widths, pa.array([], pa.string()), {}
-        return widths, pc.list_element(pc.split_pattern(values.filter(pa.array(good)), ","), at), {}
+        if not good.all():
+            values = values.filter(pa.array(good))
+        fields = pc.split_pattern(values, ",")
+        return widths, pc.list_element(fields, at), pc.list_element(fields, key_at), {}
     widths = np.empty(len(chunk), dtype=np.int64)
     errors: dict[int, str] = {}
     stamps: list[str] = []
+    keys: list[str] = []
     for i, fields in enumerate(chunk.fields):
         if isinstance(fields, str):
             widths[i] = -1
@@ -66,17 +67,18 @@ def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, d
             widths[i] = len(fields)
             if len(fields) == width:
                 stamps.append(fields[at])
-    return widths, pa.array(stamps, pa.string()), errors
+                keys.append(fields[key_at])
+    return widths, pa.array(stamps, pa.string()), pa.array(keys, pa.string()), errors
 
 
 def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWindow) -> ChunkSplit:
     """The records of ``chunk`` by UTC day (as received), and those that cannot be placed."""
     width = len(header.columns)
-    widths, stamps, errors = _fields(header, chunk)
+    widths, stamps, keys, errors = _fields(header, chunk)
     good = widths == width
     index = np.flatnonzero(good)
     placements = window.place(stamps, require_offset=False)
-    split = ChunkSplit()
+    split = ChunkSplit(keys=keys.filter(pa.array(placements.ok)))
     problems = {int(index[j]): problem.reason for j, problem in placements.problems.items()}
     for i in np.flatnonzero(~good):
         i = int(i)
@@ -100,4 +102,5 @@ LANDING = LandingSource(
     splitter=split_transactions,
     partition_file=partition_file_name,
     rejects_file=rejects_file_name,
+    key_column=KEY_COLUMN,
 )

@@ -167,3 +167,52 @@ def test_plan_runs_only_decides(toy_zone, tmp_path):
     assert by_name["copy.csv"].run_key.startswith("duplicate-") and by_name["link.csv"].sha256 == ""
     again, _ = intake.plan_runs(SOURCE, zone, json.loads(json.dumps(known)))
     assert again == []
+
+
+def test_an_error_of_the_split_quarantines_that_file_and_a_redrop_is_tried_again(toy_zone, monkeypatch):
+    zone = toy_zone
+    real = SOURCE.splitter
+
+    def breaks_on_sensor_s9(header, chunk, window):
+        if any(text.startswith("s9,") for text in chunk.texts):
+            raise ValueError("a bug this content triggers")
+        return real(header, chunk, window)
+
+    broken = replace(SOURCE, splitter=breaks_on_sensor_s9)
+    content = "sensor,at,value\ns1,2026-03-01T10:15:00Z,1\ns9,2026-03-02T10:15:00Z,2\n"
+    drop_toy(zone, "bad.csv", content)
+    drop_toy(zone, "r.csv", GOOD)
+    outcomes = {o.name: o for o in intake.run_pass(broken, zone).outcomes}
+    assert outcomes["r.csv"].status == "ingested"
+    bad = outcomes["bad.csv"]
+    assert bad.status == "quarantined" and bad.reason == "intake error: ValueError: a bug this content triggers"
+    assert (zone.root / bad.stored_as).read_text() == content
+    assert [n for n in os.listdir(zone.partition_dir(TOY.name, "2026-03-01").path) if bad.sha256[:8] in n] == []
+    assert os.listdir(zone.landing.path + "/toy") == []
+    drop_toy(zone, "bad-again.csv", content)  # once the bug is fixed, the same bytes dropped again...
+    [plan] = intake.plan_runs(SOURCE, zone, {})[0]
+    assert plan.run_key.startswith("retry-")  # ...get a run of their own (the first run key is used)
+    assert intake.ingest_file(SOURCE, zone, "bad-again.csv").partitions == {"2026-03-01": 1, "2026-03-02": 1}
+    assert verify_tree(zone.root).ok
+
+
+def test_a_split_interrupted_then_abandoned_by_its_producer_is_taken_back(toy_zone, monkeypatch):
+    """A crash while publishing, and the file is then withdrawn from the landing folder: the next
+    pass removes what the interrupted split had published, since nothing will ever finish it."""
+    zone = toy_zone
+    drop_toy(zone, "r.csv", "sensor,at,value\ns1,2026-03-01T10:15:00Z,1\ns2,2026-03-02T10:15:00Z,2\n")
+    real = intake._compare_versions
+
+    class Crash(BaseException):
+        pass
+
+    monkeypatch.setattr(intake, "_compare_versions", lambda *args: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        intake.ingest_file(SOURCE, zone, "r.csv")
+    monkeypatch.setattr(intake, "_compare_versions", real)
+    assert sum(1 for _ in complete_files(zone.partition_dir(TOY.name, "2026-03-01"))) == 1  # published
+    (zone.landing / "toy" / "r.csv").unlink()  # the producer takes the file back
+    assert intake.run_pass(SOURCE, zone).outcomes == []
+    assert list(complete_files(zone.partition_dir(TOY.name, "2026-03-01"))) == []
+    assert list(SOURCE.state_dir(zone, "inflight").glob("*.json")) == []
+    assert verify_tree(zone.root).ok

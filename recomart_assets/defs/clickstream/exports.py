@@ -44,6 +44,9 @@ def land_clickstream_export(context: OpExecutionContext, config: ExportFileConfi
         "%r: %s, %d events in %d day(s), %d rejected%s", config.file_name, outcome.status, outcome.records,
         len(outcome.partitions), outcome.rejected_rows, f" ({outcome.reason})" if outcome.reason else "",
     )
+    note = outcome.version_note(LANDING.key_column) if outcome.status == "ingested" else None
+    if note:
+        (context.log.warning if outcome.repeated_ids else context.log.info)(note)
 
 
 @job(description="Land one clickstream CSV export (launched by clickstream_exports_sensor).")

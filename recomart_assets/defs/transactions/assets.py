@@ -77,6 +77,9 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
     )
     if outcome.status != "ingested":
         return
+    note = outcome.version_note(LANDING.key_column)
+    if note:
+        (context.log.warning if outcome.repeated_ids else context.log.info)(note)
     for day, records in sorted(outcome.partitions.items()):
         summary = partition_summary(zone, day)
         yield AssetMaterialization(
@@ -88,6 +91,9 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
                 "sha256": outcome.sha256 or "",
                 "records_from_file": records,
                 "archived_as": outcome.stored_as or "",
+                "previous_version": outcome.previous_version or "",
+                "repeated_ids": outcome.repeated_ids or 0,
+                "replaced_previous_version": day in outcome.replaced_partitions,
                 "files": MetadataValue.json(summary["files"]),
             },
         )

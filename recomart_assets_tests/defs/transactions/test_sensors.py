@@ -163,3 +163,43 @@ def test_ingest_landing_once_runs_the_sensor_path_in_process(zone, recomart_reso
     ingested = ingest_landing_once(instance, recomart_resource)
     assert ingested == {"a.csv": partition_records(zone), "broken.csv": {}}
     assert instance.get_materialized_partitions(transactions.key) == set(partition_records(zone))
+
+
+def test_any_name_gets_its_run_and_control_characters_a_refusal(zone, recomart_resource):
+    drop(zone, "Bestellungen_München.csv", csv_text(ROWS[:2]))
+    drop(zone, "Orders Nov 20.csv", csv_text(ROWS[2:4]))
+    drop(zone, "new\nline.csv", csv_text(ROWS[4:6]))
+    undecodable = os.fsencode(zone.landing.path) + b"/n\xe4me.csv"  # Latin-1 bytes, not UTF-8
+    with open(undecodable, "wb") as handle:
+        handle.write(csv_text(ROWS[6:8]).encode())
+    os.utime(undecodable, (0, 0))
+    requests = tick(recomart_resource).run_requests
+    by_name = {landing_file(r): r for r in requests}
+    assert sorted(by_name) == ["Bestellungen_München.csv", "Orders Nov 20.csv", "n\\xe4me.csv", "new\nline.csv"]
+    assert by_name["new\nline.csv"].run_key.startswith("refuse-name-")
+    assert by_name["n\\xe4me.csv"].run_key.startswith("refuse-name-")
+    by_name["n\\xe4me.csv"].run_config["ops"]["transactions"]["config"]["landing_file"].encode()  # valid UTF-8
+    assert by_name["Bestellungen_München.csv"].tags["recomart/landing_file"] == "Bestellungen_München.csv"
+    instance = DagsterInstance.ephemeral()
+    for request in requests:
+        assert run_requested(request, recomart_resource, instance).success
+    assert sum(partition_records(zone).values()) == 4
+    assert os.listdir(zone.landing.path) == ["clickstream"]
+    assert list((zone.root / "quarantine" / "transactions").glob("*/refused_new_line.csv_*.reason.json"))
+    assert list((zone.root / "quarantine" / "transactions").glob("*/refused_n_me.csv_*.reason.json"))
+
+
+def test_a_replacing_version_rematerializes_the_days_it_corrected(zone, recomart_resource):
+    drop(zone, "daily.csv", csv_text(ROWS[:6]))
+    instance = DagsterInstance.ephemeral()
+    first = tick(recomart_resource)
+    assert run_requested(first.run_requests[0], recomart_resource, instance).success
+    drop(zone, "daily.csv.replace", csv_text([row(1, "2026-03-02T10:00:00Z")]))
+    [request] = tick(recomart_resource, first.cursor).run_requests
+    result = run_requested(request, recomart_resource, instance)
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert event.materialization.partition == "2026-03-02"
+    assert metadata["replaced_previous_version"].value is True
+    assert metadata["previous_version"].value == first.run_requests[0].run_key
+    assert metadata["dagster/row_count"].value == partition_records(zone)["2026-03-02"] == 1
