@@ -10,7 +10,8 @@ to a fresh 3-partition topic on the embedded broker (started on a free port), th
    temporary raw zone: the steady-state rate is the marginal one, D / (busy(N+D) - busy(N)), so
    start-up and group joins cancel out;
 3. the data files per (day, hour, Kafka partition) the N+D run wrote, before and after sealing
-   every day (sealing merges an hour's files when it has more than two);
+   every day (sealing merges an hour's files when it has more than two), and the same for a run
+   with small batches (``--batch-size 50000``, the old default), where an hour gets many files;
 4. each consumer's peak resident memory (VmHWM of the child), to show it stays flat as N grows;
 5. two ``recomart consume`` members in one group reading the N+D events together.
 
@@ -129,11 +130,11 @@ def finished(process: subprocess.Popen) -> tuple[dict[str, str], float]:
     return summary, int(peak.split("=", 1)[1]) / 1024
 
 
-def recomart_consume(settings: Settings, topic: str, n_events: int, lake: str,
+def recomart_consume(settings: Settings, topic: str, n_events: int, lake: str, *args: str,
                      py_spy: str | None = None) -> tuple[float, float]:
-    """(busy seconds, peak RSS in MB) of ``recomart consume --max-events n_events`` into ``lake``."""
+    """(busy seconds, peak RSS in MB) of ``recomart consume --max-events n_events ARGS`` into ``lake``."""
     process = consume(settings, topic, lake, f"bench-{uuid.uuid4().hex[:8]}", "--max-events", str(n_events),
-                      "--idle-exit", "60", py_spy=py_spy)
+                      "--idle-exit", "60", *args, py_spy=py_spy)
     summary, peak = finished(process)
     if int(summary["messages"]) != n_events:
         raise SystemExit(f"consumer wrote {summary['messages']} of {n_events} messages")
@@ -165,6 +166,15 @@ def files_per_hour(zone: RawZone) -> Counter:
     return counts
 
 
+def sealed_counts(lake: str, topic: str) -> tuple[Counter, Counter]:
+    """Files per (day, hour, partition) of the lake before and after sealing every day it holds."""
+    zone = RawZone.at(lake)
+    before = files_per_hour(zone)
+    for day in sorted({day for day, _, _ in before}):
+        seal_partition(zone, topic, day, force=True)
+    return before, files_per_hour(zone)
+
+
 def describe(counts: Counter) -> str:
     values = list(counts.values())
     return f"max {max(values)}, mean {sum(values) / len(values):.2f} over {len(values)} (day, hour, partition)"
@@ -183,17 +193,16 @@ def measure(settings: Settings, shape: str, warmup: int, delta: int, py_spy: str
     print(f"[{shape}] produced {total:,} events in {time.perf_counter() - started:.1f}s", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as small, \
             tempfile.TemporaryDirectory(prefix="bench-lake-") as big, \
-            tempfile.TemporaryDirectory(prefix="bench-lake-") as pair:
+            tempfile.TemporaryDirectory(prefix="bench-lake-") as pair, \
+            tempfile.TemporaryDirectory(prefix="bench-lake-") as batches:
         bare_before = bare_loop(settings, topic, total)
         small_busy, small_peak = recomart_consume(settings, topic, warmup, small)
         big_busy, big_peak = recomart_consume(settings, topic, total, big, py_spy=py_spy)
         bare_after = bare_loop(settings, topic, total)
-        zone = RawZone.at(big)
-        before_seal = files_per_hour(zone)
-        for day in sorted({day for day, _, _ in before_seal}):
-            seal_partition(zone, topic, day, force=True)
-        after_seal = files_per_hour(zone)
+        before_seal, after_seal = sealed_counts(big, topic)
         pair_rate, _ = two_members(settings, topic, total, pair)
+        batches_busy, _ = recomart_consume(settings, topic, total, batches, "--batch-size", "50000")
+        small_before_seal, small_after_seal = sealed_counts(batches, topic)
     bare = (bare_before + bare_after) / 2
     rate = delta / (big_busy - small_busy)
     target = 0.6 if shape == "live" else 0.5
@@ -206,6 +215,8 @@ def measure(settings: Settings, shape: str, warmup: int, delta: int, py_spy: str
           f"({pair_rate / bare:.2f} x bare)")
     print(f"[{shape}] files per (day, hour, partition): before sealing {describe(before_seal)}; "
           f"after sealing {describe(after_seal)} (target <= 2)")
+    print(f"[{shape}] the same with --batch-size 50000 ({total / batches_busy:,.0f} messages/s): before sealing "
+          f"{describe(small_before_seal)}; after sealing {describe(small_after_seal)}")
     print(f"[{shape}] consumer peak memory      : {big_peak:10.0f} MB for {total:,} events, {small_peak:.0f} MB "
           f"for {warmup:,} (target <= 300 MB, flat)", flush=True)
 

@@ -184,6 +184,13 @@ def quarantine_record(msg: Message, problem: Unplaceable, topic: str) -> bytes:
     })
 
 
+def _write_chunks(chunks: list[tuple[StreamingDataFile, list[bytes]]]) -> None:
+    """The appender thread's task: one round's lines, file by file, as JSONL."""
+    for handle, lines in chunks:
+        lines.append(b"")  # the final newline
+        handle.write(b"\n".join(lines), len(lines) - 1)
+
+
 class ClickstreamConsumer:
     """One member of the consumer group; :meth:`run` is the loop."""
 
@@ -202,7 +209,7 @@ class ClickstreamConsumer:
         self._parser = simdjson.Parser()
         # One thread appends (in order) while the loop parses the next round; md5 and the write release the GIL.
         self._appender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-append")
-        self._appending: list[Future] = []
+        self._appending: Future | None = None
         # Closing a batch waits on one fsync per file: a few threads wait on them together.
         self._closers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lake-close")
         self._batch_opened = 0.0
@@ -407,10 +414,9 @@ class ClickstreamConsumer:
         routed.setdefault((msg.partition(), key), []).append(value)
 
     def _append(self, routed: dict[tuple[int, int | str], list[bytes]]) -> None:
-        """Hand this round's lines to the appender thread, file by file (after the previous round's are written)."""
-        for future in self._appending:
-            future.result()
-        self._appending = []
+        """Hand this round's lines to the appender thread in one task (once the previous round's are written)."""
+        self._wait_appends()
+        chunks: list[tuple[StreamingDataFile, list[bytes]]] = []
         for (partition, key), lines in routed.items():
             batch = self.batches[partition]
             spool = batch.files.get(key)
@@ -423,8 +429,9 @@ class ClickstreamConsumer:
             else:
                 batch.quarantined += len(lines)
             self._pending += len(lines)
-            lines.append(b"")  # the final newline
-            self._appending.append(self._appender.submit(spool.handle.write, b"\n".join(lines), len(lines) - 1))
+            chunks.append((spool.handle, lines))
+        if chunks:
+            self._appending = self._appender.submit(_write_chunks, chunks)
 
     def _open_file(self, batch: PartitionBatch, key: int | str) -> SpoolFile:
         if isinstance(key, int):
@@ -442,9 +449,9 @@ class ClickstreamConsumer:
 
     # -- closing and committing -----------------------------------------------------------------
     def _wait_appends(self) -> None:
-        appending, self._appending = self._appending, []
-        for future in appending:
-            future.result()
+        appending, self._appending = self._appending, None
+        if appending is not None:
+            appending.result()  # re-raises a failed write
 
     def _flush(self, partitions: set[int] | None = None) -> None:
         """Close the open batches (of ``partitions``, default all): files durable and manifested, then commit.
