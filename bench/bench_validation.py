@@ -352,12 +352,21 @@ def run_child(name: str, root: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, it starts afresh at exec, so a
+    child does not inherit the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_main(name: str, root: str) -> None:
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the imports alone
+    baseline = peak_rss_mb()  # the imports alone
     started = time.perf_counter()
     result = CHILDREN[name](root)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    peak = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "baseline_mb": baseline, "result": result}))
 
 

@@ -5,9 +5,9 @@ Chosen by measurement over pandera's polars backend (lazy frames) and a hand-wri
 limit, and computes the checks, profiles, charts and segments in a few passes over a compressed
 columnar table, so peak memory stays flat as the day grows.
 
-Each partition file is verified against its manifest first, in one streaming read (md5 and size);
-on object storage that read also writes the verified local copy DuckDB then reads, so nothing is
-read that was not verified. CSV is read with every column as text (an empty cell is missing, as
+Each partition file is verified against its manifest (md5 and size, one streaming read) before any
+of its rows counts: local files while DuckDB loads them, remote ones while they are copied to the
+local files DuckDB reads. CSV is read with every column as text (an empty cell is missing, as
 in the reference engine); JSON Lines with every field as text (a number or a nested value becomes
 its JSON text), unknown fields kept as columns, found by one pass over the object keys.
 """
@@ -15,6 +15,7 @@ its JSON text), unknown fields kept as columns, found by one pass over the objec
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -78,18 +79,24 @@ def connect(spill_dir: str, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: i
     return connection
 
 
-def verified_local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str) -> list[str]:
-    """Local paths of the verified files: the files themselves, or verified copies of remote ones."""
-    local = []
-    for index, (path, manifest) in enumerate(files):
-        if zone.is_local:
-            verify_streaming(path, manifest)
-            local.append(path.path)
-        else:
+def local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str) -> tuple[list[str], Future | None]:
+    """Local paths of the files, and the verification still running (None: already done).
+
+    Remote files are verified while they are copied (the copies are what DuckDB reads). Local files
+    are verified in a thread while DuckDB loads them: both release the GIL, so on two cores the md5
+    mostly hides behind the load, and the caller waits for it before any row counts.
+    """
+    if not zone.is_local:
+        local = []
+        for index, (path, manifest) in enumerate(files):
             copy = str(Path(workdir) / f"{index:06d}-{path.name}")
             verify_streaming(path, manifest, copy_to=copy)
             local.append(copy)
-    return local
+        return local, None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recomart-verify")
+    pending = pool.submit(lambda: [verify_streaming(path, manifest) for path, manifest in files])
+    pool.shutdown(wait=False)
+    return [path.path for path, _ in files], pending
 
 
 def _list(paths: list[str]) -> str:
@@ -183,7 +190,7 @@ def validate_partition(
     if not files:
         return missing_outcome(dataset, day, quarantine, ENGINE)
     with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
-        paths = verified_local_files(zone, files, workdir)
+        paths, verifying = local_files(zone, files, workdir)
         spill = Path(workdir) / "spill"
         spill.mkdir()
         connection = connect(str(spill), memory_limit)
@@ -191,12 +198,16 @@ def validate_partition(
             register_references(connection, references)
             schema = schema_for(dataset, day, references.references)
             columns, observed = load_table(connection, schema, dataset, paths)
+            if verifying is not None:
+                verifying.result()  # a file that does not match its manifest raises here: no row counts
             plan = Plan(DUCKDB, dataset, day, schema, columns, references.references,
                         references.categories is not None)
             sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
             validation, found = sql.run()
         finally:
             connection.close()
+            if verifying is not None:
+                verifying.result()
     return Outcome(
         validation=validation,
         files=[InputFile(path.name, manifest.md5) for path, manifest in files],

@@ -193,11 +193,13 @@ class Plan:
     def q(self, name: str) -> str:
         return self.dialect.quote(name)
 
-    def with_lookups(self, source: str = "typed") -> str:
-        """``typed`` joined to the reference ids (``<alias>_id`` NULL: not in the reference)."""
+    def with_lookups(self, condition: str | None = None) -> str:
+        """``typed`` joined to the reference ids (``<alias>_id`` NULL: not in the reference); given a
+        condition, only to the references it uses."""
         joins = "".join(f" LEFT JOIN (SELECT id AS {alias}_id FROM {table}) {alias} "
-                        f"ON typed.{self.q(column)} = {alias}.{alias}_id" for column, table, alias in self.reference_joins)
-        return source + joins
+                        f"ON typed.{self.q(column)} = {alias}.{alias}_id" for column, table, alias in self.reference_joins
+                        if condition is None or f"{alias}_id" in condition)
+        return "typed" + joins
 
     def value_of(self, column: str) -> str:
         """The value a check sees: the parsed value for typed columns, else the text."""
@@ -537,9 +539,9 @@ class SqlValidation:
                 self._row_samples(rule.name, "d.dup IS NOT NULL",
                                   f"typed LEFT JOIN (SELECT {ROW} AS dup FROM {item.row_table}) d ON typed.{ROW} = d.dup")
             elif item.value is not None:
-                values.append((rule.name, f"typed.{item.value}", self.plan.with_lookups(), item.condition))
+                values.append((rule.name, f"typed.{item.value}", self.plan.with_lookups(item.condition), item.condition))
             elif item.condition:
-                self._row_samples(rule.name, item.condition, self.plan.with_lookups())
+                self._row_samples(rule.name, item.condition, self.plan.with_lookups(item.condition))
         self._value_samples(values)
 
     def _value_samples(self, requests: list[tuple[str, str, str, str]]) -> None:

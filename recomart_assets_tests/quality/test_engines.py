@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from recomart_assets import datasets
+from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake import RawZone
 from recomart_assets.quality import duckdb_engine, pandas_engine
 from recomart_assets.quality.references import load_references
@@ -107,3 +108,11 @@ def test_big_days_estimate_distinct_counts(fixture_zone):
     exact = duckdb_engine.validate_partition(fixture_zone, "transactions", DAY, references)
     assert exact.distinct_method == "exact"
     assert outcome.columns["price"]["distinct_count"] == pytest.approx(exact.columns["price"]["distinct_count"], abs=1)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_a_file_that_does_not_match_its_manifest_is_refused(engine, fixture_zone):
+    path = fixture_zone.partition_dir("transactions", DAY) / "ingested_b.csv"
+    path.write_bytes(path.read_bytes().replace(b"abc", b"12.5"))  # changed behind the manifest's back
+    with pytest.raises(CorruptFileError, match="does not match its manifest"):
+        ENGINES[engine](fixture_zone, "transactions", DAY, load_references(fixture_zone, DAY))
