@@ -203,7 +203,7 @@ def _without_double_counts(cases: pd.DataFrame, parsed: Parsed) -> pd.DataFrame:
     return cases[~drop]
 
 
-def _text(value: object) -> str:
+def sample_text(value: object) -> str:
     return "<missing>" if pd.isna(value) else str(value)
 
 
@@ -218,12 +218,12 @@ def _samples(cases: pd.DataFrame, raw: pd.DataFrame, column: str | None) -> tupl
     with their row numbers."""
     rows = cases["index"].dropna().astype("int64").drop_duplicates().sort_values()
     if rows.empty:  # table-level failures (a missing column): the pandera case names it
-        return [_text(v) for v in cases["failure_case"].drop_duplicates().head(MAX_SAMPLES)], []
+        return [sample_text(v) for v in cases["failure_case"].drop_duplicates().head(MAX_SAMPLES)], []
     if column in raw.columns:
-        values = raw.loc[rows.to_numpy(), column].astype(object).map(_text)
+        values = raw.loc[rows.to_numpy(), column].astype(object).map(sample_text)
     else:
         subset = raw.loc[rows.to_numpy()].astype(object)
-        values = subset.apply(lambda r: ", ".join(f"{k}={_text(v)}" for k, v in r.items()), axis=1)
+        values = subset.apply(lambda r: ", ".join(f"{k}={sample_text(v)}" for k, v in r.items()), axis=1)
     distinct = values[~values.duplicated()].head(MAX_SAMPLES)
     return distinct.tolist(), [int(i) for i in distinct.index]
 

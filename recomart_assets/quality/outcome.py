@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from recomart_assets import datasets
 from recomart_assets.quality.checks import CheckResult, DatasetValidation, missing_partition
 from recomart_assets.quality.parsing import FLOAT, INTEGER
 from recomart_assets.quality.schemas import TIMESTAMP
@@ -72,10 +71,6 @@ def missing_outcome(dataset: str, day: str, quarantined: tuple[int, int], engine
 def column_type(dtype: str | None) -> str:
     """``string``, ``integer``, ``number`` or ``timestamp``: the parsed type of a schema dtype."""
     return {INTEGER: "integer", FLOAT: "number", TIMESTAMP: "timestamp"}.get(dtype or "", "string")
-
-
-def segment_specs(dataset: str) -> tuple[datasets.Segment, ...]:
-    return datasets.get(dataset).segments
 
 
 def dataset_entry(outcome: Outcome) -> dict:

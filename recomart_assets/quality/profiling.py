@@ -65,14 +65,14 @@ def histogram(values: pd.Series, bins: int = HISTOGRAM_BINS) -> dict:
     return {"kind": "histogram", "edges": [round(float(e), 4) for e in edges], "counts": counts.tolist()}
 
 
-def _label(value: object) -> str:
+def chart_label(value: object) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def counts(values: pd.Series, order: list | None = None, top: int = 15) -> dict:
     tally = value_counts(values)
     tally = tally.reindex(order, fill_value=0) if order is not None else tally.head(top)
-    return {"kind": "counts", "labels": [_label(v) for v in tally.index], "values": [int(v) for v in tally]}
+    return {"kind": "counts", "labels": [chart_label(v) for v in tally.index], "values": [int(v) for v in tally]}
 
 
 def per_hour(timestamps: pd.Series) -> dict:

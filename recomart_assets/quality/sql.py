@@ -33,15 +33,15 @@ from recomart_assets.quality.checks import (
     MAX_SAMPLES,
     DatasetValidation,
     Rule,
-    _text,
     expected_checks,
     judged,
+    sample_text,
     skipped_references,
     worst,
 )
 from recomart_assets.quality.outcome import HOURS, MAX_SEGMENT_VALUES, column_type
 from recomart_assets.quality.parsing import FLOAT, PARSED_TYPES
-from recomart_assets.quality.profiling import HISTOGRAM_BINS, TOP_VALUES, _label
+from recomart_assets.quality.profiling import HISTOGRAM_BINS, TOP_VALUES, chart_label
 from recomart_assets.quality.schemas import TIMESTAMP, References
 
 ROW = "__row"
@@ -557,7 +557,7 @@ class SqlValidation:
             found[int(k)].append((int(first), v))
         for index, (name, *_) in enumerate(requests):
             rows = sorted(found[index], key=lambda r: r[0])
-            self.found.samples[name] = ([_text(v) for _, v in rows], [r for r, _ in rows])
+            self.found.samples[name] = ([sample_text(v) for _, v in rows], [r for r, _ in rows])
 
     def _row_samples(self, name: str, condition: str, source: str = "typed") -> None:
         columns = ", ".join(f"typed.{self.plan.q(c)}" for c in self.plan.columns)
@@ -565,7 +565,7 @@ class SqlValidation:
                                  f"LIMIT {ROW_SAMPLE_SCAN}")
         samples, rows = [], []
         for row in found:
-            text = ", ".join(f"{c}={_text(v)}" for c, v in zip(self.plan.columns, row[1:], strict=True))
+            text = ", ".join(f"{c}={sample_text(v)}" for c, v in zip(self.plan.columns, row[1:], strict=True))
             if text not in samples:
                 samples.append(text)
                 rows.append(int(row[0]))
@@ -594,7 +594,7 @@ class SqlValidation:
             top, _ = self._top(plan.value_of(chart.column), CHART_TOP)
         else:
             top = self.tops[chart.column][:CHART_TOP]
-        return {"kind": "counts", "labels": [_label(v) for v, _ in top], "values": [n for _, n in top]}
+        return {"kind": "counts", "labels": [chart_label(v) for v, _ in top], "values": [n for _, n in top]}
 
     def _histogram(self, column: str) -> dict:
         """numpy's ``histogram`` (20 equal bins over the finite values), computed in SQL."""
