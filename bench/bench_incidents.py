@@ -31,6 +31,7 @@ from recomart_assets.lake import RawZone, intake
 from recomart_assets.platform.broker import broker_process
 from recomart_assets.platform.services import free_port
 from recomart_assets.quality.report import write_quality_report
+from recomart_assets.quality.report_changes import warning_lines
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.incidents import KINDS, Incident
 from recomart_assets.simulate.master import write_master_exports
@@ -82,33 +83,10 @@ def simulate(settings: Settings, days: list[date], events_per_day: int, rows_per
             seal_partition(zone, settings.clickstream_topic, day.isoformat(), force=True)
 
 
-def flagged(results: dict) -> list[str]:
-    """One line per finding that warns (acknowledged ones excluded)."""
-    lines = []
-    for anomaly in results.get("anomalies", []):
-        if "acknowledged" not in anomaly:
-            low, high = anomaly["expected_range"]
-            lines.append(f"anomaly {anomaly['dataset']} {anomaly['metric']} = {anomaly['value']:.4g} "
-                         f"(expected {low:.4g} .. {high:.4g})")
-    drift = results.get("drift", {})
-    for change in drift.get("schema", []):
-        if "acknowledged" not in change:
-            parts = [f"{kind} {', '.join(change[kind])}" for kind in ("added", "removed", "retyped") if change[kind]]
-            lines.append(f"schema drift {change['dataset']}: {'; '.join(parts)}")
-    for change in drift.get("distributions", []):
-        if change["level"] != "stable" and "acknowledged" not in change:
-            lines.append(f"distribution drift {change['dataset']} {change['distribution']}: PSI {change['psi']:.3f} "
-                         f"({change['level']})")
-    for source in results.get("freshness", []):
-        if source["status"] == "missing" and "acknowledged" not in source:
-            lines.append(f"freshness {source['dataset']}: missing")
-    return lines
-
-
 def report(zone: RawZone, day: str) -> tuple[list[str], float]:
     started = time.perf_counter()
     results = write_quality_report(zone, day).results
-    return flagged(results), time.perf_counter() - started
+    return warning_lines(results), time.perf_counter() - started
 
 
 def main() -> None:

@@ -174,6 +174,11 @@ def what_changed_pages(writer: ReportWriter, results: dict) -> None:
         writer.save(fig)
 
 
+def warning_lines(results: dict) -> list[str]:
+    """The findings that warn, one line each (what the demo and the incident bench print)."""
+    return [_finding_text(row) for row in findings(results) if row["status"].startswith("warn")]
+
+
 def changes_markdown(results: dict) -> str:
     """The "What changed" part of the UI summary: the findings as a markdown table."""
     rows = findings(results)
