@@ -38,7 +38,6 @@ from recomart_assets.quality.sql import (
     REFERENCE_TABLES,
     ROW,
     Plan,
-    SqlRunner,
     SqlValidation,
     load_query,
 )
@@ -54,7 +53,9 @@ _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "inte
                       "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
 
-class DuckDBRunner(SqlRunner):
+class DuckDBRunner:
+    """A :class:`~recomart_assets.quality.sql.SqlRunner` on DuckDB."""
+
     dialect = DUCKDB
 
     def __init__(self, connection: duckdb.DuckDBPyConnection):

@@ -39,7 +39,6 @@ from recomart_assets.quality.sql import (
     ROW,
     SPARK,
     Plan,
-    SqlRunner,
     SqlValidation,
     load_query,
 )
@@ -72,7 +71,9 @@ def local_session(cores: int = 2, shuffle_partitions: int | None = None, small_d
     )
 
 
-class SparkRunner(SqlRunner):
+class SparkRunner:
+    """A :class:`~recomart_assets.quality.sql.SqlRunner` on a Spark session."""
+
     dialect = SPARK
 
     def __init__(self, spark: SparkSession):

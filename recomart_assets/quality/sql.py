@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -258,8 +259,7 @@ def compile_rules(plan: Plan) -> list[RuleSql]:
     for rule in expected_checks(plan.schema, plan.columns):
         condition, value = None, None
         if rule.column is not None and rule.column in present:
-            value = plan.q(rule.column)
-            raw = plan.q(rule.column)
+            value = raw = plan.q(rule.column)
             if rule.kind == "type":
                 condition = f"({raw} IS NOT NULL AND {plan.parsed[rule.column][0]} IS NULL)"
             elif rule.kind == "not_null":
@@ -272,17 +272,14 @@ def compile_rules(plan: Plan) -> list[RuleSql]:
     return compiled
 
 
-class SqlRunner:
-    """What an engine provides: run a query and return its rows as tuples."""
+class SqlRunner(Protocol):
+    """What an engine provides: its dialect, rows of a query, temporary tables (or views)."""
 
     dialect: Dialect
 
-    def rows(self, query: str) -> list[tuple]:  # pragma: no cover - interface
-        raise NotImplementedError
+    def rows(self, query: str) -> list[tuple]: ...
 
-    def create_temp(self, name: str, query: str, view: bool = False) -> None:  # pragma: no cover - interface
-        """A temporary table (or view) ``name`` holding the result of ``query``."""
-        raise NotImplementedError
+    def create_temp(self, name: str, query: str, view: bool = False) -> None: ...
 
 
 @dataclass
