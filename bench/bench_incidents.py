@@ -8,7 +8,7 @@ distribution drift, and sources missing. The 14 normal days share one zone; each
 day 15 (a normal day, then one per incident) runs on a copy of it. Done when the normal days and
 the normal day 15 flag nothing and each incident day flags its incident and nothing else.
 
-Run: ``.venv/bin/python bench/bench_incidents.py [--days 14] [--events 8000] [--rows 2000] [--dirty-rate 0.02]``
+Run: ``.venv/bin/python bench/bench_incidents.py [--days 14] [--events 8000] [--rows 2000] [--dirty-rate 0.02] [--seed 42]``
 (``--incident KIND`` to run only some scenarios, ``--keep DIR`` to keep the zones). Prints the
 time each step took: the machine is shared, so quote two runs and the load.
 """
@@ -34,7 +34,7 @@ from recomart_assets.quality.report import write_quality_report
 from recomart_assets.quality.report_changes import warning_lines
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.incidents import KINDS, Incident
-from recomart_assets.simulate.master import write_master_exports
+from recomart_assets.simulate.master import DEFAULT_SEED, write_master_exports
 from recomart_assets.simulate.metadata_server import metadata_api_process
 from recomart_assets.simulate.transactions import write_daily_drops
 from recomart_assets.sources.clickstream_seal import seal_partition
@@ -62,19 +62,20 @@ def settings_for(root: Path, env: dict[str, str], topic: str) -> Settings:
 
 
 def simulate(settings: Settings, days: list[date], events_per_day: int, rows_per_day: int, dirty_rate: float,
-             incident: Incident | None = None) -> None:
+             seed: int, incident: Incident | None = None) -> None:
     """Every source for ``days``, through its real intake, each day's master sync on its own day."""
     zone = RawZone.from_settings(settings)
     zone.create_tree()
     for day in days:
-        write_master_exports(settings, dirty_rate=dirty_rate, incident=incident if day == days[-1] else None)
+        write_master_exports(settings, seed=seed, dirty_rate=dirty_rate, incident=incident if day == days[-1] else None)
         ingest_master(settings, day.isoformat())
         if not (incident and incident.kind == "source_stops" and incident.source == "external_metadata"
                 and day == incident.day):
             pull_metadata(settings, day.isoformat())
-    write_daily_drops(settings, days, rows_per_day=rows_per_day, dirty_rate=dirty_rate, incident=incident)
+    write_daily_drops(settings, days, seed=seed, rows_per_day=rows_per_day, dirty_rate=dirty_rate, incident=incident)
     intake.run_pass(LANDING, zone, 0.0, settings.time_bounds())
-    produce_clickstream(settings, events_per_day * len(days), days, dirty_rate=dirty_rate, incident=incident)
+    produce_clickstream(settings, events_per_day * len(days), days, seed=seed + len(days), dirty_rate=dirty_rate,
+                        incident=incident)
     run_consumer(settings, ConsumerOptions(idle_exit=3.0, allowed_lateness=timedelta(0)), handle_signals=False)
     for day in days:
         try:
@@ -95,6 +96,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=8_000, help="Clickstream events per day.")
     parser.add_argument("--rows", type=int, default=2_000, help="Transactions per day.")
     parser.add_argument("--dirty-rate", type=float, default=0.02)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Seed of the simulators.")
     parser.add_argument("--incident", action="append", choices=KINDS, help="Only these scenarios (repeatable).")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the zones in this folder.")
     args = parser.parse_args()
@@ -109,7 +111,7 @@ def main() -> None:
     with services(work) as env:
         started = time.perf_counter()
         base = work / "base"
-        simulate(settings_for(base, env, "base"), normal, args.events, args.rows, args.dirty_rate)
+        simulate(settings_for(base, env, "base"), normal, args.events, args.rows, args.dirty_rate, args.seed)
         print(f"simulated {len(normal)} normal days in {time.perf_counter() - started:.1f}s")
         zone = RawZone.at(base / "raw_zone")
         normal_flags = 0
@@ -127,7 +129,7 @@ def main() -> None:
             shutil.copytree(base, root, dirs_exist_ok=True)
             topic = f"day-{name.replace(' ', '-').replace('(', '').replace(')', '')}"
             started = time.perf_counter()
-            simulate(settings_for(root, env, topic), [last], args.events, args.rows, args.dirty_rate, incident)
+            simulate(settings_for(root, env, topic), [last], args.events, args.rows, args.dirty_rate, args.seed, incident)
             lines, seconds = report(RawZone.at(root / "raw_zone"), last.isoformat())
             print(f"{last} {name}: simulated and reported in {time.perf_counter() - started:.1f}s "
                   f"(report {seconds:.1f}s), {len(lines)} flagged")
