@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from recomart_assets.config import Settings
+from recomart_assets.defs.shared import run_resources
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import DemoFailed
 from recomart_assets.lake import RawZone, verify_tree
@@ -63,6 +64,7 @@ def run_demo(
     # Every asset and check of a day in one run: what the automation conditions and sensors of
     # `recomart dev` do piece by piece as data arrives and crons pass.
     job = defs.resolve_implicit_global_asset_job_def()
+    recomart = RecomartResource.from_settings(settings)  # this run's settings, not those at import
     with ExitStack() as services:
         if services.enter_context(ensure_broker(settings)):
             echo(f"started the embedded Kafka broker at {settings.kafka_bootstrap_servers}")
@@ -83,16 +85,15 @@ def run_demo(
         summary.counts["clickstream events written"] = consumed.events
         summary.counts["clickstream messages quarantined"] = consumed.quarantined
         echo(f"landing zone: {len(drops.files)} files; running the landing sensor's intake runs")
-        ingested = ingest_landing_once(
-            instance, RecomartResource.from_settings(settings), settle_seconds=0.0, extra_run_config=QUIET_RUN_CONFIG
-        )
+        ingested = ingest_landing_once(instance, recomart, settle_seconds=0.0, extra_run_config=QUIET_RUN_CONFIG)
         summary.counts["transaction records ingested"] = sum(sum(per_day.values()) for per_day in ingested.values())
         # Drops reach back a few days (late records): report every day they touched too.
         summary.days = sorted(set(summary.days).union(*(per_day.keys() for per_day in ingested.values())))
         for day in summary.days:
             echo(f"materializing every asset and check of partition {day}")
             result = job.execute_in_process(
-                partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+                partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG,
+                resources=run_resources(recomart),
             )
             summary.runs[day] = result.run_id
             if not result.success:

@@ -7,11 +7,16 @@ from recomart_assets.defs.shared.automation import automation_sensor
 from recomart_assets.defs.shared.io_manager import RawZoneFrameIOManager
 from recomart_assets.defs.shared.resources import RecomartResource
 
-# Built once when the definitions load, so the UI shows the effective settings (secrets masked).
-_recomart = RecomartResource.from_settings(Settings.from_env())
 
+def run_resources(recomart: RecomartResource) -> dict[str, object]:
+    """The resources every run needs, all bound to ``recomart`` (the code location's, or one that a
+    caller such as ``recomart demo`` builds for its own settings and passes to ``execute_in_process``)."""
+    return {"recomart": recomart, "raw_zone_io_manager": RawZoneFrameIOManager(recomart=recomart)}
+
+
+# Built once when the definitions load, so the UI shows the effective settings (secrets masked).
 defs = Definitions(
-    resources={"recomart": _recomart, "raw_zone_io_manager": RawZoneFrameIOManager(recomart=_recomart)},
+    resources=run_resources(RecomartResource.from_settings(Settings.from_env())),
     # Runs here are small and start-up dominates: the in-process executor avoids a subprocess
     # and a re-import per step (see README, "Executors").
     executor=in_process_executor,
