@@ -23,7 +23,6 @@ from recomart_assets.quality.schemas import reference_of
 from recomart_assets.quality.states import read_states
 from recomart_assets.quality.validation import DEFAULT_ENGINE, current
 
-DATASETS = datasets.names()
 REPORT_DATASET = "data_quality_report"
 REPORT_JSON = "data_quality_report.json"
 
@@ -75,7 +74,7 @@ def results_of(day: date | str, outcomes: dict[str, Outcome]) -> dict:
 def build_results(zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE,
                   engine: str = DEFAULT_ENGINE) -> dict:
     """The partition's quality results (the content of ``data_quality_report.json``)."""
-    return results_of(day, {name: current(zone, name, day, engine=engine, fail_rate=fail_rate) for name in DATASETS})
+    return results_of(day, {name: current(zone, name, day, engine=engine, fail_rate=fail_rate) for name in datasets.names()})
 
 
 def results_bytes(results: dict) -> bytes:
@@ -119,7 +118,7 @@ def history(zone: RawZone, day: date | str, days: int = 30) -> list[dict]:
         return []
     earlier = sorted(p.name for p in folder.iterdir() if p.is_dir() and _is_day(p.name) and p.name < str(day))[-days:]
     by_day: dict[str, dict] = {name: {} for name in earlier}
-    for dataset in DATASETS:
+    for dataset in datasets.names():
         for found_day, state in read_states(zone, dataset, earlier).items():
             by_day[found_day][dataset] = state
     found = []

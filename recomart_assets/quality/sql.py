@@ -219,8 +219,11 @@ def _check_condition(plan: Plan, column: str, check: pa.Check) -> str:
     rule = stats.get("rule", check.name)
     if rule == "fullmatch":
         return f"NOT {d.fullmatch(value, d.literal(stats['pattern']))}"
-    if rule == "isin":
-        return f"{value} NOT IN ({', '.join(d.literal(v) for v in stats['values'])})"
+    if rule == "isin":  # ours (one_of) and pandera's built-in Check.isin
+        allowed = stats.get("values", stats.get("allowed_values", []))
+        return f"{value} NOT IN ({', '.join(d.literal(v) for v in allowed)})"
+    if rule == "notin":
+        return f"{value} IN ({', '.join(d.literal(v) for v in stats['forbidden_values'])})"
     if rule == "time_between":
         return f"({value} < {d.timestamp_literal(stats['start'])} OR {value} >= {d.timestamp_literal(stats['end'])})"
     if rule == "time_before":

@@ -8,8 +8,9 @@ import shutil
 import orjson
 import pytest
 
+from recomart_assets import datasets
 from recomart_assets.lake import read_manifest, verify_tree
-from recomart_assets.quality import DATASETS, history, read_state, read_states, validate, write_quality_report
+from recomart_assets.quality import history, read_state, read_states, validate, write_quality_report
 from recomart_assets.quality import validation as validate_module
 from recomart_assets.quality.states import state_path
 from recomart_assets_tests.fixtures.quality import DAY, build_fixture_zone, transaction_rows, write_csv
@@ -58,17 +59,17 @@ def test_state_has_the_agreed_shape(fixture_zone):
 
 
 def test_report_after_the_checks_validates_nothing_again(fixture_zone, engine_runs):
-    checked = {name: validate(fixture_zone, name, DAY) for name in DATASETS}  # what the asset checks do
-    assert len(engine_runs) == len(DATASETS)
+    checked = {name: validate(fixture_zone, name, DAY) for name in datasets.names()}  # what the asset checks do
+    assert len(engine_runs) == len(datasets.names())
     report = write_quality_report(fixture_zone, DAY)
-    assert len(engine_runs) == len(DATASETS)  # the report read the five states
+    assert len(engine_runs) == len(datasets.names())  # the report read the five states
     for name, outcome in checked.items():
         assert [c["failure_count"] for c in report.results["datasets"][name]["checks"]] == [
             c.failure_count for c in outcome.validation.checks]
     # a new file in one partition makes that dataset's state stale: only it is validated again
     write_csv(fixture_zone, "transactions", "ingested_c.csv", transaction_rows()[:2])
     again = write_quality_report(fixture_zone, DAY)
-    assert engine_runs[len(DATASETS):] == [("transactions", DAY)]
+    assert engine_runs[len(datasets.names()):] == [("transactions", DAY)]
     assert again.results["datasets"]["transactions"]["row_count"] == 12
 
 
@@ -80,7 +81,7 @@ def test_changed_reference_makes_dependent_states_stale(fixture_zone, engine_run
                 "city": "Pune", "segment": "new"}])
     write_quality_report(fixture_zone, DAY)
     # every state records the references it was checked against: all are stale now
-    assert sorted(d for d, _ in engine_runs[first:]) == sorted(DATASETS)
+    assert sorted(d for d, _ in engine_runs[first:]) == sorted(datasets.names())
 
 
 def test_trends_come_from_states_not_raw_files(tmp_path, engine_runs):

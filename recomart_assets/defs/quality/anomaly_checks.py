@@ -26,12 +26,12 @@ from dagster import (
     multi_asset_check,
 )
 
+from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.changes import ChangesConfig, DatasetChanges, changes_of
-from recomart_assets.quality.results import DATASETS
 from recomart_assets.quality.validation import current
 
 ANOMALIES_CHECK = "anomalies"
@@ -108,4 +108,4 @@ def change_checks(dataset: str, block: bool) -> AssetChecksDefinition:
 
 
 def build_change_checks(settings: Settings) -> list[AssetChecksDefinition]:
-    return [change_checks(dataset, settings.changes_block) for dataset in DATASETS]
+    return [change_checks(dataset, settings.changes_block) for dataset in datasets.names()]

@@ -28,11 +28,11 @@ from dagster import (
     multi_asset_check,
 )
 
+from recomart_assets import datasets
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.checks import CheckResult, DatasetValidation, worst
-from recomart_assets.quality.results import DATASETS
 from recomart_assets.quality.validation import validate
 
 SCHEMA_CHECK = "schema"
@@ -106,4 +106,4 @@ def dataset_checks(dataset: str) -> AssetChecksDefinition:
     return _checks
 
 
-quality_checks = [dataset_checks(dataset) for dataset in DATASETS]
+quality_checks = [dataset_checks(dataset) for dataset in datasets.names()]

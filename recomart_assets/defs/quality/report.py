@@ -9,17 +9,17 @@ and every dataset's asset checks.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from recomart_assets import datasets
 from recomart_assets.defs.shared.automation import report_after_checks_pass
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.changes import ChangesConfig
 from recomart_assets.quality.report import summary_markdown, write_quality_report
-from recomart_assets.quality.results import DATASETS
 
 
 @asset(
     partitions_def=daily_partitions,
-    deps=[AssetKey(dataset) for dataset in DATASETS],
+    deps=[AssetKey(dataset) for dataset in datasets.names()],
     group_name="quality",
     automation_condition=report_after_checks_pass(),
     kinds={"pandera", "pdf"},

@@ -21,9 +21,9 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
+from recomart_assets import datasets
 from recomart_assets.definitions import defs
 from recomart_assets.defs.shared.automation import LOOKBACK
-from recomart_assets.quality.results import DATASETS
 
 DAY = "2026-03-04"
 DAY_AFTER = "2026-03-05"
@@ -100,10 +100,10 @@ def test_an_update_outside_the_checks_run_checks_it_within_the_lookback():
     # The other datasets of that day are missing: the report waits.
     assert tick(at(DAY, "12:01")) == {f"transactions:{check}": {recent} for check in CHECKS}
     assert tick(at(DAY, "12:02")) == {}
-    for dataset in DATASETS:
+    for dataset in datasets.names():
         tick.materialized(dataset, DAY)
     # One run per day: the checks, then the report (held back by the run if a blocking check fails).
-    expected = {f"{dataset}:{check}": {DAY} for dataset in DATASETS for check in CHECKS}
+    expected = {f"{dataset}:{check}": {DAY} for dataset in datasets.names() for check in CHECKS}
     assert tick(at(DAY, "12:03")) == expected | {REPORT: {DAY}}
 
 
@@ -111,7 +111,7 @@ def test_the_report_runs_once_every_dataset_of_the_day_passed_its_blocking_check
     # Only the report is evaluated, so checks count as what they are, not as about to run.
     tick = Ticks(AssetSelection.assets(REPORT))
     assert tick(at(DAY_AFTER, "00:10")) == {}
-    for dataset in DATASETS:
+    for dataset in datasets.names():
         tick.materialized(dataset, DAY)
         tick.checked(dataset, DAY)
     assert tick(at(DAY_AFTER, "00:20")) == {REPORT: {DAY}}
@@ -123,7 +123,7 @@ def test_the_report_runs_once_every_dataset_of_the_day_passed_its_blocking_check
 def test_a_failed_or_pending_schema_check_holds_the_report_back():
     tick = Ticks(AssetSelection.assets(REPORT))
     assert tick(at(DAY_AFTER, "00:10")) == {}
-    for dataset in DATASETS:
+    for dataset in datasets.names():
         tick.materialized(dataset, DAY)
         if dataset != "transactions":
             tick.checked(dataset, DAY)
@@ -135,7 +135,7 @@ def test_a_failed_or_pending_schema_check_holds_the_report_back():
 def test_the_report_of_a_day_waits_for_its_clickstream_seal():
     tick = Ticks(AssetSelection.assets(REPORT))
     assert tick(at(DAY, "23:50")) == {}
-    for dataset in set(DATASETS) - {"clickstream"}:
+    for dataset in set(datasets.names()) - {"clickstream"}:
         tick.materialized(dataset, DAY)
         tick.checked(dataset, DAY)
     assert tick(at(DAY, "23:55")) == {}
