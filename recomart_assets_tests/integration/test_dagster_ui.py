@@ -179,6 +179,12 @@ def test_a_failed_run_shows_a_readable_error(recomart_dev, page, tmp_path):
     )
     assert recomart_dev.ui.wait_for_run(run_id, timeout=RUN_TIMEOUT_S).status == "FAILURE"
     page.goto(f"{recomart_dev.url}/runs/{run_id}")
+    # The log scrolls to its end, past the step's failure (the checks' "not executing" lines
+    # follow it): show that step's events only.
+    log_filter = page.get_by_placeholder("Filter…").or_(page.get_by_placeholder("Filter..."))
+    log_filter.fill("step:product_catalog")
+    log_filter.press("Enter")
+    expect(page.get_by_text(re.compile(r"Dependencies for step .* failed"))).to_have_count(0)
     expect(page.get_by_text(re.compile(r"master export .* is missing")).first).to_be_visible()
 
 
