@@ -73,6 +73,8 @@ def test_pdf_has_pages_metadata_and_key_numbers(fixture_zone):
                      "Ingestion", "Trends", "2 partitions", "P000099", "not-an-email", "rating: in_range(1, 5)",
                      "Dataset missing for this partition"):
         assert expected in text, expected
+    # A whole duplicate row as sample is clipped inside its cell, not run over the page.
+    assert "transaction_id=T0000, customer_id=C000001,..." in text and "rating=1, timestamp=" not in text
     width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
     assert (round(float(width)), round(float(height))) == (595, 842)  # A4 in points
 
