@@ -24,6 +24,7 @@ import orjson
 from dagster import AssetKey
 
 from recomart_assets.config import Settings
+from recomart_assets.defs.shared import run_resources
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import DemoFailed
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
@@ -82,6 +83,7 @@ def run_incident_demo(
     incident = Incident(kind, days[-1], source=source)
     demo = IncidentDemo(incident, [day.isoformat() for day in days])
     instance = persistent_instance(settings)
+    recomart = RecomartResource.from_settings(settings)  # this run's settings, not those at import
     job = defs.resolve_implicit_global_asset_job_def()
     without_metadata = [key for key in job.asset_layer.asset_graph.materializable_asset_keys
                         if key != AssetKey("external_metadata")]
@@ -94,15 +96,14 @@ def run_incident_demo(
         write_daily_drops(settings, days, rows_per_day=rows_per_day, dirty_rate=dirty_rate, incident=incident)
         produce_clickstream(settings, events_per_day * n_days, days, dirty_rate=dirty_rate, incident=incident)
         run_consumer(settings, ConsumerOptions(idle_exit=5.0, allowed_lateness=timedelta(0)), handle_signals=False)
-        ingest_landing_once(instance, RecomartResource.from_settings(settings), settle_seconds=0.0,
-                            extra_run_config=QUIET_RUN_CONFIG)
+        ingest_landing_once(instance, recomart, settle_seconds=0.0, extra_run_config=QUIET_RUN_CONFIG)
         for day in days:
             incident_day = day == incident.day
             write_master_exports(settings, dirty_rate=dirty_rate, incident=incident if incident_day else None)
             stops_metadata = incident_day and kind == "source_stops" and source == "external_metadata"
             result = job.execute_in_process(
                 partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG,
-                asset_selection=without_metadata if stops_metadata else None,
+                asset_selection=without_metadata if stops_metadata else None, resources=run_resources(recomart),
             )
             demo.runs[day.isoformat()] = result.run_id
             if not result.success:
