@@ -1,8 +1,10 @@
-"""Benchmark: the transactions intake against a plain pandas split, in the same run.
+"""Benchmark: the transactions intake against DuckDB's and pandas' split by date, in the same run.
 
 A landing file of ``--rows`` purchases spread over ``--days`` days is split by UTC date twice,
 each in a fresh child process (so start-up, imports and memory do not leak between them):
 
+* duckdb: ``COPY (SELECT *, day FROM read_csv(...)) TO ... (PARTITION_BY day)``, what a user
+  would reach for (all text columns, no manifests, no archive, no checks);
 * baseline: ``pandas.read_csv`` of the whole file, ``to_datetime``, ``groupby`` date, ``to_csv``
   per day (no manifests, no archive, no checks, whole file in memory);
 * intake: ``recomart_assets.lake.intake.run_pass`` with the transactions source (sha256, header
@@ -39,6 +41,19 @@ def child_baseline(source: Path, out: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         group.to_csv(folder / "part.csv", index=False)
     report(time.perf_counter() - started, rows=len(frame))
+
+
+def child_duckdb(source: Path, out: Path) -> None:
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT count(*) FROM read_csv('{source}', all_varchar=true)").fetchone()[0]
+    con.execute(
+        f"COPY (SELECT *, strftime(try_cast(timestamp AS TIMESTAMPTZ) AT TIME ZONE 'UTC', '%Y-%m-%d') AS day "
+        f"FROM read_csv('{source}', all_varchar=true)) TO '{out}' (FORMAT csv, HEADER, PARTITION_BY (day))"
+    )
+    report(time.perf_counter() - started, rows=rows)
 
 
 def child_intake(source: Path, out: Path) -> None:
@@ -97,12 +112,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small-rows", type=int, default=250_000)
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--child", choices=["baseline", "intake"])
+    parser.add_argument("--child", choices=["baseline", "duckdb", "intake"])
     parser.add_argument("--source", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.child:
-        (child_baseline if args.child == "baseline" else child_intake)(args.source, args.out)
+        {"baseline": child_baseline, "duckdb": child_duckdb, "intake": child_intake}[args.child](args.source, args.out)
         return
     with tempfile.TemporaryDirectory(prefix="bench-transactions-") as tmp:
         work = Path(tmp)
@@ -115,6 +130,7 @@ def main() -> None:
                 "rows": rows,
                 "mib": source.stat().st_size / 2**20,
                 "baseline": run_child("baseline", source, work / f"baseline_{rows}"),
+                "duckdb": run_child("duckdb", source, work / f"duckdb_{rows}"),
                 "intake": run_child("intake", source, work / f"intake_{rows}"),
             }
     full = results["full"]
@@ -122,13 +138,15 @@ def main() -> None:
     print(f"landing file: {full['rows']:,} rows over {args.days} days ({full['mib']:.0f} MiB), "
           f"{full['intake']['partitions']} partitions")
     print(f"pandas baseline (read_csv, groupby date, to_csv): {full['baseline']['seconds']:.2f} s")
+    print(f"duckdb baseline (read_csv, COPY ... PARTITION_BY day): {full['duckdb']['seconds']:.2f} s")
     print(f"recomart intake (hash, check, chunked split, manifests, archive): {full['intake']['seconds']:.2f} s")
     print(f"ratio intake/baseline: {ratio:.2f}x (target <= 1.5x) -> {'OK' if ratio <= 1.5 else 'MISSED'}")
+    print(f"ratio intake/duckdb: {full['intake']['seconds'] / full['duckdb']['seconds']:.2f}x")
     print("peak RSS by file size (intake target: flat):")
     for label in ("small", "full"):
         r = results[label]
         print(f"  {r['rows']:>9,} rows ({r['mib']:5.0f} MiB): intake {r['intake']['peak_mib']:6.0f} MiB, "
-              f"baseline {r['baseline']['peak_mib']:6.0f} MiB")
+              f"pandas {r['baseline']['peak_mib']:6.0f} MiB, duckdb {r['duckdb']['peak_mib']:6.0f} MiB")
 
 
 if __name__ == "__main__":
