@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from dagster import AssetCheckSeverity, materialize
 
+from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.defs.quality.anomaly_checks import build_change_checks
 from recomart_assets.quality.acknowledgements import new_acknowledgement, write_acknowledgement
-from recomart_assets.quality.results import DATASETS
 from recomart_assets_tests.defs.quality.test_checks import stand_in
 from recomart_assets_tests.fixtures.metric_states import write_busy_clickstream_week
 from recomart_assets_tests.fixtures.quality import DAY
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning", "ignor
 
 
 def evaluate(resource, settings: Settings, succeeds: bool = True) -> dict:
-    result = materialize([*(stand_in(name) for name in DATASETS), *build_change_checks(settings)], partition_key=DAY,
+    result = materialize([*(stand_in(name) for name in datasets.names()), *build_change_checks(settings)], partition_key=DAY,
                          resources={"recomart": resource}, raise_on_error=False)
     assert result.success is succeeds
     return {(e.asset_key.path[0], e.check_name): e for e in result.get_asset_check_evaluations()}
@@ -26,7 +26,7 @@ def evaluate(resource, settings: Settings, succeeds: bool = True) -> dict:
 def test_a_changed_day_warns_and_acknowledged_findings_pass(fixture_zone, recomart_resource):
     write_busy_clickstream_week(fixture_zone, DAY)
     evaluations = evaluate(recomart_resource, Settings.from_env({}))
-    assert len(evaluations) == 2 * len(DATASETS)
+    assert len(evaluations) == 2 * len(datasets.names())
     anomalies = evaluations[("clickstream", "anomalies")]
     assert not anomalies.passed and anomalies.severity == AssetCheckSeverity.WARN
     assert anomalies.metadata["judged"].value is True and anomalies.metadata["days_of_history"].value == 7

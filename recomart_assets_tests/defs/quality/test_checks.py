@@ -6,10 +6,11 @@ import orjson
 import pytest
 from dagster import AssetCheckSeverity, asset, materialize
 
+from recomart_assets import datasets
 from recomart_assets.defs.quality.checks import quality_checks
 from recomart_assets.defs.quality.report import data_quality_report
 from recomart_assets.defs.shared.partitions import daily_partitions
-from recomart_assets.quality import DATASETS, read_state
+from recomart_assets.quality import read_state
 from recomart_assets_tests.fixtures.quality import DAY, customer_rows, write_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning", "ignore::dagster.BetaWarning")
@@ -27,7 +28,7 @@ def stand_in(name: str):
 
 def test_checks_and_report_materialize(fixture_zone, recomart_resource):
     result = materialize(
-        [*(stand_in(name) for name in DATASETS), data_quality_report, *quality_checks],
+        [*(stand_in(name) for name in datasets.names()), data_quality_report, *quality_checks],
         partition_key=DAY,
         resources={"recomart": recomart_resource},
     )
@@ -52,7 +53,7 @@ def test_checks_and_report_materialize(fixture_zone, recomart_resource):
     assert (fixture_zone.reports_dir(DAY) / "data_quality_report.pdf").exists()
     # the checks' validation is the report's: one state per dataset, the same failure counts
     report = orjson.loads((fixture_zone.reports_dir(DAY) / "data_quality_report.json").read_bytes())
-    for name in DATASETS:
+    for name in datasets.names():
         state = read_state(fixture_zone, name, DAY)
         assert state is not None
         counts = {c["name"]: c["failure_count"] for c in report["datasets"][name]["checks"]}
@@ -72,7 +73,7 @@ def test_missing_column_blocks_the_report(fixture_zone, recomart_resource):
     write_csv(fixture_zone, "customers", f"customers_{DAY}.csv",
               [{k: v for k, v in row.items() if k != "email"} for row in customer_rows()])
     result = materialize(
-        [*(stand_in(name) for name in DATASETS), data_quality_report, *quality_checks],
+        [*(stand_in(name) for name in datasets.names()), data_quality_report, *quality_checks],
         partition_key=DAY,
         resources={"recomart": recomart_resource},
         raise_on_error=False,

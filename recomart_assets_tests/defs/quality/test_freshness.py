@@ -9,10 +9,10 @@ import pytest
 from dagster import DagsterInstance, Definitions, materialize
 from dagster._core.test_utils import freeze_time
 
+from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.defs.quality.freshness import build_freshness_checks, build_freshness_sensor
 from recomart_assets.errors import ConfigError
-from recomart_assets.quality.results import DATASETS
 from recomart_assets_tests.defs.quality.test_checks import stand_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning", "ignore::dagster.BetaWarning",
@@ -30,7 +30,7 @@ def params(checks) -> dict[str, dict]:
 def test_one_check_per_source_on_its_deadline():
     checks = build_freshness_checks(Settings.from_env({}))
     by_source = params(checks)
-    assert set(by_source) == set(DATASETS)
+    assert set(by_source) == set(datasets.names())
     assert by_source["external_metadata"]["deadline_cron"] == "0 7 * * *"
     assert by_source["clickstream"] == {"deadline_cron": "0 2 * * *", "lower_bound_delta_seconds": 86400.0,
                                         "timezone": "UTC"}  # sealed once the day is over: any seal in 24 h
