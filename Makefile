@@ -49,9 +49,11 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/recomart dev
 
+# Two workers (one per core here): the integration tests mostly wait on services; loadfile keeps a
+# module's tests (and its module-scoped services) on one worker.
 test: $(STAMP)
 	$(BIN)/ruff check recomart_assets recomart_assets_tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done
