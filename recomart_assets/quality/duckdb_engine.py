@@ -29,7 +29,7 @@ from recomart_assets.lake import Manifest, RawZone, complete_files
 from recomart_assets.lake.readers import verify_streaming
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.loading import merge_types, quarantined
-from recomart_assets.quality.outcome import InputFile, Outcome, missing_outcome
+from recomart_assets.quality.outcome import Outcome, missing_outcome
 from recomart_assets.quality.references import ReferenceData
 from recomart_assets.quality.schemas import schema_for
 from recomart_assets.quality.sql import (
@@ -40,6 +40,7 @@ from recomart_assets.quality.sql import (
     Plan,
     SqlValidation,
     load_query,
+    sql_outcome,
 )
 
 ENGINE = "duckdb"
@@ -209,19 +210,4 @@ def validate_partition(
             connection.close()
             if verifying is not None:
                 verifying.result()
-    return Outcome(
-        validation=validation,
-        files=[InputFile(path.name, manifest.md5) for path, manifest in files],
-        bytes=sum(manifest.bytes for _, manifest in files),
-        quarantined_records=quarantine[0],
-        quarantine_files=quarantine[1],
-        columns=found.columns,
-        distributions=found.distributions,
-        present=found.present,
-        column_types=sql.column_types(),
-        observed_schema=observed,
-        segments=found.segments,
-        segment_nulls=found.segment_nulls,
-        distinct_method=sql.distinct_method,
-        engine=ENGINE,
-    )
+    return sql_outcome(sql, validation, found, files, quarantine, observed, ENGINE)

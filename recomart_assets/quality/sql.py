@@ -40,7 +40,7 @@ from recomart_assets.quality.checks import (
     skipped_references,
     worst,
 )
-from recomart_assets.quality.outcome import HOURS, MAX_SEGMENT_VALUES, column_type
+from recomart_assets.quality.outcome import HOURS, MAX_SEGMENT_VALUES, InputFile, Outcome, column_type
 from recomart_assets.quality.parsing import FLOAT, PARSED_TYPES
 from recomart_assets.quality.profiling import HISTOGRAM_BINS, TOP_VALUES, chart_label
 from recomart_assets.quality.schemas import TIMESTAMP, References
@@ -678,3 +678,22 @@ class SqlValidation:
         return {c: column_type(self.plan.parsed[c][1] if c in self.plan.parsed else None) for c in self.plan.columns}
 
 
+def sql_outcome(sql: SqlValidation, validation: DatasetValidation, found: Found, files, quarantine: tuple[int, int],
+                observed: dict, engine: str) -> Outcome:
+    """The :class:`Outcome` of a compiled-SQL validation (DuckDB or Spark: the same shape from either)."""
+    return Outcome(
+        validation=validation,
+        files=[InputFile(path.name, manifest.md5) for path, manifest in files],
+        bytes=sum(manifest.bytes for _, manifest in files),
+        quarantined_records=quarantine[0],
+        quarantine_files=quarantine[1],
+        columns=found.columns,
+        distributions=found.distributions,
+        present=found.present,
+        column_types=sql.column_types(),
+        observed_schema=observed,
+        segments=found.segments,
+        segment_nulls=found.segment_nulls,
+        distinct_method=sql.distinct_method,
+        engine=engine,
+    )
