@@ -7,7 +7,6 @@ transaction files (:mod:`recomart_assets.sources.clickstream_exports`). The sens
 gained files (late data), which materializes ``clickstream`` for it.
 """
 
-import json
 
 from dagster import (
     Config,
@@ -16,12 +15,12 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
-    SkipReason,
     job,
     op,
     sensor,
 )
 
+from recomart_assets.defs.shared.landing import decide, landing_tags
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import intake
 from recomart_assets.sources.clickstream_exports import LANDING
@@ -58,7 +57,7 @@ def run_request(plan: intake.RunPlan) -> RunRequest:
     return RunRequest(
         run_key=plan.run_key,
         run_config={"ops": {"land_clickstream_export": {"config": {"file_name": plan.name, "sha256": plan.sha256}}}},
-        tags={"recomart/landing_file": intake.safe_name(plan.name), "recomart/sha256": plan.sha256},
+        tags=landing_tags(plan),
     )
 
 
@@ -69,9 +68,4 @@ def run_request(plan: intake.RunPlan) -> RunRequest:
     description="New complete clickstream exports in raw_zone/landing/clickstream/ -> one run each.",
 )
 def clickstream_exports_sensor(context: SensorEvaluationContext, recomart: RecomartResource) -> SensorResult:
-    known = json.loads(context.cursor) if context.cursor else {}
-    plans, known = intake.plan_runs(LANDING, recomart.zone(), known)
-    cursor = json.dumps(known, sort_keys=True)
-    if not plans:
-        return SensorResult(skip_reason=SkipReason("no new complete clickstream exports"), cursor=cursor)
-    return SensorResult(run_requests=[run_request(plan) for plan in plans], cursor=cursor)
+    return decide(context, LANDING, recomart.zone(), run_request, "no new complete clickstream exports")

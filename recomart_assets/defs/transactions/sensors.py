@@ -4,7 +4,6 @@ The sensor only decides (:func:`recomart_assets.lake.intake.plan_runs`): every m
 duplicate set-aside happens in the run it requests, so a preview tick changes nothing.
 """
 
-import json
 from typing import Any
 
 from dagster import (
@@ -15,10 +14,10 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
-    SkipReason,
     sensor,
 )
 
+from recomart_assets.defs.shared.landing import decide, landing_tags
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.transactions.assets import TRANSACTIONS, transactions
 from recomart_assets.defs.transactions.jobs import LANDING_JOB, landing_run_config, transactions_landing_job
@@ -32,7 +31,7 @@ def run_request(plan: intake.RunPlan) -> RunRequest:
     return RunRequest(
         run_key=plan.run_key,
         run_config=landing_run_config(plan.name, plan.sha256),
-        tags={"recomart/landing_file": intake.safe_name(plan.name), "recomart/sha256": plan.sha256},
+        tags=landing_tags(plan),
     )
 
 
@@ -43,12 +42,7 @@ def run_request(plan: intake.RunPlan) -> RunRequest:
     description="New complete files in raw_zone/landing/ -> one landing run each, keyed by content sha256.",
 )
 def transactions_landing_sensor(context: SensorEvaluationContext, recomart: RecomartResource) -> SensorResult:
-    known = json.loads(context.cursor) if context.cursor else {}
-    plans, known = intake.plan_runs(LANDING, recomart.zone(), known)
-    cursor = json.dumps(known, sort_keys=True)
-    if not plans:
-        return SensorResult(skip_reason=SkipReason("no new complete landing files"), cursor=cursor)
-    return SensorResult(run_requests=[run_request(plan) for plan in plans], cursor=cursor)
+    return decide(context, LANDING, recomart.zone(), run_request, "no new complete landing files")
 
 
 def landing_job(recomart: RecomartResource) -> JobDefinition:

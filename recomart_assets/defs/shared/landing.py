@@ -1,0 +1,33 @@
+"""The decision every landing-zone sensor makes: which complete files get a run, and the new cursor.
+
+Sensors only decide (:func:`recomart_assets.lake.intake.plan_runs` writes nothing); the runs they
+request do every move, refusal and set-aside. A source's sensor supplies how a plan becomes a run
+request (its job's run config).
+"""
+
+import json
+from collections.abc import Callable
+
+from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason
+
+from recomart_assets.lake import RawZone, intake
+
+
+def landing_tags(plan: intake.RunPlan) -> dict[str, str]:
+    return {"recomart/landing_file": intake.safe_name(plan.name), "recomart/sha256": plan.sha256}
+
+
+def decide(
+    context: SensorEvaluationContext,
+    source: intake.LandingSource,
+    zone: RawZone,
+    run_request: Callable[[intake.RunPlan], RunRequest],
+    nothing: str,
+) -> SensorResult:
+    """Run requests for the new complete files of ``source``'s landing folder, with the cursor."""
+    known = json.loads(context.cursor) if context.cursor else {}
+    plans, known = intake.plan_runs(source, zone, known)
+    cursor = json.dumps(known, sort_keys=True)
+    if not plans:
+        return SensorResult(skip_reason=SkipReason(nothing), cursor=cursor)
+    return SensorResult(run_requests=[run_request(plan) for plan in plans], cursor=cursor)
