@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,9 +48,6 @@ class AnomalyConfig:
 
     def family(self, name: str) -> Family:
         return self.families.get(name) or FAMILIES[name]
-
-    def with_overrides(self, **overrides: Any) -> AnomalyConfig:
-        return replace(self, **overrides)
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,3 @@ def metric_history(dataset: str, states: Mapping[str, Any]) -> MetricHistory:
                 series.setdefault(day, 0.0)
                 history.sizes[metric].setdefault(day, 0.0)
     return history
-
-
-def histories(states_by_dataset: Mapping[str, Mapping[str, Any]]) -> dict[str, MetricHistory]:
-    """:func:`metric_history` for every dataset of ``{dataset: {partition: state}}``."""
-    return {dataset: metric_history(dataset, states) for dataset, states in states_by_dataset.items()}
