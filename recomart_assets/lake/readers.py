@@ -81,12 +81,16 @@ VERIFY_CHUNK = 8 * 1024 * 1024
 
 
 def verify_streaming(path: UPath, manifest: Manifest, copy_to: str | None = None) -> None:
-    """Check ``path``'s size and md5 against ``manifest`` reading it in chunks (bounded memory).
+    """Check ``path``'s size and checksum against ``manifest`` reading it in chunks (bounded memory).
 
+    The sha256 is checked when the manifest has one (every manifest this project writes): with the
+    CPU's SHA extensions it hashes about twice as fast as md5, and validation hashes every byte it
+    reads; older manifests with an md5 only are checked by md5.
     ``copy_to``: also write the bytes to that local file while reading (one read of a remote
     object gives a verified local copy for engines that read local files only).
     """
-    digest, size = hashlib.md5(), 0
+    kind, expected = ("sha256", manifest.sha256) if manifest.sha256 else ("md5", manifest.md5)
+    digest, size = hashlib.new(kind), 0
     with path.open("rb") as source, (open(copy_to, "wb") if copy_to else contextlib.nullcontext()) as copy:
         while chunk := source.read(VERIFY_CHUNK):
             digest.update(chunk)
@@ -95,6 +99,6 @@ def verify_streaming(path: UPath, manifest: Manifest, copy_to: str | None = None
                 copy.write(chunk)
     if size != manifest.bytes:
         raise CorruptFileError(f"{path}: content does not match its manifest ({size} bytes, manifest says {manifest.bytes})")
-    if digest.hexdigest() != manifest.md5:
+    if digest.hexdigest() != expected:
         raise CorruptFileError(f"{path}: content does not match its manifest "
-                               f"(md5 {digest.hexdigest()}, manifest says {manifest.md5})")
+                               f"({kind} {digest.hexdigest()}, manifest says {expected})")

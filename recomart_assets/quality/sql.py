@@ -65,6 +65,8 @@ class Dialect:
     epoch_micros: Callable[[str], str]  # timestamp -> microseconds since 1970 (no client time zone involved)
     round_half_even: Callable[[str], str]
     approx_distinct: str
+    hash64: Callable[[str], str]  # value -> a 64-bit hash (equal values, equal hashes)
+    hour_of_day: Callable[[str], str]  # UTC timestamp -> its hour 0..23, by arithmetic on epoch microseconds
     backslash_escapes: bool  # string literals treat backslash as an escape (Spark)
 
     def quote(self, name: str) -> str:
@@ -97,6 +99,8 @@ DUCKDB = Dialect(
     epoch_micros=lambda expr: f"epoch_us({expr})",
     round_half_even=lambda expr: f"roundbankers({expr}, 0)",
     approx_distinct="approx_count_distinct",
+    hash64=lambda expr: f"hash({expr})",
+    hour_of_day=lambda expr: f"CAST(((epoch_us({expr}) // 3600000000) % 24 + 24) % 24 AS INTEGER)",
     backslash_escapes=False,
 )
 
@@ -112,6 +116,8 @@ SPARK = Dialect(
     epoch_micros=lambda expr: f"unix_micros({expr})",
     round_half_even=lambda expr: f"bround({expr}, 0)",
     approx_distinct="approx_count_distinct",
+    hash64=lambda expr: f"xxhash64({expr})",
+    hour_of_day=lambda expr: f"hour({expr})",
     backslash_escapes=True,
 )
 
@@ -357,8 +363,12 @@ class SqlValidation:
                 continue
             column = self.plan.q(item.rule.column)
             table = f"__dup{index}"
-            self.runner.create_temp(table, f"SELECT {column} AS v, count(*) AS n, min({ROW}) AS first "
-                                           f"FROM typed WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > 1")
+            # Repeated 64-bit hashes first (a cheap group-by of numbers), then the exact values among them.
+            repeated = (f"SELECT {self.d.hash64(column)} AS h FROM typed WHERE {column} IS NOT NULL "
+                        f"GROUP BY {self.d.hash64(column)} HAVING count(*) > 1")
+            self.runner.create_temp(table, f"SELECT {column} AS v, count(*) AS n, min({ROW}) AS first FROM typed "
+                                           f"WHERE {column} IS NOT NULL AND {self.d.hash64(column)} IN ({repeated}) "
+                                           f"GROUP BY {column} HAVING count(*) > 1")
             total = self.runner.rows(f"SELECT coalesce(sum(n - 1), 0), count(*) FROM {table}")[0]
             self.found.counts[item.rule.name] = int(total[0])
             item.unique_table = table
@@ -407,21 +417,26 @@ class SqlValidation:
         return " UNION ".join(parts) if parts else None
 
     def _main_pass(self, compiled: list[RuleSql], any_flagged: bool) -> None:
-        """One aggregate over the partition: every row-local rule, nulls, distincts, ranges."""
+        """One aggregate over the partition: every row-local rule, nulls, distincts, ranges.
+
+        Each rule's condition is evaluated once per row, in an inner projection (``__f<i>``), and
+        both its own count and the failed-rows count read that flag.
+        """
         plan = self.plan
         select = []
         local = [item for item in compiled if item.condition]
-        for index, item in enumerate(local):
-            select.append(f"count(*) FILTER (WHERE {item.condition}) AS r{index}")
-        any_local = " OR ".join(f"coalesce({item.condition}, FALSE)" for item in local) or "FALSE"
+        flags = [f"coalesce({item.condition}, FALSE) AS __f{index}" for index, item in enumerate(local)]
+        for index in range(len(local)):
+            select.append(f"count(*) FILTER (WHERE __f{index}) AS r{index}")
+        failing = [f"__f{index}" for index in range(len(local))]
         flagged = self._flagged_rows(compiled) if any_flagged else None
         source = plan.with_lookups()
         if flagged:
             self.runner.create_temp("__flagged", f"SELECT DISTINCT {ROW} AS flagged FROM ({flagged}) f")
             source += f" LEFT JOIN __flagged ON typed.{ROW} = __flagged.flagged"
-            select.append(f"count(*) FILTER (WHERE ({any_local}) OR __flagged.flagged IS NOT NULL) AS failed")
-        else:
-            select.append(f"count(*) FILTER (WHERE {any_local}) AS failed")
+            flags.append("__flagged.flagged IS NOT NULL AS __fx")
+            failing.append("__fx")
+        select.append(f"count(*) FILTER (WHERE {' OR '.join(failing) or 'FALSE'}) AS failed")
         for index, column in enumerate(plan.columns):
             q = plan.q(column)
             select.append(f"count({q}) AS n{index}")
@@ -433,6 +448,7 @@ class SqlValidation:
                 if plan.parsed[column][1] == TIMESTAMP:
                     low, high = self.d.epoch_micros(low), self.d.epoch_micros(high)
                 select += [f"{distinct} AS d{index}", f"{low} AS lo{index}", f"{high} AS hi{index}"]
+        source = f"(SELECT typed.*{''.join(', ' + f for f in flags)} FROM {source}) flags"
         values = dict(zip(self._names(select), self.runner.rows(f"SELECT {', '.join(select)} FROM {source}")[0],
                           strict=True))
         for index, item in enumerate(local):
@@ -632,7 +648,8 @@ class SqlValidation:
         if not hasattr(self, "_hour_counts"):
             value = self.plan.value_of(column)
             self._hour_counts = {int(h): int(n) for h, n in self.runner.rows(
-                f"SELECT hour({value}), count(*) FROM typed WHERE {value} IS NOT NULL GROUP BY hour({value})")}
+                f"SELECT {self.d.hour_of_day(value)}, count(*) FROM typed WHERE {value} IS NOT NULL "
+                f"GROUP BY {self.d.hour_of_day(value)}")}
         return self._hour_counts
 
     def _charts(self) -> None:
@@ -647,32 +664,48 @@ class SqlValidation:
                 self.found.distributions[chart.title] = self._counts(chart)
 
     def _segments(self) -> None:
+        """Volume and missing values per segment value: one grouped pass for every segment (grouping
+        sets; a catalog segment through a join to the day's categories)."""
         spec = datasets.get(self.plan.dataset)
         if spec.time_column and spec.time_column in self.plan.parsed:
             hours = self._hours(spec.time_column)
             self.found.segments["hour"] = {label: hours.get(h, 0) for h, label in enumerate(HOURS)}
-        nulls = ", ".join(f"count(*) - count({self.plan.q(c)})" for c in self.plan.columns)
+        keys: dict[str, str] = {}  # segment -> its key column in the grouped pass
+        joins = ""
         for segment in spec.segments:
             if segment.column not in self.plan.columns:
                 continue
+            if segment.through_catalog and not self.plan.has_categories:
+                self.found.segments[segment.name] = {}
+                self.found.segment_nulls[segment.name] = {}
+                continue
+            key = f"__segment{len(keys)}"
             if segment.through_catalog:
-                if not self.plan.has_categories:
-                    self.found.segments[segment.name] = {}
-                    self.found.segment_nulls[segment.name] = {}
-                    continue
-                source = (f"(SELECT typed.*, c.category AS __segment FROM typed JOIN {CATEGORY_TABLE} c "
-                          f"ON typed.{self.plan.q(segment.column)} = c.product_id) s")
+                joins += (f" LEFT JOIN {CATEGORY_TABLE} {key}_c ON typed.{self.plan.q(segment.column)} = "
+                          f"{key}_c.product_id")
+                keys[segment.name] = f"{key}_c.category AS {key}"
             else:
-                source = f"(SELECT typed.*, typed.{self.plan.q(segment.column)} AS __segment FROM typed) s"
-            if segment.column in self.tops and not segment.through_catalog:
-                top = self.tops[segment.column]
-            else:
-                top, _ = self._top("__segment", MAX_SEGMENT_VALUES, source=source)
-            self.found.segments[segment.name] = {str(v): n for v, n in top}
-            tally = {row[0]: row[1:] for row in self.runner.rows(
-                f"SELECT __segment, {nulls} FROM {source} WHERE __segment IS NOT NULL GROUP BY __segment")}
-            self.found.segment_nulls[segment.name] = {
-                str(v): {c: int(n) for c, n in zip(self.plan.columns, tally[v], strict=True)} for v, _ in top}
+                keys[segment.name] = f"typed.{self.plan.q(segment.column)} AS {key}"
+        if not keys:
+            return
+        names = [f"__segment{index}" for index in range(len(keys))]
+        nulls = ", ".join(f"count(*) - count({self.plan.q(c)})" for c in self.plan.columns)
+        source = f"(SELECT typed.*, {', '.join(keys.values())} FROM typed{joins}) s"
+        sets = ", ".join(f"({name})" for name in names)
+        groupings = ", ".join(f"grouping({name})" for name in names)
+        found: dict[int, list[tuple]] = {index: [] for index in range(len(names))}
+        for row in self.runner.rows(f"SELECT {', '.join(names)}, {groupings}, count(*), min({ROW}), {nulls} "
+                                    f"FROM {source} GROUP BY GROUPING SETS ({sets})"):
+            values, grouped, (n, first), tally = (row[:len(names)], row[len(names):2 * len(names)],
+                                                  row[2 * len(names):2 * len(names) + 2], row[2 * len(names) + 2:])
+            index = list(grouped).index(0)
+            if values[index] is not None:
+                found[index].append((int(n), int(first), values[index], tally))
+        for index, name in enumerate(keys):
+            rows = sorted(found[index], key=lambda r: (r[0], -r[1]), reverse=True)[:MAX_SEGMENT_VALUES]
+            self.found.segments[name] = {str(v): n for n, _, v, _ in rows}
+            self.found.segment_nulls[name] = {
+                str(v): {c: int(k) for c, k in zip(self.plan.columns, tally, strict=True)} for _, _, v, tally in rows}
 
     def column_types(self) -> dict[str, str]:
         return {c: column_type(self.plan.parsed[c][1] if c in self.plan.parsed else None) for c in self.plan.columns}
