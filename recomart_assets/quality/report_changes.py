@@ -14,7 +14,7 @@ import textwrap
 
 from matplotlib.figure import Figure
 
-from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, ReportWriter, _clip, _table
+from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, ReportWriter, _clip, _table, axes_title
 
 CHARTS_PER_PAGE = 6
 MAX_CHART_PAGES = 3
@@ -99,7 +99,7 @@ def _anomaly_chart(ax, anomaly: dict) -> None:
     ax.plot(days[:-1], values[:-1], marker="o", markersize=2.5, color="#5c6bc0", linewidth=1)
     if values:
         ax.plot(days[-1:], values[-1:], marker="o", markersize=5, color=STATUS_COLOURS["fail"], linestyle="none")
-    ax.set_title(_chart_title(anomaly["dataset"], anomaly["metric"]), loc="left", fontsize=6.5)
+    axes_title(ax, _chart_title(anomaly["dataset"], anomaly["metric"]), fontsize=6.5)
     ax.tick_params(axis="x", labelsize=5.5, rotation=90)
     ax.tick_params(axis="y", labelsize=6)
 
@@ -111,8 +111,8 @@ def _drift_chart(ax, change: dict) -> None:
     ax.bar([p + 0.2 for p in positions], change["actual_shares"], width=0.4, color=STATUS_COLOURS["fail"],
            label="today")
     ax.set_xticks(list(positions), bins, rotation=90, fontsize=5.5)
-    ax.set_title(_chart_title(change["dataset"], f"{change['distribution']} (PSI {change['psi']:.2f})"), loc="left",
-                 fontsize=6.5)
+    axes_title(ax, _chart_title(change["dataset"], f"{change['distribution']} (PSI {change['psi']:.2f})"),
+               fontsize=6.5)
     ax.legend(fontsize=5.5, frameon=False)
     ax.tick_params(axis="y", labelsize=6)
 
