@@ -97,6 +97,9 @@ class DatasetSpec:
     landing_folder: str | None = None  # under landing/, for file-based intake
     kinds: frozenset[str] = field(default_factory=frozenset)  # Dagster's kind tags
     freshness: Freshness | None = None  # when the day's partition is due (freshness checks, report)
+    # "module:function" (zone, day) -> {file name: (md5, {field: type})}: the fields a source recorded
+    # for a day's JSON Lines files, so validation need not find them (see lake/fields.py)
+    recorded_fields: str | None = None
 
     @property
     def quarantine_folder(self) -> str:
@@ -104,8 +107,16 @@ class DatasetSpec:
         return f"quarantine/{self.name}"
 
     def schema_builder(self) -> Callable[..., Any]:
-        module, _, function = self.schema.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return _resolve(self.schema)
+
+    def recorded_fields_reader(self) -> Callable[..., Any] | None:
+        return _resolve(self.recorded_fields) if self.recorded_fields else None
+
+
+def _resolve(reference: str) -> Callable[..., Any]:
+    """The function a ``"module:function"`` reference names (imported when first used)."""
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 _SCHEMAS = "recomart_assets.quality.schemas"
@@ -192,6 +203,7 @@ CLICKSTREAM = DatasetSpec(
     landing_folder="clickstream",
     kinds=frozenset({"kafka", "json"}),
     freshness=Freshness(time(2, 0), after_day=True),  # sealed once the watermark passed midnight
+    recorded_fields="recomart_assets.sources.clickstream_seal:recorded_fields",
 )
 
 EXTERNAL_METADATA = DatasetSpec(

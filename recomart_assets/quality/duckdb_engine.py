@@ -9,7 +9,8 @@ Each partition file is verified against its manifest (md5 and size, one streamin
 of its rows counts: local files while DuckDB loads them, remote ones while they are copied to the
 local files DuckDB reads. CSV is read with every column as text (an empty cell is missing, as
 in the reference engine); JSON Lines with every field as text (a number or a nested value becomes
-its JSON text), unknown fields kept as columns, found by one pass over the object keys.
+its JSON text), unknown fields kept as columns: the fields a source recorded for a file whose md5
+still matches (the clickstream seal records them), else found by one pass over the object keys.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files
+from recomart_assets.lake.fields import TYPE_SAMPLE_ROWS, merge_types
 from recomart_assets.lake.readers import verify_streaming
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
-from recomart_assets.quality.loading import merge_types, quarantined
+from recomart_assets.quality.loading import quarantined
 from recomart_assets.quality.outcome import Outcome, missing_outcome
 from recomart_assets.quality.references import ReferenceData
 from recomart_assets.quality.schemas import schema_for
@@ -48,8 +50,6 @@ ENGINE = "duckdb"
 DEFAULT_MEMORY_LIMIT = "512MB"
 # Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
 EXACT_DISTINCT_ROWS = 2_000_000
-# Observed JSON types are read from the first rows of each file (keys from every row).
-TYPE_SAMPLE_ROWS = 10_000
 _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
                       "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
@@ -105,37 +105,50 @@ def _list(paths: list[str]) -> str:
     return "[" + ", ".join(DUCKDB.literal(p) for p in paths) + "]"
 
 
-def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[list[str], dict[str, str]]:
+def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str],
+                recorded: dict[str, dict[str, str]] | None = None) -> tuple[list[str], dict[str, str]]:
     """Every top-level key of the files' objects (in order of first appearance by file), and the
-    JSON type of each as observed in the first rows of each file."""
+    JSON type of each as observed in the first rows of each file.
+
+    ``recorded``: path -> the fields a source recorded for that file (its content verified against
+    the same manifest); only the other files are read for their keys, with one pass over the objects.
+    """
+    recorded = recorded or {}
+    found: list[tuple[str, list[str]]] = [(path, list(recorded[path])) for path in paths if path in recorded]
+    seen: dict[str, set[str]] = {}
+    for path in paths:
+        for key, kind in recorded.get(path, {}).items():
+            seen.setdefault(key, set()).add(kind)
+    unread = [path for path in paths if path not in recorded]
+    if unread:
+        found += [(first, names) for names, first in connection.execute(
+            f"SELECT json_keys(json) AS k, min(filename) FROM read_ndjson_objects({_list(unread)}, filename=true) "
+            f"GROUP BY k ORDER BY 2, count(*) DESC").fetchall()]
     keys: list[str] = []
-    if paths:
-        found = connection.execute(f"SELECT json_keys(json) AS k, min(filename) FROM read_ndjson_objects("
-                                   f"{_list(paths)}, filename=true) GROUP BY k ORDER BY 2, count(*) DESC").fetchall()
-        for names, _ in found:
-            keys.extend(k for k in names if k not in keys)
-    seen: dict[str, set[str]] = {key: set() for key in keys}
-    if keys:
-        paths_list = "[" + ", ".join(DUCKDB.literal("$." + '"' + k.replace('"', '\\"') + '"') for k in keys) + "]"
-        for path in paths:
+    for _, names in sorted(found, key=lambda item: item[0]):  # stable: a file's most common key set first
+        keys.extend(k for k in names if k not in keys)
+    unread_keys = [key for key in keys if any(key in names for path, names in found if path in unread)]
+    if unread_keys:
+        paths_list = "[" + ", ".join(DUCKDB.literal("$." + '"' + k.replace('"', '\\"') + '"') for k in unread_keys) + "]"
+        for path in unread:
             rows = connection.execute(
                 f"SELECT DISTINCT json_type(json, {paths_list}) FROM (SELECT json FROM "
                 f"read_ndjson_objects({DUCKDB.literal(path)}) LIMIT {TYPE_SAMPLE_ROWS})").fetchall()
             for (types,) in rows:
-                for key, kind in zip(keys, types, strict=True):
+                for key, kind in zip(unread_keys, types, strict=True):
                     if kind is not None:
-                        seen[key].add(_DUCKDB_JSON_TYPES.get(kind, "mixed"))
-    return keys, merge_types({k: v or {"null"} for k, v in seen.items()})
+                        seen.setdefault(key, set()).add(_DUCKDB_JSON_TYPES.get(kind, "mixed"))
+    return keys, merge_types({k: seen.get(k) or {"null"} for k in keys})
 
 
 def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
-               paths: list[str]) -> tuple[list[str], dict[str, str]]:
+               paths: list[str], recorded: dict[str, dict[str, str]] | None = None) -> tuple[list[str], dict[str, str]]:
     """Load the files as ``typed`` (see :func:`~recomart_assets.quality.sql.load_query`); returns the
-    columns and the observed schema."""
+    columns and the observed schema. ``recorded``: fields recorded for some JSON Lines files (by path)."""
     spec = datasets.get(dataset)
     readable = [p for p in paths if Path(p).stat().st_size > 0]
     if spec.format == "jsonl":
-        columns, observed = json_fields(connection, readable)
+        columns, observed = json_fields(connection, readable, recorded)
         if columns and readable:
             types = "{" + ", ".join(f"{DUCKDB.literal(c)}: 'VARCHAR'" for c in columns) + "}"
             source = f"read_json({_list(readable)}, format='newline_delimited', columns={types})"
@@ -158,6 +171,17 @@ def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema
     connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, columns, source)}")
     connection.execute(f"CREATE TEMP VIEW typed AS SELECT *, rowid AS {ROW} FROM t_load")
     return columns, observed
+
+
+def recorded_fields(zone: RawZone, spec: datasets.DatasetSpec, day: str, files: list[tuple[UPath, Manifest]],
+                    paths: list[str]) -> dict[str, dict[str, str]]:
+    """Local path -> the fields its source recorded, for files whose md5 is still the recorded one."""
+    reader = spec.recorded_fields_reader()
+    if reader is None or spec.format != "jsonl":
+        return {}
+    recorded = reader(zone, day)
+    return {local: recorded[path.name][1] for (path, manifest), local in zip(files, paths, strict=True)
+            if recorded.get(path.name, ("",))[0] == manifest.md5}
 
 
 def register_references(connection: duckdb.DuckDBPyConnection, references: ReferenceData) -> None:
@@ -199,7 +223,7 @@ def validate_partition(
         try:
             register_references(connection, references)
             schema = schema_for(dataset, day, references.references)
-            columns, observed = load_table(connection, schema, dataset, paths)
+            columns, observed = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
             if verifying is not None:
                 verifying.result()  # a file that does not match its manifest raises here: no row counts
             plan = Plan(DUCKDB, dataset, day, schema, columns, references.references,

@@ -24,12 +24,9 @@ import pyarrow.csv as pcsv
 
 from recomart_assets import datasets
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
+from recomart_assets.lake.fields import json_type, merge_types
 from recomart_assets.quality.outcome import InputFile
 from recomart_assets.quality.schemas import STRING
-
-# JSON value -> the observed type the metric state records (the names DuckDB's json_type maps to).
-_JSON_TYPES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
-               dict: "object", list: "array"}
 
 
 @dataclass
@@ -88,19 +85,10 @@ def jsonl_strings(data: bytes | list[dict]) -> pd.DataFrame:
     return pd.DataFrame({name: frame[name].map(_as_text).astype(STRING) for name in frame.columns})
 
 
-def merge_types(seen: dict[str, set[str]]) -> dict[str, str]:
-    """One observed type per field: the type of its non-null values, ``mixed`` when several."""
-    merged = {}
-    for name, types in seen.items():
-        kinds = types - {"null"} or {"null"}
-        merged[name] = kinds.pop() if len(kinds) == 1 else "mixed"
-    return merged
-
-
 def json_types(records: list[dict], seen: dict[str, set[str]]) -> None:
     for record in records:
         for name, value in record.items():
-            seen.setdefault(name, set()).add(_JSON_TYPES.get(type(value), "mixed"))
+            seen.setdefault(name, set()).add(json_type(value))
 
 
 def csv_header(frame: pd.DataFrame, seen: dict[str, set[str]]) -> None:

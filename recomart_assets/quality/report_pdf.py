@@ -21,7 +21,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: no display in assets, tests or CI
 
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
@@ -75,7 +74,7 @@ class ReportWriter:
         self.page = 0
 
     def new_page(self, title: str, subtitle: str = "") -> Figure:
-        fig = plt.figure(figsize=A4_PORTRAIT)
+        fig = Figure(figsize=A4_PORTRAIT)  # no pyplot: nothing global to register and close
         self.page += 1
         fig.text(0.06, 0.965, title, fontsize=15, weight="bold", va="top")
         if subtitle:
@@ -86,7 +85,6 @@ class ReportWriter:
 
     def save(self, fig: Figure) -> None:
         self.pdf.savefig(fig)
-        plt.close(fig)
 
 
 def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[list[str]],
@@ -283,7 +281,7 @@ def trends_page(writer: ReportWriter, results: dict, earlier: list[dict]) -> Non
 def render_pdf(results: dict, earlier: list[dict]) -> bytes:
     """The report's PDF bytes for ``results`` (this partition) and ``earlier`` partitions' results."""
     buffer = io.BytesIO()
-    with plt.rc_context(STYLE), PdfPages(buffer, metadata={
+    with matplotlib.rc_context(STYLE), PdfPages(buffer, metadata={
         "Title": f"RecoMart data quality report {results['partition']}",
         "Subject": f"Data quality of partition {results['partition']}: {results['overall_status']}",
         "Author": "recomart-assets",

@@ -27,9 +27,10 @@ from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files
+from recomart_assets.lake.fields import merge_types
 from recomart_assets.lake.readers import verify_streaming
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
-from recomart_assets.quality.loading import merge_types, quarantined
+from recomart_assets.quality.loading import quarantined
 from recomart_assets.quality.outcome import Outcome, missing_outcome
 from recomart_assets.quality.references import ReferenceData
 from recomart_assets.quality.schemas import schema_for

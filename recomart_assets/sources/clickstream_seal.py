@@ -4,7 +4,10 @@ The consumer (``recomart consume``) writes hour files into ``clickstream/D/``; s
 file of the day against its manifest, counts events, duplicate ``event_id``s (kept as received),
 events per type and per hour, the day's quarantined records, and writes the partition-level
 manifest ``clickstream/D/_partition.json`` (with its own ``.manifest``). Readers that want a sealed
-day look for that file. Plain Python: the Dagster asset and sensor in ``defs/clickstream`` call it.
+day look for that file. Each file's entry also records its fields (every top-level key of its events
+and their types, :mod:`recomart_assets.lake.fields`): sealing parses every event anyway, and
+validation then reads the fields here instead of making an extra pass over the day. Plain Python:
+the Dagster asset and sensor in ``defs/clickstream`` call it.
 
 Late data: an event that arrives after D was sealed still lands in ``clickstream/D/`` (a new hour
 file); :func:`days_to_seal` notices that the day's files differ from the ones its seal lists, and a
@@ -48,6 +51,7 @@ from recomart_assets.lake import (
     write_data_file,
 )
 from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.fields import FieldTally
 from recomart_assets.lake.lineage import Derived, KafkaBatch
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
 from recomart_assets.logs import get_logger
@@ -78,6 +82,13 @@ def read_seal(zone: RawZone, day: str) -> dict | None:
     if read_manifest(path) is None:
         return None
     return orjson.loads(read_verified_bytes(path))
+
+
+def recorded_fields(zone: RawZone, day: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """File name -> (md5, fields) as the day's seal recorded them (validation reads a file's fields
+    from here instead of finding them again, for files whose md5 still matches)."""
+    seal = read_seal(zone, day)
+    return {f["file"]: (f["md5"], f["fields"]) for f in (seal or {}).get("files", ()) if "fields" in f}
 
 
 def day_files(zone: RawZone, day: str) -> list[str]:
@@ -120,8 +131,10 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
         if count_records(data, "jsonl") != manifest.record_count:
             raise CorruptFileError(f"{path}: record count differs from its manifest")
         hour = int(path.name[1:3]) if path.name[0] == "h" and path.name[1:3].isdigit() else None
+        tally = FieldTally()
         for line in data.splitlines():
             event = orjson.loads(line)
+            tally.add(event)
             per_type[str(event.get("event_type") or "(missing)")] += 1
             event_id = event.get("event_id")
             if event_id is None:
@@ -135,7 +148,7 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
         if previous:
             late_events += sum(s["record_count"] for s in _segments(path, manifest) if s["file"] not in previous_files)
         files.append({"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
-                      "source": dict(manifest.source)})
+                      "source": dict(manifest.source), "fields": tally.fields()})
     incomplete = sorted(p.name for p in folder.iterdir() if is_data_file_name(p.name) and p.name != SEAL_FILE
                         and read_manifest(p) is None) if folder.exists() else []
     quarantined = sum(m.record_count for _, m in complete_files(zone.quarantine_dir(DATASET, day), "*.jsonl"))

@@ -12,12 +12,13 @@ import pytest
 
 from recomart_assets import datasets
 from recomart_assets.errors import CorruptFileError
-from recomart_assets.lake import RawZone
+from recomart_assets.lake import RawZone, complete_files
 from recomart_assets.quality import duckdb_engine, pandas_engine
 from recomart_assets.quality.references import load_references
 from recomart_assets.quality.results import results_of
 from recomart_assets.quality.states import state_of
-from recomart_assets_tests.fixtures.quality import DAY, build_demo_zone, write_csv, write_jsonl
+from recomart_assets.sources.clickstream_seal import seal_partition
+from recomart_assets_tests.fixtures.quality import DAY, build_demo_zone, click_events, write_csv, write_jsonl
 from recomart_assets_tests.quality import test_schemas as scenarios
 
 ENGINES = {"pandas": pandas_engine.validate_partition, "duckdb": duckdb_engine.validate_partition}
@@ -116,3 +117,32 @@ def test_a_file_that_does_not_match_its_manifest_is_refused(engine, fixture_zone
     path.write_bytes(path.read_bytes().replace(b"abc", b"12.5"))  # changed behind the manifest's back
     with pytest.raises(CorruptFileError, match="does not match its manifest"):
         ENGINES[engine](fixture_zone, "transactions", DAY, load_references(fixture_zone, DAY))
+
+
+def test_a_sealed_day_is_read_with_the_fields_its_seal_recorded(zone, monkeypatch):
+    """The seal records each file's fields; the DuckDB engine then reads no file for its keys, a file
+    added after the seal (a new field in it) is read for them, and the report is the reference's."""
+    zone = build_demo_zone(zone)
+    seal_partition(zone, "reco_clickstream", DAY, force=True)
+    write_jsonl(zone, "late.jsonl", [{**click_events()[0], "event_id": "late-1", "coupon": "X1"}])
+    recorded = duckdb_engine.recorded_fields(zone, datasets.get("clickstream"), DAY, *_files_and_paths(zone))
+    assert recorded and all(not path.endswith("late.jsonl") for path in recorded)
+    read_for_keys: list[list[str]] = []
+    discover = duckdb_engine.json_fields
+
+    def spying(connection, paths, known=None):
+        read_for_keys.append([p for p in paths if p not in (known or {})])
+        return discover(connection, paths, known)
+
+    monkeypatch.setattr(duckdb_engine, "json_fields", spying)
+    references = load_references(zone, DAY)
+    duck = duckdb_engine.validate_partition(zone, "clickstream", DAY, references)
+    reference = pandas_engine.validate_partition(zone, "clickstream", DAY, references)
+    assert [[p.rsplit("/", 1)[-1] for p in paths] for paths in read_for_keys] == [["late.jsonl"]]
+    assert duck.observed_schema == reference.observed_schema and duck.observed_schema["coupon"] == "string"
+    assert results_of(DAY, {"clickstream": duck})["datasets"] == results_of(DAY, {"clickstream": reference})["datasets"]
+
+
+def _files_and_paths(zone: RawZone) -> tuple[list, list[str]]:
+    files = list(complete_files(zone.partition_dir("clickstream", DAY), "*.jsonl"))
+    return files, [path.path for path, _ in files]
