@@ -551,9 +551,9 @@ class SqlValidation:
                 column = self.plan.q(rule.column)
                 values.append((rule.name, f"typed.{column}",
                                f"typed JOIN {item.unique_table} u ON typed.{column} = u.v", f"typed.{ROW} <> u.first"))
-            elif item.row_table:
-                self._row_samples(rule.name, "d.dup IS NOT NULL",
-                                  f"typed LEFT JOIN (SELECT {ROW} AS dup FROM {item.row_table}) d ON typed.{ROW} = d.dup")
+            elif item.row_table:  # the first failing row numbers, then just those rows (no join over the table)
+                self._row_samples(rule.name, f"typed.{ROW} IN (SELECT {ROW} FROM {item.row_table} ORDER BY {ROW} "
+                                             f"LIMIT {ROW_SAMPLE_SCAN})")
             elif item.value is not None:
                 values.append((rule.name, f"typed.{item.value}", self.plan.with_lookups(item.condition), item.condition))
             elif item.condition:
