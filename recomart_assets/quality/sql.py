@@ -482,11 +482,12 @@ class SqlValidation:
             return []
         parts = []
         for index, (expression, source, limit) in enumerate(requests):
+            # a top-N (ORDER BY ... LIMIT) rather than row_number() over every group: no full sort of a
+            # column with millions of distinct values
             parts.append(
-                f"SELECT {index} AS k, v, n, first, total FROM (SELECT v, n, first, count(*) OVER () AS total, "
-                f"row_number() OVER (ORDER BY n DESC, first) AS rk FROM (SELECT CAST({expression} AS STRING) AS v, "
-                f"count(*) AS n, min({ROW}) AS first FROM {source} WHERE {expression} IS NOT NULL "
-                f"GROUP BY {expression}) g) x WHERE rk <= {limit}")
+                f"SELECT * FROM (SELECT {index} AS k, v, n, first, count(*) OVER () AS total FROM "
+                f"(SELECT CAST({expression} AS STRING) AS v, count(*) AS n, min({ROW}) AS first FROM {source} "
+                f"WHERE {expression} IS NOT NULL GROUP BY {expression}) g ORDER BY n DESC, first LIMIT {limit}) t{index}")
         found: dict[int, list[tuple]] = {index: [] for index in range(len(requests))}
         for k, v, n, first, total in self.runner.rows(" UNION ALL ".join(parts)):
             found[int(k)].append((int(n), int(first), v, int(total)))
@@ -564,9 +565,9 @@ class SqlValidation:
         """The first few distinct failing values of each ``(rule, value, source, condition)``, one query."""
         if not requests:
             return
-        parts = [f"SELECT {index} AS k, v, first FROM (SELECT v, first, row_number() OVER (ORDER BY first) AS rk FROM "
-                 f"(SELECT CAST({value} AS STRING) AS v, min(typed.{ROW}) AS first FROM {source} WHERE {condition} "
-                 f"GROUP BY {value}) g) x WHERE rk <= {MAX_SAMPLES}"
+        parts = [f"SELECT * FROM (SELECT {index} AS k, v, first FROM (SELECT CAST({value} AS STRING) AS v, "
+                 f"min(typed.{ROW}) AS first FROM {source} WHERE {condition} GROUP BY {value}) g "
+                 f"ORDER BY first LIMIT {MAX_SAMPLES}) t{index}"
                  for index, (_, value, source, condition) in enumerate(requests)]
         found: dict[int, list[tuple]] = {index: [] for index in range(len(requests))}
         for k, v, first in self.runner.rows(" UNION ALL ".join(parts)):
