@@ -50,15 +50,25 @@ class DropReport:
 
 
 def generate_transactions(
-    seed: int, first_day: date, days: int, rows: int, catalog: pd.DataFrame, n_customers: int, prefix: str
+    seed: int, first_day: date, days: int, rows: int, catalog: pd.DataFrame, n_customers: int, prefix: str,
+    until: datetime | None = None,
 ) -> pd.DataFrame:
-    """Clean purchases over ``days`` shop-local days from ``first_day``, in time order."""
+    """Clean purchases over ``days`` shop-local days from ``first_day``, in time order.
+
+    ``until``: no purchase after this instant (a drop holds what already happened): a purchase drawn
+    later moves back by whole days, keeping its time of day. Without it, a drop made early in the
+    UTC day would hold hours of purchases from the future, which ingestion rightly rejects.
+    """
     rng = np.random.default_rng(seed)
     day_offsets = rng.integers(0, days, size=rows)
     hours = rng.choice(24, size=rows, p=_HOURLY / _HOURLY.sum())
     seconds = rng.integers(0, 3600, size=rows)
     local_times = pd.Timestamp(first_day) + pd.to_timedelta(day_offsets * 86400 + hours * 3600 + seconds, unit="s")
     utc = local_times - SHOP_OFFSET
+    if until is not None:
+        excess = ((utc - pd.Timestamp(until).tz_convert(None)) / pd.Timedelta(days=1)).to_numpy()
+        back = pd.to_timedelta(np.ceil(np.clip(excess, 0, None)).astype(int), unit="D")
+        local_times, utc = local_times - back, utc - back
     in_local = rng.random(rows) < 0.33
     stamps = [
         f"{lt:%Y-%m-%dT%H:%M:%S}+05:30" if is_local else f"{u:%Y-%m-%dT%H:%M:%S}Z"
@@ -143,9 +153,10 @@ def write_transaction_drops(
     """
     zone = RawZone.from_settings(settings)
     zone.landing.mkdir(parents=True, exist_ok=True)
-    last_day = last_day or datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    last_day = last_day or now.date()
     catalog = master.generate_catalog(seed, master.DEFAULT_PRODUCTS)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = now.strftime("%Y%m%dT%H%M%S")
     report = DropReport()
     for i in range(files):
         # File i ends on its own day within the last ``days`` and reaches back (late records).
@@ -153,7 +164,7 @@ def write_transaction_drops(
         span = min(3, days)
         first = end - timedelta(days=span - 1)
         frame = generate_transactions(seed + i, first, span, rows_per_file, catalog, master.DEFAULT_CUSTOMERS,
-                                      prefix=f"TX{end:%Y%m%d}{i:02d}")
+                                      prefix=f"TX{end:%Y%m%d}{i:02d}", until=now)
         frame = apply_to_transactions(incident, frame, catalog)
         lines, counts = inject_defects(frame, dirty_rate, seed + i)
         name = f"transactions_{stamp}_{i + 1:03d}.csv"
@@ -163,7 +174,7 @@ def write_transaction_drops(
         report.add(counts)
     if dirty_rate > 0:
         sample = generate_transactions(seed + files, last_day, 1, 50, catalog, master.DEFAULT_CUSTOMERS,
-                                       prefix=f"TX{last_day:%Y%m%d}99")
+                                       prefix=f"TX{last_day:%Y%m%d}99", until=now)
         sample = apply_to_transactions(incident, sample, catalog)
         sample["coupon_code"] = "WELCOME10"
         extra = [*COLUMNS, "coupon_code"]
@@ -193,12 +204,13 @@ def write_daily_drops(
     zone = RawZone.from_settings(settings)
     zone.landing.mkdir(parents=True, exist_ok=True)
     catalog = master.generate_catalog(seed, master.DEFAULT_PRODUCTS)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S")
     report = DropReport()
     for day in days:
         # Shop-local days ``day`` and the next cover UTC ``day`` (+05:30): keep that UTC day's rows.
         frame = generate_transactions(seed + day.toordinal(), day, 2, 2 * rows_per_day, catalog,
-                                      master.DEFAULT_CUSTOMERS, prefix=f"TX{day:%Y%m%d}D")
+                                      master.DEFAULT_CUSTOMERS, prefix=f"TX{day:%Y%m%d}D", until=now)
         stamps = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
         frame = apply_to_transactions(incident, frame[stamps.dt.date == day].reset_index(drop=True), catalog)
         if frame.empty:
