@@ -16,7 +16,6 @@ still matches (the clickstream seal records them), else found by one pass over t
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -27,8 +26,8 @@ from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files
-from recomart_assets.lake.fields import TYPE_SAMPLE_ROWS, merge_types
-from recomart_assets.lake.readers import verify_streaming
+from recomart_assets.lake.fields import merge_types
+from recomart_assets.lake.scanning import DEFAULT_MEMORY_LIMIT, connect, files_literal, local_files, scan_fields
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.loading import quarantined
 from recomart_assets.quality.outcome import Outcome, missing_outcome
@@ -46,12 +45,8 @@ from recomart_assets.quality.sql import (
 )
 
 ENGINE = "duckdb"
-# DuckDB's own limit (it spills beyond it); the process adds Python, pandas and the report.
-DEFAULT_MEMORY_LIMIT = "512MB"
 # Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
 EXACT_DISTINCT_ROWS = 2_000_000
-_DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
-                      "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
 
 class DuckDBRunner:
@@ -70,75 +65,24 @@ class DuckDBRunner:
         self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
 
-def connect(spill_dir: str, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
-            ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that spills to ``spill_dir``, with UTC as its time zone."""
-    config = {"memory_limit": memory_limit, "temp_directory": spill_dir, "preserve_insertion_order": True}
-    if threads:
-        config["threads"] = threads
-    connection = duckdb.connect(config=config)
-    connection.execute("SET TimeZone = 'UTC'")
-    return connection
-
-
-def local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str) -> tuple[list[str], Future | None]:
-    """Local paths of the files, and the verification still running (None: already done).
-
-    Remote files are verified while they are copied (the copies are what DuckDB reads). Local files
-    are verified in a thread while DuckDB loads them: both release the GIL, so on two cores the md5
-    mostly hides behind the load, and the caller waits for it before any row counts.
-    """
-    if not zone.is_local:
-        local = []
-        for index, (path, manifest) in enumerate(files):
-            copy = str(Path(workdir) / f"{index:06d}-{path.name}")
-            verify_streaming(path, manifest, copy_to=copy)
-            local.append(copy)
-        return local, None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recomart-verify")
-    pending = pool.submit(lambda: [verify_streaming(path, manifest) for path, manifest in files])
-    pool.shutdown(wait=False)
-    return [path.path for path, _ in files], pending
-
-
-def _list(paths: list[str]) -> str:
-    return "[" + ", ".join(DUCKDB.literal(p) for p in paths) + "]"
-
-
 def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str],
                 recorded: dict[str, dict[str, str]] | None = None) -> tuple[list[str], dict[str, str]]:
-    """Every top-level key of the files' objects (in order of first appearance by file), and the
-    JSON type of each as observed in the first rows of each file.
+    """Every top-level key of the files' objects (file by file, in path order) and the JSON type of
+    each as observed in the first rows of each file.
 
     ``recorded``: path -> the fields a source recorded for that file (its content verified against
-    the same manifest); only the other files are read for their keys, with one pass over the objects.
+    the same manifest); only the other files are scanned (:func:`~recomart_assets.lake.scanning.scan_fields`).
     """
     recorded = recorded or {}
-    found: list[tuple[str, list[str]]] = [(path, list(recorded[path])) for path in paths if path in recorded]
-    seen: dict[str, set[str]] = {}
-    for path in paths:
-        for key, kind in recorded.get(path, {}).items():
-            seen.setdefault(key, set()).add(kind)
-    unread = [path for path in paths if path not in recorded]
-    if unread:
-        found += [(first, names) for names, first in connection.execute(
-            f"SELECT json_keys(json) AS k, min(filename) FROM read_ndjson_objects({_list(unread)}, filename=true) "
-            f"GROUP BY k ORDER BY 2, count(*) DESC").fetchall()]
+    per_file = {**recorded, **scan_fields(connection, [p for p in paths if p not in recorded])}
     keys: list[str] = []
-    for _, names in sorted(found, key=lambda item: item[0]):  # stable: a file's most common key set first
-        keys.extend(k for k in names if k not in keys)
-    unread_keys = [key for key in keys if any(key in names for path, names in found if path in unread)]
-    if unread_keys:
-        paths_list = "[" + ", ".join(DUCKDB.literal("$." + '"' + k.replace('"', '\\"') + '"') for k in unread_keys) + "]"
-        for path in unread:
-            rows = connection.execute(
-                f"SELECT DISTINCT json_type(json, {paths_list}) FROM (SELECT json FROM "
-                f"read_ndjson_objects({DUCKDB.literal(path)}) LIMIT {TYPE_SAMPLE_ROWS})").fetchall()
-            for (types,) in rows:
-                for key, kind in zip(unread_keys, types, strict=True):
-                    if kind is not None:
-                        seen.setdefault(key, set()).add(_DUCKDB_JSON_TYPES.get(kind, "mixed"))
-    return keys, merge_types({k: seen.get(k) or {"null"} for k in keys})
+    seen: dict[str, set[str]] = {}
+    for path in sorted(per_file):
+        for name, kind in per_file[path].items():
+            if name not in seen:
+                keys.append(name)
+            seen.setdefault(name, set()).add(kind)
+    return keys, merge_types(seen)
 
 
 def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
@@ -151,14 +95,14 @@ def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema
         columns, observed = json_fields(connection, readable, recorded)
         if columns and readable:
             types = "{" + ", ".join(f"{DUCKDB.literal(c)}: 'VARCHAR'" for c in columns) + "}"
-            source = f"read_json({_list(readable)}, format='newline_delimited', columns={types})"
+            source = f"read_json({files_literal(readable)}, format='newline_delimited', columns={types})"
         else:
             source = None
     else:
         source = None
         columns, observed = [], {}
         if readable:
-            source = (f"read_csv({_list(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
+            source = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
                       f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
             columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
             observed = {c: "string" for c in columns}

@@ -5,8 +5,9 @@ file of the day against its manifest, counts events, duplicate ``event_id``s (ke
 events per type and per hour, the day's quarantined records, and writes the partition-level
 manifest ``clickstream/D/_partition.json`` (with its own ``.manifest``). Readers that want a sealed
 day look for that file. Each file's entry also records its fields (every top-level key of its events
-and their types, :mod:`recomart_assets.lake.fields`): sealing parses every event anyway, and
-validation then reads the fields here instead of making an extra pass over the day. Plain Python:
+and their types, :mod:`recomart_assets.lake.fields`): validation reads them here instead of making
+its own pass over the day. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
+day of tens of millions of events seals in flat memory. Plain Python:
 the Dagster asset and sensor in ``defs/clickstream`` call it.
 
 Late data: an event that arrives after D was sealed still lands in ``clickstream/D/`` (a new hour
@@ -28,11 +29,14 @@ merged file. One seal of a day at a time (a lock file on a local raw zone).
 import fcntl
 import hashlib
 import os
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import duckdb
 import orjson
 from upath import UPath
 
@@ -42,7 +46,6 @@ from recomart_assets.lake import (
     Manifest,
     RawZone,
     complete_files,
-    count_records,
     manifest_path,
     open_data_file,
     read_manifest,
@@ -51,9 +54,9 @@ from recomart_assets.lake import (
     write_data_file,
 )
 from recomart_assets.lake.atomic import TEMP_PREFIX
-from recomart_assets.lake.fields import FieldTally
 from recomart_assets.lake.lineage import Derived, KafkaBatch
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
+from recomart_assets.lake.scanning import connect, files_literal, local_files, scan_fields
 from recomart_assets.logs import get_logger
 from recomart_assets.sources.clickstream_lake import (
     BATCH_FILE,
@@ -124,31 +127,21 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
     folder = zone.partition_dir(DATASET, day)
     previous = read_seal(zone, day)
     previous_files = set().union(*(_held_files(f) for f in previous["files"])) if previous else set()
-    files, per_type, per_hour, seen = [], Counter(), Counter(), set()
-    events = duplicates = missing_ids = late_events = 0
-    for path, manifest in complete_files(folder, "*.jsonl"):
-        data = read_verified_bytes(path, manifest)
-        if count_records(data, "jsonl") != manifest.record_count:
-            raise CorruptFileError(f"{path}: record count differs from its manifest")
+    listed = list(complete_files(folder, "*.jsonl"))
+    counted = count_events(zone, day, listed)
+    files, per_hour = [], Counter()
+    late_events = 0
+    for path, manifest in listed:
+        records, fields = counted.files.get(path.name, (0, {}))
+        if records != manifest.record_count:
+            raise CorruptFileError(f"{path}: {records} events, its manifest says {manifest.record_count}")
         hour = int(path.name[1:3]) if path.name[0] == "h" and path.name[1:3].isdigit() else None
-        tally = FieldTally()
-        for line in data.splitlines():
-            event = orjson.loads(line)
-            tally.add(event)
-            per_type[str(event.get("event_type") or "(missing)")] += 1
-            event_id = event.get("event_id")
-            if event_id is None:
-                missing_ids += 1
-            elif event_id in seen:
-                duplicates += 1
-            else:
-                seen.add(event_id)
         per_hour[f"{hour:02d}" if hour is not None else "unknown"] += manifest.record_count
-        events += manifest.record_count
         if previous:
             late_events += sum(s["record_count"] for s in _segments(path, manifest) if s["file"] not in previous_files)
         files.append({"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
-                      "source": dict(manifest.source), "fields": tally.fields()})
+                      "source": dict(manifest.source), "fields": fields})
+    events = sum(manifest.record_count for _, manifest in listed)
     incomplete = sorted(p.name for p in folder.iterdir() if is_data_file_name(p.name) and p.name != SEAL_FILE
                         and read_manifest(p) is None) if folder.exists() else []
     quarantined = sum(m.record_count for _, m in complete_files(zone.quarantine_dir(DATASET, day), "*.jsonl"))
@@ -160,10 +153,10 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
         "forced": force and not closed,
         "seal_count": (previous["seal_count"] + 1) if previous else 1,
         "events": events,
-        "distinct_event_ids": len(seen),
-        "duplicate_event_ids": duplicates,
-        "missing_event_ids": missing_ids,
-        "events_per_type": dict(sorted(per_type.items())),
+        "distinct_event_ids": counted.distinct_ids,
+        "duplicate_event_ids": counted.present_ids - counted.distinct_ids,
+        "missing_event_ids": events - counted.present_ids,
+        "events_per_type": dict(sorted(counted.per_type.items())),
         "events_per_hour": dict(sorted(per_hour.items())),
         "quarantined": quarantined,
         "late_events": late_events,
@@ -175,6 +168,53 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
                     partition=day, record_count=1, fmt="json",
                     source=Derived(derived="seal", inputs={"watermark": seal["watermark"], "files": len(files)}))
     return seal
+
+
+@dataclass
+class DayCounts:
+    """What one out-of-core pass over a day's event files found."""
+
+    files: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # name -> (events, fields)
+    per_type: Counter = field(default_factory=Counter)  # event type as text ("(missing)": null or empty)
+    present_ids: int = 0  # events with an event_id
+    distinct_ids: int = 0
+
+
+def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) -> DayCounts:
+    """Verify the files (streamed hash) and count them with DuckDB: events per file and type, event
+    ids present and distinct (exact, spilling beyond the memory limit), and each file's fields.
+
+    A day of tens of millions of events is never held in Python objects: a 20M-event day seals in
+    about 1 GB. Values are read as text (an ``event_id`` of ``5`` and one of ``"5"`` are the same id).
+    """
+    counts = DayCounts()
+    readable = [(path, manifest) for path, manifest in listed if manifest.bytes > 0]
+    if not readable:
+        return counts
+    with tempfile.TemporaryDirectory(prefix="recomart-seal-") as workdir:
+        paths, verifying = local_files(zone, readable, workdir)
+        names = dict(zip(paths, (path.name for path, _ in readable), strict=True))
+        connection = connect(workdir)
+        try:
+            events = (f"read_json({files_literal(paths)}, format='newline_delimited', filename=true, "
+                      f"columns={{'event_id': 'VARCHAR', 'event_type': 'VARCHAR'}})")
+            fields = scan_fields(connection, paths)
+            per_file: Counter = Counter()
+            for filename, kind, n, ids in connection.execute(
+                    f"SELECT filename, coalesce(nullif(event_type, ''), '(missing)'), count(*), count(event_id) "
+                    f"FROM {events} GROUP BY ALL").fetchall():
+                per_file[filename] += n
+                counts.per_type[kind] += n
+                counts.present_ids += ids
+            counts.distinct_ids = connection.execute(f"SELECT count(DISTINCT event_id) FROM {events}").fetchone()[0]
+        except duckdb.Error as exc:
+            raise CorruptFileError(f"clickstream {day}: a file is not JSON Lines ({exc})") from exc
+        finally:
+            connection.close()
+            if verifying is not None:
+                verifying.result()  # a file that does not match its manifest raises here
+    counts.files = {names[path]: (per_file[path], fields[path]) for path in paths}
+    return counts
 
 
 def days_to_seal(zone: RawZone, topic: str) -> list[tuple[str, str]]:
