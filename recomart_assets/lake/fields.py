@@ -9,7 +9,8 @@ from every object; types from the first :data:`TYPE_SAMPLE_ROWS` objects of a fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 
 # Observed types of a file's fields are read from its first objects (keys from all of them).
 TYPE_SAMPLE_ROWS = 10_000
@@ -30,3 +31,14 @@ def merge_types(seen: Mapping[str, set[str]]) -> dict[str, str]:
         kinds = set(types) - {"null"} or {"null"}
         merged[name] = kinds.pop() if len(kinds) == 1 else "mixed"
     return merged
+
+
+def key_order(records: Iterable[Mapping[str, object]]) -> list[str]:
+    """A file's fields in the order every engine lists them: the keys of its most common key set
+    first, then those of rarer ones (key sets seen as often: by their keys), as
+    :func:`~recomart_assets.lake.scanning.scan_fields` finds them."""
+    shapes = Counter(tuple(record) for record in records)
+    keys: dict[str, None] = {}
+    for shape, _ in sorted(shapes.items(), key=lambda item: (-item[1], list(item[0]))):
+        keys.update(dict.fromkeys(shape))
+    return list(keys)

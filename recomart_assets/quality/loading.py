@@ -24,7 +24,7 @@ import pyarrow.csv as pcsv
 
 from recomart_assets import datasets
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
-from recomart_assets.lake.fields import json_type, merge_types
+from recomart_assets.lake.fields import json_type, key_order, merge_types
 from recomart_assets.quality.outcome import InputFile
 from recomart_assets.quality.schemas import STRING
 
@@ -82,7 +82,7 @@ def jsonl_strings(data: bytes | list[dict]) -> pd.DataFrame:
     """JSON Lines objects as rows, every field as text (unknown fields kept as columns)."""
     records = json_records(data) if isinstance(data, bytes) else data
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    return pd.DataFrame({name: frame[name].map(_as_text).astype(STRING) for name in frame.columns})
+    return pd.DataFrame({name: frame[name].map(_as_text).astype(STRING) for name in key_order(records)})
 
 
 def json_types(records: list[dict], seen: dict[str, set[str]]) -> None:
@@ -126,4 +126,6 @@ def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionDat
     if frames:
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         frame = frame.astype({c: STRING for c, t in frame.dtypes.items() if t != STRING})
+    if frame is not None:  # fields in the frame's column order
+        seen = {name: seen[name] for name in frame.columns if name in seen}
     return PartitionData(dataset, day, frame, inputs, size, records, quarantine_files, merge_types(seen))

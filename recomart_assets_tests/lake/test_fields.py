@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recomart_assets.lake.fields import json_type, merge_types
+from recomart_assets.lake.fields import json_type, key_order, merge_types
 
 
 def test_type_names():
@@ -10,3 +10,8 @@ def test_type_names():
         "null", "boolean", "integer", "number", "string", "object", "array"]
     assert merge_types({"x": {"null"}, "y": {"null", "string"}, "z": {"string", "integer"}}) == {
         "x": "null", "y": "string", "z": "mixed"}
+
+
+def test_key_order_is_the_scan_order():
+    records = [{"a": 1, "rare": 2, "b": 3}, {"a": 1, "b": 2}, {"a": 1, "b": 2}, {"c": 1}]
+    assert key_order(records) == ["a", "b", "rare", "c"]  # most common set first; then by keys

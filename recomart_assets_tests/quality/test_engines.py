@@ -146,3 +146,14 @@ def test_a_sealed_day_is_read_with_the_fields_its_seal_recorded(zone, monkeypatc
 def _files_and_paths(zone: RawZone) -> tuple[list, list[str]]:
     files = list(complete_files(zone.partition_dir("clickstream", DAY), "*.jsonl"))
     return files, [path.path for path, _ in files]
+
+
+def test_both_engines_list_a_days_fields_in_the_same_order(zone, fixture_zone):
+    first = {**click_events()[0], "event_id": "e-rare"}
+    first = {k: first[k] for k in ("event_id", "user_id")} | {"coupon": "X1"} | first  # a rare key, early
+    write_jsonl(fixture_zone, "early.jsonl", [first, *click_events()[1:]])
+    references = load_references(fixture_zone, DAY)
+    duck = duckdb_engine.validate_partition(fixture_zone, "clickstream", DAY, references)
+    reference = pandas_engine.validate_partition(fixture_zone, "clickstream", DAY, references)
+    assert list(duck.columns) == list(reference.columns) and list(duck.observed_schema) == list(reference.observed_schema)
+    assert list(duck.columns).index("coupon") > list(duck.columns).index("timestamp")  # after the common keys
