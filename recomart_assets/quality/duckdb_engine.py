@@ -2,10 +2,11 @@
 
 Chosen by measurement over pandera's polars backend (lazy frames) and a hand-written DuckDB pass
 (see docs/quality.md, "Engines"): it reads every file once, spills to disk beyond its memory
-limit, and computes the checks, profiles, charts and segments in a few passes over a compressed
-columnar table, so peak memory stays flat as the day grows.
+limit, and computes the checks, profiles, charts and segments in a few passes over a columnar
+table, so peak memory stays flat as the day grows.
 
-Each partition file is verified against its manifest (md5 and size, one streaming read) before any
+Each partition file is verified against its manifest (size and sha256, or md5 for a manifest
+without one; one streaming read, :func:`~recomart_assets.lake.scanning.local_files`) before any
 of its rows counts: local files while DuckDB loads them, remote ones while they are copied to the
 local files DuckDB reads. CSV is read with every column as text (an empty cell is missing, as
 in the reference engine); JSON Lines with every field as text (a number or a nested value becomes
