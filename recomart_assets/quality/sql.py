@@ -66,7 +66,7 @@ class Dialect:
     round_half_even: Callable[[str], str]
     approx_distinct: str
     hash64: Callable[[str], str]  # value -> a 64-bit hash (equal values, equal hashes)
-    hour_of_day: Callable[[str], str]  # UTC timestamp -> its hour 0..23, by arithmetic on epoch microseconds
+    hour_of_day: Callable[[str], str]  # timestamp -> its UTC hour 0..23 (DuckDB: epoch arithmetic, no calendar)
     backslash_escapes: bool  # string literals treat backslash as an escape (Spark)
 
     def quote(self, name: str) -> str:
@@ -364,10 +364,10 @@ class SqlValidation:
             column = self.plan.q(item.rule.column)
             table = f"__dup{index}"
             # Repeated 64-bit hashes first (a cheap group-by of numbers), then the exact values among them.
-            repeated = (f"SELECT {self.d.hash64(column)} AS h FROM typed WHERE {column} IS NOT NULL "
-                        f"GROUP BY {self.d.hash64(column)} HAVING count(*) > 1")
+            hashed = self.d.hash64(column)
+            repeated = f"SELECT {hashed} FROM typed WHERE {column} IS NOT NULL GROUP BY {hashed} HAVING count(*) > 1"
             self.runner.create_temp(table, f"SELECT {column} AS v, count(*) AS n, min({ROW}) AS first FROM typed "
-                                           f"WHERE {column} IS NOT NULL AND {self.d.hash64(column)} IN ({repeated}) "
+                                           f"WHERE {column} IS NOT NULL AND {hashed} IN ({repeated}) "
                                            f"GROUP BY {column} HAVING count(*) > 1")
             total = self.runner.rows(f"SELECT coalesce(sum(n - 1), 0), count(*) FROM {table}")[0]
             self.found.counts[item.rule.name] = int(total[0])

@@ -206,6 +206,8 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
                 per_file[filename] += n
                 counts.per_type[kind] += n
                 counts.present_ids += ids
+            # its own scan: with the per-file counts as grouping sets, DuckDB keeps a distinct set per
+            # group and a 20M-event day ran out of its memory limit
             counts.distinct_ids = connection.execute(f"SELECT count(DISTINCT event_id) FROM {events}").fetchone()[0]
         except duckdb.Error as exc:
             raise CorruptFileError(f"clickstream {day}: a file is not JSON Lines ({exc})") from exc
