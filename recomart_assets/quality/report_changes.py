@@ -11,10 +11,12 @@ the baseline's shares beside today's. More charts than fit go on continuation pa
 from __future__ import annotations
 
 import textwrap
+from functools import partial
 
 from matplotlib.figure import Figure
 
-from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, ReportWriter, _clip, _table, axes_title
+from recomart_assets.quality.pdf_pages import Page, ReportWriter
+from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, _clip, _table, axes_title
 
 CHARTS_PER_PAGE = 6
 MAX_CHART_PAGES = 3
@@ -152,8 +154,16 @@ def _finding_list(fig: Figure, rows: list[dict], top: float, bottom: float) -> N
         y -= height + 0.007
 
 
-def what_changed_pages(writer: ReportWriter, results: dict) -> None:
-    """The "What changed" page (and continuation pages for more charts)."""
+def what_changed_pages(results: dict) -> list[Page]:
+    """The "What changed" page and continuation pages for more charts, each a one-page drawer."""
+    charts = _charts(results)
+    rest = charts[CHARTS_PER_PAGE:CHARTS_PER_PAGE * MAX_CHART_PAGES]
+    return [partial(_first_page, results=results, charts=charts[:CHARTS_PER_PAGE]),
+            *(partial(_continued_page, results=results, charts=rest[start:start + CHARTS_PER_PAGE])
+              for start in range(0, len(rest), CHARTS_PER_PAGE))]
+
+
+def _first_page(writer: ReportWriter, results: dict, charts: list[tuple[str, dict]]) -> None:
     fig = writer.new_page("What changed", _summary(results))
     rows = findings(results)
     if rows:
@@ -164,14 +174,14 @@ def what_changed_pages(writer: ReportWriter, results: dict) -> None:
     _table(fig, [0.06, 0.47, 0.88, 0.1], ["source", "status", "deadline", "first file", "files"],
            [[s["dataset"], s["status"], s["deadline"], s["arrived_at"] or "-", str(s["files"])] for s in sources],
            [0.2, 0.12, 0.26, 0.3, 0.12], title="Freshness")
-    charts = _charts(results)
-    _chart_grid(fig, charts[:CHARTS_PER_PAGE], top=0.36)
+    _chart_grid(fig, charts, top=0.36)
     writer.save(fig)
-    rest = charts[CHARTS_PER_PAGE:CHARTS_PER_PAGE * MAX_CHART_PAGES]
-    for start in range(0, len(rest), CHARTS_PER_PAGE):
-        fig = writer.new_page("What changed (continued)", _summary(results))
-        _chart_grid(fig, rest[start:start + CHARTS_PER_PAGE], top=0.88)
-        writer.save(fig)
+
+
+def _continued_page(writer: ReportWriter, results: dict, charts: list[tuple[str, dict]]) -> None:
+    fig = writer.new_page("What changed (continued)", _summary(results))
+    _chart_grid(fig, charts, top=0.88)
+    writer.save(fig)
 
 
 def warning_lines(results: dict) -> list[str]:

@@ -12,25 +12,20 @@ same at a third more rendering time.
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 
-import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # headless: no display in assets, tests or CI
+from recomart_assets.quality.pdf_pages import A4_PORTRAIT, STYLE, Page, ReportWriter, render
 
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-A4_PORTRAIT = (8.27, 11.69)
 STATUS_COLOURS = {"pass": "#2e7d32", "warn": "#f9a825", "fail": "#c62828", "missing": "#757575"}
 LIGHT = {"pass": "#e8f5e9", "warn": "#fff8e1", "fail": "#ffebee", "missing": "#eeeeee"}
 MAX_TABLE_ROWS = 18
 CHAR_WIDTH_PT = 4.2  # an average character of the 7 pt table text, with the cell's padding
-STYLE = {"pdf.fonttype": 3, "font.size": 8, "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
 def _number(value: float | int) -> str:
@@ -63,28 +58,6 @@ def _clip(text: str, width: int) -> str:
     shortened = textwrap.shorten(text, width=width, placeholder="...")
     # A single long word (a metric name, a row of samples without spaces) is cut, not dropped.
     return shortened if len(shortened) > width // 2 else text[: max(width - 3, 1)] + "..."
-
-
-class ReportWriter:
-    """Adds numbered A4 pages with a common header and footer to a PdfPages file."""
-
-    def __init__(self, pdf: PdfPages, partition: str):
-        self.pdf = pdf
-        self.partition = partition
-        self.page = 0
-
-    def new_page(self, title: str, subtitle: str = "") -> Figure:
-        fig = Figure(figsize=A4_PORTRAIT)  # no pyplot: nothing global to register and close
-        self.page += 1
-        fig.text(0.06, 0.965, title, fontsize=15, weight="bold", va="top")
-        if subtitle:
-            fig.text(0.06, 0.935, subtitle, fontsize=9, color="#444444", va="top")
-        fig.text(0.06, 0.02, f"RecoMart data quality report - partition {self.partition}", fontsize=7, color="#777777")
-        fig.text(0.94, 0.02, f"page {self.page}", fontsize=7, color="#777777", ha="right")
-        return fig
-
-    def save(self, fig: Figure) -> None:
-        self.pdf.savefig(fig)
 
 
 def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[list[str]],
@@ -174,12 +147,15 @@ def cover_page(writer: ReportWriter, results: dict) -> None:
     writer.save(fig)
 
 
-def dataset_pages(writer: ReportWriter, name: str, entry: dict) -> None:
-    subtitle = (f"status {entry['status']} - {_number(entry['row_count'])} rows, {entry['files']} files "
-                f"({_size(entry['bytes'])}), {_number(entry['duplicate_rows'])} duplicate rows, "
-                f"{_number(entry['failed_rows'])} failed rows ({_percent(entry['failure_rate'])}), "
-                f"{_number(entry['quarantined_records'])} quarantined")
-    fig = writer.new_page(f"{name}: metrics and checks", subtitle)
+def _subtitle(entry: dict) -> str:
+    return (f"status {entry['status']} - {_number(entry['row_count'])} rows, {entry['files']} files "
+            f"({_size(entry['bytes'])}), {_number(entry['duplicate_rows'])} duplicate rows, "
+            f"{_number(entry['failed_rows'])} failed rows ({_percent(entry['failure_rate'])}), "
+            f"{_number(entry['quarantined_records'])} quarantined")
+
+
+def metrics_page(writer: ReportWriter, name: str, entry: dict) -> None:
+    fig = writer.new_page(f"{name}: metrics and checks", _subtitle(entry))
     _status_badge(fig, 0.8, 0.97, entry["status"], size=12)
     if entry["status"] == "missing":
         detail = entry["checks"][0].get("detail", "")
@@ -207,14 +183,21 @@ def dataset_pages(writer: ReportWriter, name: str, entry: dict) -> None:
            title=f"Failed and warned checks ({len(problems)}; {passed} passed)")
     writer.save(fig)
 
-    charts = entry["distributions"]
-    if not charts:
-        return
-    fig = writer.new_page(f"{name}: distributions", subtitle)
+
+def distributions_page(writer: ReportWriter, name: str, entry: dict) -> None:
+    fig = writer.new_page(f"{name}: distributions", _subtitle(entry))
     grid = fig.add_gridspec(2, 2, left=0.1, right=0.95, top=0.88, bottom=0.1, hspace=0.45, wspace=0.3)
-    for slot, (title, distribution) in zip(range(4), charts.items(), strict=False):
+    for slot, (title, distribution) in zip(range(4), entry["distributions"].items(), strict=False):
         _chart(fig.add_subplot(grid[slot // 2, slot % 2]), title, distribution)
     writer.save(fig)
+
+
+def dataset_pages(name: str, entry: dict) -> list[Page]:
+    """A page of metrics, missing values and failed checks; a page of distributions if it has any."""
+    pages: list[Page] = [partial(metrics_page, name=name, entry=entry)]
+    if entry["status"] != "missing" and entry["distributions"]:
+        pages.append(partial(distributions_page, name=name, entry=entry))
+    return pages
 
 
 def integrity_page(writer: ReportWriter, results: dict) -> None:
@@ -278,24 +261,25 @@ def trends_page(writer: ReportWriter, results: dict, earlier: list[dict]) -> Non
     writer.save(fig)
 
 
+def report_pages(results: dict, earlier: list[dict]) -> list[Page]:
+    """Every page of the report, in order, each a one-page drawer."""
+    pages: list[Page] = [partial(cover_page, results=results)]
+    if "changes" in results:  # results written before change detection have no such sections
+        from recomart_assets.quality.report_changes import what_changed_pages  # it draws with this module
+
+        pages += what_changed_pages(results)
+    for name, entry in results["datasets"].items():
+        pages += dataset_pages(name, entry)
+    return [*pages, partial(integrity_page, results=results), partial(ingestion_page, results=results),
+            partial(trends_page, results=results, earlier=earlier)]
+
+
 def render_pdf(results: dict, earlier: list[dict]) -> bytes:
     """The report's PDF bytes for ``results`` (this partition) and ``earlier`` partitions' results."""
-    buffer = io.BytesIO()
-    with matplotlib.rc_context(STYLE), PdfPages(buffer, metadata={
-        "Title": f"RecoMart data quality report {results['partition']}",
-        "Subject": f"Data quality of partition {results['partition']}: {results['overall_status']}",
-        "Author": "recomart-assets",
-        "CreationDate": datetime.now(UTC),
-    }) as pdf:
-        writer = ReportWriter(pdf, results["partition"])
-        cover_page(writer, results)
-        if "changes" in results:  # results written before change detection have no such sections
-            from recomart_assets.quality.report_changes import what_changed_pages  # it draws with this module
-
-            what_changed_pages(writer, results)
-        for name, entry in results["datasets"].items():
-            dataset_pages(writer, name, entry)
-        integrity_page(writer, results)
-        ingestion_page(writer, results)
-        trends_page(writer, results, earlier)
-    return buffer.getvalue()
+    return render(report_pages(results, earlier), results["partition"], {
+        "/Title": f"RecoMart data quality report {results['partition']}",
+        "/Subject": f"Data quality of partition {results['partition']}: {results['overall_status']}",
+        "/Author": "recomart-assets",
+        "/Creator": "recomart-assets (matplotlib)",
+        "/CreationDate": datetime.now(UTC).strftime("D:%Y%m%d%H%M%SZ"),
+    })
