@@ -7,7 +7,8 @@ integrity; ingestion figures; trends over earlier partitions. Everything is read
 dict (the JSON report) and the earlier partitions' results, so the PDF can be re-rendered from the
 JSON alone. Fonts are embedded as subset Type 3 fonts with a Unicode map, so the text (any
 script) can be searched and extracted; embedding TrueType instead (``pdf.fonttype`` 42) did the
-same at a third more rendering time.
+same at a third more rendering time. Each page is a one-page drawer (:data:`~.pdf_pages.Page`),
+so :mod:`.pdf_pages` can draw them on two cores and join them in order.
 """
 
 from __future__ import annotations
