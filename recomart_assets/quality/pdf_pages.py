@@ -104,23 +104,30 @@ def render(pages: Sequence[Page], partition: str, metadata: dict[str, str]) -> b
             process, mine = None, numbers
         finally:
             send.close()
-    parts[tuple(mine)] = draw(pages, mine, partition)
-    if process is not None:
-        try:
-            if not receive.poll(WORKER_DEADLINE_S):
-                raise TimeoutError(f"no pages after {WORKER_DEADLINE_S} s")
-            parts[tuple(theirs)] = receive.recv_bytes()
-        except (EOFError, OSError, TimeoutError) as error:
-            log.warning("the PDF page worker failed (%s): drawing its pages here", error or type(error).__name__)
-            process.kill()
-            parts[tuple(theirs)] = draw(pages, theirs, partition)
-        finally:
+    try:
+        parts[tuple(mine)] = draw(pages, mine, partition)
+        if process is not None:
+            parts[tuple(theirs)] = _received(receive, process, lambda: draw(pages, theirs, partition))
+    finally:  # the worker never outlives the report, whatever failed
+        if process is not None:
             receive.close()
             process.join(5)
             if process.is_alive():
                 process.kill()
                 process.join()
     return _joined(parts, len(pages), metadata)
+
+
+def _received(receive, process, draw_here: Callable[[], bytes]) -> bytes:
+    """The worker's part, or the same pages drawn here if it died or missed its deadline."""
+    try:
+        if not receive.poll(WORKER_DEADLINE_S):
+            raise TimeoutError(f"no pages after {WORKER_DEADLINE_S} s")
+        return receive.recv_bytes()
+    except (EOFError, OSError, TimeoutError) as error:
+        log.warning("the PDF page worker failed (%s): drawing its pages here", error or type(error).__name__)
+        process.kill()
+        return draw_here()
 
 
 def _joined(parts: dict[tuple[int, ...], bytes], count: int, metadata: dict[str, str]) -> bytes:

@@ -4,6 +4,7 @@ worker that dies or hangs costs time, never a page."""
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import re
 import time
@@ -18,7 +19,9 @@ from recomart_assets.quality.pdf_pages import ReportWriter, render
 PARENT = os.getpid()
 
 
-def page(writer: ReportWriter, title: str, in_worker: str = "") -> None:
+def page(writer: ReportWriter, title: str, in_worker: str = "", here: str = "") -> None:
+    if os.getpid() == PARENT and here == "raise":
+        raise ValueError(f"a bug drawing {title}")
     if os.getpid() != PARENT and in_worker == "die":
         os._exit(3)
     if os.getpid() != PARENT and in_worker == "hang":
@@ -60,3 +63,10 @@ def test_a_worker_that_dies_or_hangs_leaves_no_page_out(monkeypatch, trouble):
     pages = [partial(page, title=t, in_worker=trouble if t == "changes" else "") for t in TITLES]
     assert pages_of(render(pages, "2026-01-05", METADATA)) == EXPECTED
     assert time.monotonic() - started < 30
+
+
+def test_a_page_that_fails_here_raises_and_leaves_no_worker_behind():
+    pages = [partial(page, title=t, here="raise" if t == "metrics" else "") for t in TITLES]
+    with pytest.raises(ValueError, match="a bug drawing metrics"):
+        render(pages, "2026-01-05", METADATA)
+    assert not [p for p in multiprocessing.active_children() if p.name == "recomart-pdf-pages"]
