@@ -69,9 +69,9 @@ def _clip(text: str, width: int) -> str:
 def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[list[str]],
            widths: list[float], status_col: int | None = None, title: str = "") -> None:
     """A table at the top of ``rect`` (figure fractions); long tables are cut with a note of what was
-    left out. Each row is one line of monospaced text, its columns padded to their widths (the header
-    a text per column), over one collection of grid lines and the few coloured cells: matplotlib's ``Table`` draws a patch and a
-    text per cell, which was 40% of the time of drawing a report."""
+    left out. Each row is one line of monospaced text, its columns padded to their widths (the
+    header a text per column), over one collection of grid lines and the few coloured cells:
+    matplotlib's ``Table`` draws a patch and a text per cell, 40% of the time of drawing a report."""
     left, top = rect[0], rect[1] + rect[3]
     if title:
         fig.text(left, top + 0.02 * rect[3], title, ha="left", va="bottom", fontsize=STYLE["axes.titlesize"],
