@@ -313,8 +313,15 @@ FROM typed
 """
 
 
-def hand_written_duckdb(root: str, keep_open: bool = False) -> dict:
+def hand_written_duckdb(root: str) -> dict:
     """The same clickstream checks as one would write them in DuckDB SQL (no verification, no profile)."""
+    con, found = _hand_written_checks(root)
+    con.close()
+    return found
+
+
+def _hand_written_checks(root: str):
+    """The day loaded once as a table and its checks counted: the open connection and the counts."""
     import duckdb
 
     folder = Path(root)
@@ -329,10 +336,9 @@ def hand_written_duckdb(root: str, keep_open: bool = False) -> dict:
     counts = con.execute(HAND_WRITTEN_SQL.format(day=DAY)).fetchone()
     duplicates = con.execute("SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_id, user_id, event_type, "
                              "product_id, device, \"timestamp\" FROM events)) FROM events").fetchone()[0]
-    found = {"rows": counts[0], "event_id: unique": counts[3], "user_id: in customers": counts[6],
-             "product_id: in catalog": counts[10], "device: one of": counts[12], "duplicate rows": duplicates,
-             "product_id present unless search": counts[15]}
-    return {**found, "connection": con} if keep_open else found
+    return con, {"rows": counts[0], "event_id: unique": counts[3], "user_id: in customers": counts[6],
+                 "product_id: in catalog": counts[10], "device: one of": counts[12], "duplicate rows": duplicates,
+                 "product_id present unless search": counts[15]}
 
 
 TEXT_COLUMNS = ("user_id", "session_id", "event_type", "product_id", "search_term", "device")  # of its 8 columns
@@ -351,8 +357,7 @@ def hand_written_duckdb_report_content(root: str) -> dict:
     """The hand-written pass plus what the report shows beyond the checks, as directly as one would
     write it: nulls, distinct count and range per column, the top values of every text column,
     events per hour, volume and nulls per device and event type, failing samples (no PDF)."""
-    result = hand_written_duckdb(root, keep_open=True)
-    con = result.pop("connection")
+    con, found = _hand_written_checks(root)
     con.execute('CREATE TEMP VIEW typed AS SELECT *, TRY_CAST("timestamp" AS TIMESTAMPTZ) AS ts FROM events')
     nulls = ", ".join(f'count(*) - count("{c}")' for c in (*TEXT_COLUMNS, "event_id", "timestamp"))
     tops = " UNION ALL ".join(
@@ -361,7 +366,7 @@ def hand_written_duckdb_report_content(root: str) -> dict:
     for query in PROFILE_SQL.format(nulls=nulls, tops=tops).split(";"):
         con.execute(query).fetchall()
     con.close()
-    return result
+    return found
 
 
 def ours(root: str) -> dict:

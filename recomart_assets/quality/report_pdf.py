@@ -31,6 +31,7 @@ MAX_TABLE_ROWS = 18
 CHAR_WIDTH_PT = 4.2  # a character of the 7 pt table text, what a column's width holds
 MONO_FONT = "DejaVu Sans Mono"  # shipped with matplotlib: tables look the same on every machine
 MONO_ADVANCE = 1233 / 2048  # its advance width (every glyph, bold too), in em
+TABLE_FONT_PT = 7
 TABLE_ROW_PT = 15
 
 
@@ -87,7 +88,7 @@ def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[lis
     lines = ["".join(text.ljust(fits[i]) for i, text in enumerate(row)) for row in shown]
     if len(rows) > MAX_TABLE_ROWS:
         lines.append(f"... {len(rows) - MAX_TABLE_ROWS} more rows in the JSON report")
-    char, height = MONO_ADVANCE * 7 / (A4_PORTRAIT[0] * 72), TABLE_ROW_PT / (A4_PORTRAIT[1] * 72)
+    char, height = MONO_ADVANCE * TABLE_FONT_PT / (A4_PORTRAIT[0] * 72), TABLE_ROW_PT / (A4_PORTRAIT[1] * 72)
     pad = 2 / (A4_PORTRAIT[0] * 72)
     edges = [left + pad + char * sum(fits[:i]) for i in range(len(fits) + 1)]  # where each column's text starts
     # a column's lines sit in the middle of the character left free before the next column
@@ -106,7 +107,8 @@ def _table(fig: Figure, rect: Sequence[float], header: list[str], rows: list[lis
     for x, name in zip(edges, header, strict=False):  # headers in the text font: a column's name fits its width
         fig.text(x, top - height / 2, name, va="center", ha="left", fontsize=6.5, weight="bold")
     for index, line in enumerate(lines, start=1):
-        fig.text(left + pad, top - height * (index + 0.5), line, va="center", ha="left", fontsize=7, family=MONO_FONT)
+        fig.text(left + pad, top - height * (index + 0.5), line, va="center", ha="left", fontsize=TABLE_FONT_PT,
+                 family=MONO_FONT)
 
 
 def _chart(ax, title: str, distribution: dict) -> None:
