@@ -6,6 +6,9 @@ sensors, schedules or job selections shows up here as a diff. After an intended 
 baseline on its own, so deleting it fails the test.
 """
 
+import subprocess
+import sys
+
 from dagster import Definitions
 
 from recomart_assets import datasets
@@ -67,3 +70,12 @@ def test_every_dataset_spec_has_an_asset_and_every_raw_asset_a_spec():
     assets = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     raw_assets = assets - {"data_quality_report"}
     assert raw_assets == set(datasets.names())
+
+
+def test_loading_the_definitions_does_not_import_matplotlib():
+    """Code servers and the runs of every asset load the definitions; only a report draws (see
+    ``quality/findings.py``). A fresh interpreter, since this one may have drawn already."""
+    code = "import sys, recomart_assets.definitions; print(sorted({'matplotlib', 'pypdf'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert done.stdout.strip() == "[]"

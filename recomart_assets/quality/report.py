@@ -20,8 +20,7 @@ from recomart_assets.lake.lineage import Derived
 from recomart_assets.logs import get_logger
 from recomart_assets.quality.changes import ChangesConfig, with_changes
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
-from recomart_assets.quality.report_changes import changes_markdown
-from recomart_assets.quality.report_pdf import render_pdf
+from recomart_assets.quality.findings import changes_markdown
 from recomart_assets.quality.results import REPORT_DATASET, build_results, history, write_results
 from recomart_assets.quality.validation import DEFAULT_ENGINE
 
@@ -49,6 +48,10 @@ def write_quality_report(
     engine: str = DEFAULT_ENGINE, changes: ChangesConfig | None = None,
 ) -> WrittenReport:
     """Write ``data_quality_report.json`` and ``.pdf`` of ``day`` (validating what has no fresh state)."""
+    # matplotlib is imported here, by the one caller that draws: every process loading the definitions
+    # imports this module, and most never draw a report (see :mod:`.findings`)
+    from recomart_assets.quality.report_pdf import render_pdf
+
     results = with_changes(zone, build_results(zone, day, fail_rate, engine), changes)
     json_path, _ = write_results(zone, results)
     pdf_path = zone.reports_dir(day) / REPORT_PDF

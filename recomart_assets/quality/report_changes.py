@@ -1,6 +1,7 @@
-"""The report's "What changed" view: a PDF page right after the cover, and markdown for the UI.
+"""The report's "What changed" view in the PDF: a page right after the cover (its text, also the UI's
+markdown: :mod:`.findings`).
 
-Both read only the change sections of the results (:mod:`.changes`), so they can be re-rendered
+It reads only the change sections of the results (:mod:`.changes`), so it can be re-rendered
 from the JSON alone. The page lists every finding (anomalies, schema and distribution drift,
 sources missing) with its value, expected range and days compared, and whether it warns or who
 acknowledged it until when; then one small chart per flagged metric: its values over the days
@@ -15,76 +16,12 @@ from functools import partial
 
 from matplotlib.figure import Figure
 
+from recomart_assets.quality.findings import NOTHING, finding_text, findings, summary
 from recomart_assets.quality.pdf_pages import Page, ReportWriter
 from recomart_assets.quality.report_pdf import LIGHT, STATUS_COLOURS, _clip, _table, axes_title
 
 CHARTS_PER_PAGE = 6
 MAX_CHART_PAGES = 3
-NOTHING = "Nothing unusual: no anomaly, no schema or distribution drift, and every source on time."
-
-
-def _number(value: float) -> str:
-    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _status(entry: dict) -> str:
-    ack = entry.get("acknowledged")
-    if ack:
-        return f"acknowledged by {ack['by']} until {ack['until']}: {ack['why']}"
-    expired = entry.get("acknowledgement_expired")
-    return f"warn (acknowledgement of {expired['by']} ended {expired['until']})" if expired else "warn"
-
-
-def _compared(anomaly: dict) -> str:
-    days = len(anomaly["days_compared"])
-    return f"{days} same weekday" if anomaly["basis"] == "same weekday" else f"{days} days"
-
-
-def _schema_text(change: dict) -> str:
-    parts = []
-    if change["added"]:
-        parts.append("added " + ", ".join(f"{k} ({v})" for k, v in change["added"].items()))
-    if change["removed"]:
-        parts.append("removed " + ", ".join(change["removed"]))
-    if change["retyped"]:
-        parts.append("retyped " + ", ".join(f"{k} {v['from']}->{v['to']}" for k, v in change["retyped"].items()))
-    return "; ".join(parts)
-
-
-def findings(results: dict) -> list[dict]:
-    """Every finding of the day that warns or was acknowledged, as rows: kind, dataset, what, today,
-    expected, compared, status (the table of the page and of the UI summary)."""
-    rows = []
-    for a in results.get("anomalies", []):
-        low, high = a["expected_range"]
-        rows.append({"kind": "anomaly", "dataset": a["dataset"], "metric": a["metric"], "today": _number(a["value"]),
-                     "expected": f"{_number(low)} .. {_number(high)}",
-                     "compared": _compared(a), "status": _status(a)})
-    drift = results.get("drift", {})
-    for change in drift.get("schema", []):
-        rows.append({"kind": "schema drift", "dataset": change["dataset"], "metric": "schema",
-                     "today": _schema_text(change), "expected": "same fields",
-                     "compared": f"previous partition {change['compared_with']}", "status": _status(change)})
-    for change in drift.get("distributions", []):
-        if change["level"] != "stable":
-            rows.append({"kind": "distribution drift", "dataset": change["dataset"], "metric": change["metric"],
-                         "today": f"PSI {change['psi']:.3f} ({change['level']})", "expected": "PSI < 0.1",
-                         "compared": f"{len(change['days_compared'])} days", "status": _status(change)})
-    for source in results.get("freshness", []):
-        if "acknowledged" in source or source["status"] == "missing":
-            rows.append({"kind": "freshness", "dataset": source["dataset"], "metric": "freshness",
-                         "today": source["status"], "expected": f"by {source['deadline']}", "compared": "-",
-                         "status": _status(source)})
-    return rows
-
-
-def _summary(results: dict) -> str:
-    changes = results.get("changes", {})
-    history = changes.get("history", {})
-    waiting = [name for name, h in history.items() if not h.get("judged")]
-    judged = ("anomalies judged on every dataset" if not waiting else
-              f"anomalies not judged yet on {', '.join(waiting)} (too little history)")
-    return f"{changes.get('warnings', 0)} findings warn, {changes.get('acknowledged', 0)} acknowledged; {judged}"
 
 
 def _chart_title(dataset: str, what: str) -> str:
@@ -132,18 +69,12 @@ def _chart_grid(fig: Figure, charts: list[tuple[str, dict]], top: float) -> None
         (_anomaly_chart if kind == "anomaly" else _drift_chart)(ax, item)
 
 
-def _finding_text(row: dict) -> str:
-    status = "" if row["status"] == "warn" else f" - {row['status']}"
-    return (f"{row['kind'].upper()}  {row['dataset']}  {row['metric']}: {row['today']} (expected {row['expected']}; "
-            f"compared with {row['compared']}){status}")
-
-
 def _finding_list(fig: Figure, rows: list[dict], top: float, bottom: float) -> None:
     """One wrapped paragraph per finding, a coloured mark for whether it warns, down to ``bottom``."""
     fig.text(0.06, top, f"Findings ({len(rows)})", fontsize=9, weight="bold", va="top")
     y = top - 0.025
     for shown, row in enumerate(rows):
-        lines = textwrap.wrap(_finding_text(row), 125)
+        lines = textwrap.wrap(finding_text(row), 125)
         height = 0.0135 * len(lines)
         if y - height < bottom:
             fig.text(0.08, y, f"... {len(rows) - shown} more in the JSON report", fontsize=7.5, va="top")
@@ -164,7 +95,7 @@ def what_changed_pages(results: dict) -> list[Page]:
 
 
 def _first_page(writer: ReportWriter, results: dict, charts: list[tuple[str, dict]]) -> None:
-    fig = writer.new_page("What changed", _summary(results))
+    fig = writer.new_page("What changed", summary(results))
     rows = findings(results)
     if rows:
         _finding_list(fig, rows, top=0.91, bottom=0.6)
@@ -179,26 +110,6 @@ def _first_page(writer: ReportWriter, results: dict, charts: list[tuple[str, dic
 
 
 def _continued_page(writer: ReportWriter, results: dict, charts: list[tuple[str, dict]]) -> None:
-    fig = writer.new_page("What changed (continued)", _summary(results))
+    fig = writer.new_page("What changed (continued)", summary(results))
     _chart_grid(fig, charts, top=0.88)
     writer.save(fig)
-
-
-def warning_lines(results: dict) -> list[str]:
-    """The findings that warn, one line each (what the demo and the incident bench print)."""
-    return [_finding_text(row) for row in findings(results) if row["status"].startswith("warn")]
-
-
-def changes_markdown(results: dict) -> str:
-    """The "What changed" part of the UI summary: the findings as a markdown table."""
-    rows = findings(results)
-    lines = [f"**What changed**: {_summary(results)}", ""]
-    if not rows:
-        return "\n".join([*lines, NOTHING])
-    lines += ["| finding | dataset | metric | today | expected | compared | status |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        cells = [r[k].replace("|", "/") for k in ("kind", "dataset", "metric", "today", "expected", "compared",
-                                                  "status")]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
