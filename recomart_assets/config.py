@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 DEFAULT_METADATA_API_URL = "http://127.0.0.1:8000"
 KAFKA_CONFIG_VAR = "RECOMART_KAFKA_CONFIG"
+KILL_AT_VAR = "RECOMART_KILL_AT"  # testing only: see recomart_assets.lake.steps
 _KAFKA_PREFIX = "KAFKA_"
 
 
@@ -240,3 +241,21 @@ def child_environ(settings: Settings | None = None, **extra: str) -> dict[str, s
     """The environment for a child process (``dagster dev``, a service): ours, then ``settings``
     as variables (so a test's temporary raw zone reaches the child), then ``extra``."""
     return {**os.environ, **(settings.as_environ() if settings else {}), **extra}
+
+
+def kill_at(environ: Mapping[str, str] | None = None) -> tuple[str, int] | None:
+    """The protocol step at which a writer kills itself, from ``RECOMART_KILL_AT`` (``step`` or ``step:N``).
+
+    A test hook, not a setting: the crash-injection harness sets it on the writer it starts (see
+    :mod:`recomart_assets.lake.steps`). It lives here because this module is the one that reads the
+    environment. ``None`` when unset; a malformed value is a :class:`ConfigError` naming the variable.
+    """
+    value = (os.environ if environ is None else environ).get(KILL_AT_VAR, "")
+    if not value:
+        return None
+    name, sep, count = value.rpartition(":")
+    if not sep:
+        return value, 1
+    if not name or not count.isdigit() or int(count) < 1:
+        raise ConfigError(f"{KILL_AT_VAR}={value!r}: expected STEP or STEP:N with N >= 1")
+    return name, int(count)
