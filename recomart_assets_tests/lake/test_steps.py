@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import pytest
@@ -9,9 +10,10 @@ import pytest
 from recomart_assets.config import kill_at
 from recomart_assets.errors import ConfigError
 from recomart_assets.lake import steps
-from recomart_assets_tests.fixtures.crash import run, run_killed_at
+from recomart_assets_tests.fixtures.crash import fill, run, run_killed_at, small_disk
 
 _WRITER = """
+import errno
 import sys
 from recomart_assets.lake import steps
 steps.declare("demo.written", "demo.published")
@@ -46,3 +48,13 @@ def test_the_writer_dies_exactly_at_the_nth_time_it_reaches_the_step(monkeypatch
     never = run_killed_at(argv, env, "demo.written", nth=4)
     assert not never.killed and never.stdout.endswith("published\n")
     assert run(argv, env).returncode == 0
+
+
+def test_small_disk_fills_up_and_frees(tmp_path):
+    with small_disk(tmp_path, 1 << 20) as disk:
+        filler = fill(disk)
+        with pytest.raises(OSError) as raised:
+            (disk / "more").write_bytes(b"x" * 65536)
+        assert raised.value.errno == errno.ENOSPC
+        filler.unlink()
+        (disk / "more").write_bytes(b"x" * 65536)
