@@ -18,7 +18,7 @@ UV_TARGET := --python $(BIN)/python
 LOCK_FLAGS ?=
 PROJECT := recomart-assets[dev,spark]
 
-.PHONY: demo test dev bench lock clean
+.PHONY: demo test dev bench lock clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,9 +53,23 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/recomart dev
 
+# What the suite needs from the system beyond Python: Debian's Chromium for the browser test (never
+# a browser downloaded by Playwright). Installed through apt when missing, so `make test` passes on a
+# fresh machine with nothing but Python; where there is no apt (or no root), the browser test fails
+# saying what to install.
+system-deps:
+	@if ! command -v chromium >/dev/null; then \
+	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	        echo "installing Chromium for the browser test (apt-get install chromium)"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    else \
+	        echo "Chromium is missing and cannot be installed here (needs apt-get as root): the browser test will fail" >&2; \
+	    fi; \
+	fi
+
 # Two workers (one per core here): the integration tests mostly wait on services; loadfile keeps a
 # module's tests (and its module-scoped services) on one worker.
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check recomart_assets recomart_assets_tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
