@@ -6,6 +6,8 @@ against earlier days (anomalies, drift, freshness, acknowledgements) is added by
 validation comes from its metric state when that is fresh (the asset checks of the same run wrote
 it), else it is validated now. Both files go into ``reports/YYYY-MM-DD/`` with manifests, so
 ``recomart verify`` checks them like any data file; the trends read earlier days' states.
+Acknowledgements that silence everything are listed at the top level (``acknowledgements``) and
+on the PDF's cover, so a report that cannot warn says why.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from upath import UPath
 from recomart_assets.lake import RawZone, write_data_file
 from recomart_assets.lake.lineage import Derived
 from recomart_assets.logs import get_logger
+from recomart_assets.quality.acknowledgements import read_acknowledgements, sweeping_notice
 from recomart_assets.quality.changes import ChangesConfig, with_changes
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.findings import changes_markdown
@@ -53,6 +56,7 @@ def write_quality_report(
     from recomart_assets.quality.report_pdf import render_pdf
 
     results = with_changes(zone, build_results(zone, day, fail_rate, engine), changes)
+    results["acknowledgements"] = sweeping_notice(read_acknowledgements(zone), results["partition"])
     json_path, _ = write_results(zone, results)
     pdf_path = zone.reports_dir(day) / REPORT_PDF
     write_data_file(
