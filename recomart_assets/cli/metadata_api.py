@@ -41,6 +41,9 @@ _rate = click.FloatRange(0.0, 1.0)
 @click.option("--burst", type=click.IntRange(1), default=None,
               help="At most this many injected faults in a row for the same request [default: no limit].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
+@click.option("--churn", type=click.IntRange(0), default=0, show_default=True,
+              help="Products deleted and as many appended right after each answer to a first page.")
+@click.option("--offset-only", is_flag=True, help="Page by offset only: no next_cursor (like many third parties).")
 @click.option("--products", type=click.IntRange(1), default=DEFAULT_PRODUCTS, show_default=True,
               help="Catalog size (same seeded catalog as `recomart simulate master`).")
 @click.option("--catalog-seed", type=int, default=DEFAULT_SEED, show_default=True)

@@ -84,6 +84,9 @@ class HttpPull(Lineage):
     attempts: int = 1
     failed_attempts: dict[str, int] = field(default_factory=dict)
     fetch_seconds: float | None = None
+    paging: str | None = None  # cursor, offset or single (one page)
+    passes: int | None = None  # walks over every page (offset paging is confirmed by a second, equal one)
+    quarantined: int | None = None  # records set aside as outside the schema's types
 
 
 @dataclass(frozen=True, kw_only=True)

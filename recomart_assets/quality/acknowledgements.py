@@ -9,11 +9,17 @@ named as the report names it:
 * a distribution drift by ``psi:<chart>`` (``psi:price``), schema drift by ``schema``,
 * freshness by ``freshness``, a check by ``check:<check name>`` (``check:rating: in_range(1, 5)``).
 
-The name may be a shell-style pattern (``null_share:*``). It covers the partitions from ``since``
+The name may be a shell-style pattern (``null_share:*``); it must name a known family of findings
+(:data:`FINDING_FAMILIES`). A pattern that silences everything (findings of several families, like
+``*``, or every check, like ``check:*``) is *sweeping*: it needs the explicit ``all_metrics`` flag
+(``--all-metrics``), and every report it covers says so on its cover. It covers the partitions from ``since``
 (default: every earlier one) to ``until`` inclusive, judged by the report's partition and not by
 the clock, so a re-rendered report says the same. A covered finding stays in the report, marked
 acknowledged (who, why, until) and no longer warning; once ``until`` has passed it warns again,
 and the report says which acknowledgement expired.
+
+Arguments are one printable line of bounded length, so no acknowledgement can forge lines in a
+listing; one stored by an older version is still read, and :func:`one_line` escapes it for display.
 
 Each acknowledgement is one small JSON file under ``quality/acknowledgements/`` in the raw zone,
 written with its manifest (``recomart verify`` checks it like any file) by ``recomart
@@ -36,9 +42,43 @@ from recomart_assets import datasets
 from recomart_assets.errors import AcknowledgementError
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.lake.lineage import Manual
+from recomart_assets.quality.history import FAMILIES
 
 DATASET = "quality_acknowledgement"
 FIELDS = ("dataset", "metric", "by", "why", "until")
+# Every kind of finding a report names: the metric families of the history, distribution drift
+# (``psi:<chart>``), schema drift, freshness and checks (``check:<check name>``).
+FINDING_FAMILIES = (*FAMILIES, "psi", "schema", "freshness", "check")
+# (argument as the command names it, field, longest accepted)
+LIMITS = (("METRIC", "metric", 300), ("--by", "by", 100), ("--why", "why", 500))
+# Check names of unlike shapes: a pattern matching all of them matches every check.
+_ANY_CHECK = ("rating: in_range(1, 5)", "x", "0", "email: matches ^[^@]+@[^@]+$", "Ω")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control or other unprintable character escaped (``\\n``, ``\\x1b``): one line."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def families_named(pattern: str) -> list[str]:
+    """The finding families whose names ``pattern`` (a name or shell pattern) can match."""
+    family = pattern.partition(":")[0]
+    return [name for name in FINDING_FAMILIES if fnmatchcase(name, family) or fnmatchcase(name, pattern)]
+
+
+def is_sweeping(pattern: str) -> bool:
+    """Whether ``pattern`` silences everything: findings of several families, or every check."""
+    named = families_named(pattern)
+    return len(named) > 1 or (named == ["check"] and all(fnmatchcase(f"check:{c}", pattern) for c in _ANY_CHECK))
+
+
+def _check_line(value: str, what: str, limit: int) -> None:
+    if "\n" in value or "\r" in value:
+        raise AcknowledgementError(f"{what} must be one line, got {one_line(value)[:100]!r}")
+    if not value.isprintable():
+        raise AcknowledgementError(f"{what} must be printable (no control characters), got {one_line(value)[:100]!r}")
+    if len(value) > limit:
+        raise AcknowledgementError(f"{what} is {len(value)} characters long; at most {limit} are accepted")
 
 
 def _day(value: str, what: str) -> str:
@@ -59,6 +99,12 @@ class Acknowledgement:
     until: str
     since: str | None = None
     created_at: str = ""
+    all_metrics: bool = False  # the explicit consent a sweeping pattern needs
+
+    @property
+    def sweeping(self) -> bool:
+        """Silences everything (several families, or every check): shown on the report's cover."""
+        return is_sweeping(self.metric)
 
     @property
     def id(self) -> str:
@@ -73,7 +119,7 @@ class Acknowledgement:
         return (self.since is None or self.since <= partition) and partition <= self.until
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
 
     def summary(self) -> dict[str, str]:
         """What the report shows next to an acknowledged finding."""
@@ -88,19 +134,32 @@ class Acknowledgement:
         return cls(
             dataset=data["dataset"], metric=data["metric"], by=data["by"], why=data["why"],
             until=_day(data["until"], "until"), since=_day(since, "since") if since else None,
-            created_at=str(data.get("created_at", "")),
+            created_at=str(data.get("created_at", "")), all_metrics=data.get("all_metrics") is True,
         )
 
 
 def new_acknowledgement(dataset: str, metric: str, by: str, why: str, until: str,
-                        since: str | None = None) -> Acknowledgement:
-    """A checked acknowledgement (known dataset, dates in order, who and why given)."""
+                        since: str | None = None, all_metrics: bool = False) -> Acknowledgement:
+    """A checked acknowledgement: a known dataset, one printable bounded line each for the metric, who
+    and why, a metric naming a known family of findings, dates in order, and ``all_metrics`` given
+    exactly when the pattern silences everything."""
     if dataset not in datasets.names():
-        raise AcknowledgementError(f"unknown dataset {dataset!r}: known are {', '.join(datasets.names())}")
+        raise AcknowledgementError(f"unknown dataset {one_line(dataset)[:100]!r}: known are "
+                                   f"{', '.join(datasets.names())}")
+    for what, name, limit in LIMITS:
+        value = {"metric": metric, "by": by, "why": why}[name]
+        if isinstance(value, str):
+            _check_line(value, what, limit)
     ack = Acknowledgement.from_dict({"dataset": dataset, "metric": metric, "by": by, "why": why, "until": until,
-                                     "since": since, "created_at": utc_now_iso()})
+                                     "since": since, "created_at": utc_now_iso(), "all_metrics": all_metrics})
     if ack.since and ack.since > ack.until:
         raise AcknowledgementError(f"since ({ack.since}) is after until ({ack.until})")
+    if not families_named(ack.metric):
+        raise AcknowledgementError(f"METRIC {ack.metric!r} matches no known metric family: a name or pattern "
+                                   f"starting with one of {', '.join(FINDING_FAMILIES)}")
+    if ack.sweeping and not all_metrics:
+        raise AcknowledgementError(f"METRIC {ack.metric!r} would silence every metric and check of {dataset}: "
+                                   "pass --all-metrics to mean it (every report it covers then says so on its cover)")
     return ack
 
 
@@ -144,6 +203,18 @@ class Match:
         if self.expired is not None:
             return {"acknowledgement_expired": self.expired.summary()}
         return {}
+
+
+def sweeping_notice(acks: Iterable[Acknowledgement], partition: str) -> dict[str, Any]:
+    """The report's top-level ``acknowledgements``: the sweeping ones active on ``partition``, and a warning."""
+    active = [a for a in acks if a.sweeping and a.active_on(partition)]
+    shown = [{"dataset": a.dataset, "metric": a.metric, **a.summary()} for a in active]
+    warning = None
+    if active:
+        covered = ", ".join(sorted({a.dataset for a in active}))
+        warning = (f"acknowledged with --all-metrics ({len(active)}): this report silences every metric and check "
+                   f"of {covered}, whose failures and anomalies do not warn")
+    return {"all_metrics": shown, "warning": warning}
 
 
 def match(acks: Iterable[Acknowledgement], dataset: str, metric: str, partition: str) -> Match:

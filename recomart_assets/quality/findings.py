@@ -9,6 +9,8 @@ report need matplotlib (over a second of imports on a 2-core machine).
 
 from __future__ import annotations
 
+from recomart_assets.quality.acknowledgements import one_line
+
 NOTHING = "Nothing unusual: no anomaly, no schema or distribution drift, and every source on time."
 
 
@@ -17,11 +19,12 @@ def _number(value: float) -> str:
 
 
 def _status(entry: dict) -> str:
+    """Who acknowledged it and why, escaped to one line (an older acknowledgement may hold a newline)."""
     ack = entry.get("acknowledged")
     if ack:
-        return f"acknowledged by {ack['by']} until {ack['until']}: {ack['why']}"
+        return one_line(f"acknowledged by {ack['by']} until {ack['until']}: {ack['why']}")
     expired = entry.get("acknowledgement_expired")
-    return f"warn (acknowledgement of {expired['by']} ended {expired['until']})" if expired else "warn"
+    return one_line(f"warn (acknowledgement of {expired['by']} ended {expired['until']})") if expired else "warn"
 
 
 def _compared(anomaly: dict) -> str:

@@ -6,6 +6,8 @@ against earlier days (anomalies, drift, freshness, acknowledgements) is added by
 validation comes from its metric state when that is fresh (the asset checks of the same run wrote
 it), else it is validated now. Both files go into ``reports/YYYY-MM-DD/`` with manifests, so
 ``recomart verify`` checks them like any data file; the trends read earlier days' states.
+Acknowledgements that silence everything are listed at the top level (``acknowledgements``) and
+on the PDF's cover, so a report that cannot warn says why.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from datetime import date
 
 from upath import UPath
 
-from recomart_assets.lake import RawZone, write_data_file
+from recomart_assets.lake import RawZone, steps, write_data_file
 from recomart_assets.lake.lineage import Derived
 from recomart_assets.logs import get_logger
+from recomart_assets.quality.acknowledgements import read_acknowledgements, sweeping_notice
 from recomart_assets.quality.changes import ChangesConfig, with_changes
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.findings import changes_markdown
@@ -28,6 +31,10 @@ REPORT_PDF = "data_quality_report.pdf"
 HISTORY_DAYS = 30
 
 log = get_logger("quality")
+
+# The report's protocol (docs/protocol.md): the day's metric states, the JSON results, the PDF;
+# each file atomic with its manifest after it.
+steps.declare("report.states-written", "report.json-written", "report.pdf-written")
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,19 @@ def write_quality_report(
     # imports this module, and most never draw a report (see :mod:`.findings`)
     from recomart_assets.quality.report_pdf import render_pdf
 
-    results = with_changes(zone, build_results(zone, day, fail_rate, engine), changes)
+    day_results = build_results(zone, day, fail_rate, engine)  # writes the states it had to validate
+    steps.reached("report.states-written")
+    results = with_changes(zone, day_results, changes)
+    results["acknowledgements"] = sweeping_notice(read_acknowledgements(zone), results["partition"])
     json_path, _ = write_results(zone, results)
+    steps.reached("report.json-written")
     pdf_path = zone.reports_dir(day) / REPORT_PDF
     write_data_file(
         pdf_path, render_pdf(results, history(zone, day, history_days)), dataset=REPORT_DATASET,
         partition=results["partition"], record_count=1, fmt="pdf",
         source=Derived(derived="quality_report", inputs={"results": json_path.name}),
     )
+    steps.reached("report.pdf-written")
     log.info("quality report %s: %s (%s)", results["partition"], results["overall_status"], pdf_path)
     return WrittenReport(json_path, pdf_path, results)
 

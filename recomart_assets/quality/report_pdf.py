@@ -145,6 +145,9 @@ def cover_page(writer: ReportWriter, results: dict) -> None:
         f"{summary['checks_failed']} failed, {summary['checks_warned']} warned  |  "
         f"{_number(summary['quarantined_records'])} quarantined records  |  {summary['datasets_missing']} datasets missing"
     ), fontsize=9)
+    if (notice := results.get("acknowledgements", {}).get("warning")):
+        fig.text(0.42, 0.893, textwrap.fill(f"Warning: {notice}.", 62), fontsize=8, weight="bold",
+                 color=STATUS_COLOURS["warn"], va="top")
     rows = []
     for name, entry in results["datasets"].items():
         failing = sum(c["status"] == "fail" for c in entry["checks"])

@@ -27,6 +27,7 @@ import random
 import secrets
 import sys
 import time
+from bisect import bisect_right
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -44,8 +45,15 @@ from recomart_assets.config import Settings
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger
 from recomart_assets.platform.services import ManagedProcess, port_open, split_host_port
-from recomart_assets.simulate.metadata_values import MetadataSource
-from recomart_assets.sources.metadata_schema import MAX_PAGE_SIZE, METADATA_PATH, MetadataPage
+from recomart_assets.simulate.master import product_id
+from recomart_assets.simulate.metadata_values import CatalogRow, MetadataSource
+from recomart_assets.sources.metadata_schema import (
+    CURSOR_HELP,
+    MAX_ID_LENGTH,
+    MAX_PAGE_SIZE,
+    METADATA_PATH,
+    MetadataPage,
+)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -74,6 +82,8 @@ class Faults:
     latency_ms: int = 0
     burst: int | None = None
     seed: int = 0
+    churn: int = 0
+    offset_only: bool = False
 
     def __post_init__(self) -> None:
         if sum(rate for _, rate in self.kinds()) > 1.0:
@@ -95,7 +105,9 @@ class Faults:
         args: list[str] = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is not None and value != f.default:
+            if value is True:
+                args.append(f"--{f.name.replace('_', '-')}")
+            elif value is not None and value != f.default:
                 args += [f"--{f.name.replace('_', '-')}", str(value)]
         return args
 
@@ -159,6 +171,18 @@ def configure(app: FastAPI, faults: Faults | None = None, token: str | None = No
     """
     app.state.plan = _FaultPlan(faults or Faults())
     app.state.token = token
+    app.state.catalog = list(app.state.source.rows())
+    app.state.added = 0
+
+
+def _churn(app: FastAPI, page: list[CatalogRow], count: int) -> None:
+    """Delete ``count`` products from the middle of ``page`` (just served) and append as many new ones."""
+    catalog: list[CatalogRow] = app.state.catalog
+    for row in page[len(page) // 2 :][:count]:
+        catalog.remove(row)
+        app.state.added += 1
+        catalog.append((product_id(app.state.source.n_products + app.state.added), *row[1:]))
+    log.info("catalog changed: %d product(s) deleted, as many appended", count)
 
 
 def create_app(source: MetadataSource | None = None, faults: Faults | None = None, token: str | None = None) -> FastAPI:
@@ -184,8 +208,14 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
         as_of: Annotated[date | None, Query(description="Day of the values (UTC); default today")] = None,
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        cursor: Annotated[str | None, Query(max_length=MAX_ID_LENGTH, description=CURSOR_HELP)] = None,
     ) -> Response:
-        """One page of product metadata as of ``as_of``; follow ``next_page`` until it is null."""
+        """One page of product metadata as of ``as_of``; follow ``next_cursor`` (or ``next_page``) until null.
+
+        Products are ordered by ``product_id``. A client that passes ``next_cursor`` as ``cursor``
+        gets the products after the previous page's last one, so products added or removed while it
+        pages shift nothing; ``page`` alone (offset paging) skips or repeats products then.
+        """
         plan, token = app.state.plan, app.state.token
         if plan.faults.latency_ms:
             await asyncio.sleep(plan.faults.latency_ms / 1000)
@@ -194,8 +224,10 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
         if token is not None and (credentials is None or not secrets.compare_digest(credentials.credentials, token)):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
         as_of = as_of or datetime.now(UTC).date()
-        total_pages = -(-source.total_items // page_size)
-        if page > max(total_pages, 1):
+        catalog: list[CatalogRow] = app.state.catalog
+        cursor = None if plan.faults.offset_only else cursor
+        total_pages = -(-len(catalog) // page_size)
+        if cursor is None and page > max(total_pages, 1):
             raise HTTPException(404, f"page {page} is past the last page ({total_pages})")
         key = f"{as_of}/{page}/{page_size}"
         fault = plan.draw(key)
@@ -208,13 +240,18 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
             return _rate_limited(plan.faults.retry_after)
         if fault == "slow":
             await asyncio.sleep(plan.faults.slow_ms / 1000)
-        start = (page - 1) * page_size
-        items = source.items(as_of, start, start + page_size)
+        start = (page - 1) * page_size if cursor is None else bisect_right([row[0] for row in catalog], cursor)
+        rows = catalog[start : start + page_size]
+        items = [source.item(row, as_of) for row in rows]
+        more = start + page_size < len(catalog)
+        if cursor is None and page == 1 and plan.faults.churn:
+            _churn(app, rows, plan.faults.churn)
         if fault == "wrong_schema":
             return Response(orjson.dumps({"results": items, "count": len(items)}), media_type="application/json")
         body = MetadataPage(
-            as_of=as_of, page=page, page_size=page_size, total_items=source.total_items,
-            total_pages=total_pages, next_page=page + 1 if page < total_pages else None, items=items,
+            as_of=as_of, page=page, page_size=page_size, total_items=len(catalog), total_pages=total_pages,
+            next_page=page + 1 if more else None,
+            next_cursor=rows[-1][0] if more and not plan.faults.offset_only else None, items=items,
         ).model_dump_json().encode()
         if fault == "truncated":
             return _TruncatedResponse(body, media_type="application/json")
@@ -224,6 +261,7 @@ def create_app(source: MetadataSource | None = None, faults: Faults | None = Non
             return _dripped(body, plan.faults.drip_bytes_per_second)
         return Response(body, media_type="application/json")
 
+    app.state.source = source
     configure(app, faults, token)
     return app
 

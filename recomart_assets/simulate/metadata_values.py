@@ -58,8 +58,11 @@ class _Profile:
     reviews_per_day: float
 
 
+CatalogRow = tuple[str, str, str, float]
+
+
 @lru_cache(maxsize=4)
-def _catalog(seed: int, n_products: int) -> tuple[tuple[str, str, str, float], ...]:
+def _catalog(seed: int, n_products: int) -> tuple[CatalogRow, ...]:
     frame = generate_catalog(seed, n_products)
     return tuple(frame[["product_id", "category", "brand", "price"]].itertuples(index=False, name=None))
 
@@ -103,11 +106,16 @@ class MetadataSource:
     def total_items(self) -> int:
         return self.n_products
 
+    def rows(self) -> tuple[CatalogRow, ...]:
+        """The catalog as ``(product_id, category, brand, price)``, ordered by ``product_id``."""
+        return _catalog(self.seed, self.n_products)
+
     def items(self, as_of: date, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
         """Records ``start:stop`` (catalog order) as of ``as_of``; keys in CSV column order."""
-        return [self._item(row, as_of) for row in _catalog(self.seed, self.n_products)[start:stop]]
+        return [self.item(row, as_of) for row in self.rows()[start:stop]]
 
-    def _item(self, row: tuple[str, str, str, float], as_of: date) -> dict[str, Any]:
+    def item(self, row: CatalogRow, as_of: date) -> dict[str, Any]:
+        """The record of catalog ``row`` as of ``as_of`` (a pure function of the seed, its id and the day)."""
         product_id, category, brand, price = row
         profile = _profile(self.seed, product_id)
         popularity = _popularity(self.seed, product_id, profile, as_of)

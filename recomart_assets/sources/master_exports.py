@@ -18,7 +18,8 @@ from upath import UPath
 from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.errors import MasterExportError
-from recomart_assets.lake.frames import LakeFrame, store_frame
+from recomart_assets.lake import steps
+from recomart_assets.lake.frames import LakeFrame, serialize_frame, store_frame, write_latest_if_newer
 from recomart_assets.lake.lineage import MasterExport
 from recomart_assets.lake.manifest import Manifest
 from recomart_assets.lake.zone import RawZone
@@ -26,6 +27,10 @@ from recomart_assets.logs import ingestion_run
 
 # The datasets synced from master exports (their spec names the export file).
 MASTER_DATASETS = tuple(spec.name for spec in datasets.specs() if spec.master_export)
+
+# The sync's protocol (docs/protocol.md), per dataset in MASTER_DATASETS order: the day's snapshot
+# and its manifest, then the latest copy and its manifest.
+steps.declare("master.snapshot-written", "master.latest-written")
 
 
 def export_path(settings: Settings, dataset: str) -> UPath:
@@ -56,17 +61,20 @@ def read_master_export(settings: Settings, dataset: str) -> LakeFrame:
 def ingest_master(settings: Settings, day: str) -> dict[str, Manifest]:
     """Sync both exports into partition ``day`` and the latest files; creates the raw-zone tree.
 
-    Both exports are read before anything is written, so one bad export changes nothing.
+    Both exports are read before anything is written, so one bad export changes nothing. Each
+    file is replaced atomically with its manifest after it, so a sync killed at any point leaves
+    every file old or new, and the next sync (a rerun) rewrites them all from the exports.
     """
     zone = RawZone.from_settings(settings)
     zone.create_tree()
     with ingestion_run("master", partition=day) as run:
         frames = {dataset: read_master_export(settings, dataset) for dataset in MASTER_DATASETS}
-        manifests = {
-            dataset: store_frame(zone, dataset, day, lake_frame, fmt="csv", latest=True)
-            for dataset, lake_frame in frames.items()
-        }
-        for dataset, manifest in manifests.items():
-            run.counts[dataset] = manifest.record_count
-            run.files.append(manifest.file)
+        manifests = {}
+        for dataset, lake_frame in frames.items():
+            manifests[dataset] = store_frame(zone, dataset, day, lake_frame, fmt="csv")
+            steps.reached("master.snapshot-written")
+            write_latest_if_newer(zone, dataset, serialize_frame(lake_frame.frame, "csv"), manifests[dataset])
+            steps.reached("master.latest-written")
+            run.counts[dataset] = manifests[dataset].record_count
+            run.files.append(manifests[dataset].file)
     return manifests

@@ -69,3 +69,34 @@ def test_bad_acknowledgements_are_refused_clearly(kwargs, message):
                  **kwargs}
     with pytest.raises(AcknowledgementError, match=message.replace("(", r"\(").replace(")", r"\)")):
         new_acknowledgement(**arguments)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"by": "ana\nb1b2c3d4e5f6  clickstream  *  until 2099-01-01  by root: forged"}, "--by must be one line"),
+    ({"why": "known\x1b[2Jcleared"}, "--why must be printable"),
+    ({"why": "w" * 5000}, "--why is 5000 characters long"),
+    ({"metric": "bogus:price"}, "matches no known metric family"),
+    ({"metric": "row_count\r"}, "METRIC must be one line"),
+    ({"metric": "*"}, "--all-metrics"),
+    ({"metric": "*:price"}, "--all-metrics"),
+    ({"metric": "check:*"}, "--all-metrics"),
+])
+def test_arguments_are_one_printable_bounded_line_naming_a_known_metric_family(kwargs, message):
+    arguments = {"dataset": "clickstream", "metric": "row_count", "by": "ana", "why": "known", "until": "2026-03-20",
+                 **kwargs}
+    with pytest.raises(AcknowledgementError, match=message.replace("*", r"\*")):
+        new_acknowledgement(**arguments)
+
+
+@pytest.mark.parametrize("metric", ["row_count", "null_share:*", "psi:price", "schema", "freshness",
+                                    "check:rating: in_range(1, 5)", "volume:device=*", "check:rating*"])
+def test_usual_names_and_patterns_need_no_flag(metric):
+    assert not new_acknowledgement("clickstream", metric, "ana", "known", "2026-03-20").all_metrics
+
+
+def test_a_pattern_silencing_everything_is_recorded_with_its_explicit_flag(zone):
+    written = new_acknowledgement("clickstream", "*", "ana", "migration week", "2026-03-20", all_metrics=True)
+    write_acknowledgement(zone, written)
+    (read,) = read_acknowledgements(zone)
+    assert read.all_metrics and read.sweeping and read == written
+    assert not ack().sweeping

@@ -9,6 +9,7 @@ import pypdf
 
 from recomart_assets.lake import complete_files, read_manifest, verify_tree
 from recomart_assets.quality import write_quality_report
+from recomart_assets.quality.acknowledgements import Acknowledgement, write_acknowledgement
 from recomart_assets_tests.fixtures.quality import DAY, catalog_rows, write_csv
 
 
@@ -85,3 +86,17 @@ def test_empty_raw_zone_reports_every_dataset_missing(zone):
     assert {d["status"] for d in report.results["datasets"].values()} == {"missing"}
     reader, _ = pdf_text(report.pdf_path)
     assert len(reader.pages) == 2 + 5 + 3
+
+
+def test_an_acknowledgement_silencing_everything_is_on_the_cover(fixture_zone):
+    plain = write_quality_report(fixture_zone, DAY).results
+    assert plain["acknowledgements"] == {"all_metrics": [], "warning": None}
+    write_acknowledgement(fixture_zone, Acknowledgement("transactions", "*", "ana", "migration week", "2026-12-31",
+                                                        all_metrics=True, created_at="2026-01-01T00:00Z"))
+    report = write_quality_report(fixture_zone, DAY)
+    notice = orjson.loads(report.json_path.read_bytes())["acknowledgements"]
+    assert [a["dataset"] for a in notice["all_metrics"]] == ["transactions"]
+    assert notice["all_metrics"][0]["by"] == "ana" and "transactions" in notice["warning"]
+    reader, _ = pdf_text(report.pdf_path)
+    cover = " ".join(reader.pages[0].extract_text().split())
+    assert "silences every metric and check of transactions" in cover

@@ -45,7 +45,8 @@ def test_values_are_deterministic_per_day(clean_api):
 def test_openapi_documents_the_endpoint(clean_api):
     document = httpx.get(clean_api + "/openapi.json", timeout=10).json()
     operation = document["paths"][METADATA_PATH]["get"]
-    assert {p["name"] for p in operation["parameters"]} >= {"as_of", "page", "page_size"}
+    assert {p["name"] for p in operation["parameters"]} >= {"as_of", "page", "page_size", "cursor"}
+    assert "next_cursor" in document["components"]["schemas"]["MetadataPage"]["properties"]
     assert "MetadataPage" in document["components"]["schemas"]
     assert "HTTPBearer" in document["components"]["securitySchemes"]
 

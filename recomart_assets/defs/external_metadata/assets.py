@@ -3,7 +3,8 @@
 Partition ``D`` asks the API for the values ``as_of=D`` (so a backfill re-pulls a past day) through
 the same implementation as ``recomart pull-metadata``; the raw-zone IO manager writes the snapshot
 ``external_metadata/D/`` and refreshes ``external_metadata.csv`` unless that holds a newer day.
-When the API cannot be read the step fails with the URL, the error and the attempts made, and
+Records outside the schema's types go to ``quarantine/external_metadata/D/`` with their reason
+before the snapshot is written. When the API cannot be read the step fails with the URL, the error and the attempts made, and
 nothing is written. Retry budget and timeouts are run config (:class:`MetadataPullConfig`).
 """
 
@@ -15,7 +16,13 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake.frames import LakeFrame
 from recomart_assets.logs import ingestion_run
-from recomart_assets.sources.metadata_api import DATASET, MetadataPullError, PullOptions, fetch_metadata
+from recomart_assets.sources.metadata_api import (
+    DATASET,
+    MetadataPullError,
+    PullOptions,
+    fetch_metadata,
+    store_rejects,
+)
 
 _defaults = PullOptions()
 
@@ -32,6 +39,7 @@ class MetadataPullConfig(Config):
     wait_max: float = _defaults.wait_max
     wait_jitter: float = _defaults.wait_jitter
     max_retry_after: float = _defaults.max_retry_after
+    passes: int = _defaults.passes
 
     def options(self) -> PullOptions:
         return PullOptions(**self.model_dump())
@@ -44,12 +52,12 @@ def external_metadata(
     settings = recomart.settings()
     with ingestion_run(DATASET, context.log, partition=context.partition_key, url=settings.metadata_api_url) as run:
         try:
-            lake_frame = fetch_metadata(settings, context.partition_key, config.options())
+            pulled = fetch_metadata(settings, context.partition_key, config.options())
         except MetadataPullError as exc:
             raise Failure(
                 description=str(exc), metadata={"url": exc.url, "error": exc.error, "attempts": exc.attempts}
             ) from exc
-        run.counts.update(
-            records=len(lake_frame.frame), pages=lake_frame.source["pages"], attempts=lake_frame.source["attempts"]
-        )
-    return lake_frame
+        store_rejects(recomart.zone(), context.partition_key, pulled)
+        run.counts.update(records=len(pulled.frame), quarantined=len(pulled.rejects), pages=pulled.source["pages"],
+                          attempts=pulled.source["attempts"])
+    return pulled
