@@ -24,7 +24,7 @@ from recomart_assets.quality.results import results_of
 from recomart_assets.quality.schemas import References, schema_for
 from recomart_assets.quality.sql import DUCKDB, SPARK, Plan, SqlValidation, compile_rules, load_query
 from recomart_assets.sources.clickstream_seal import seal_partition
-from recomart_assets_tests.fixtures.quality import DAY, click_events, write_jsonl
+from recomart_assets_tests.fixtures.quality import DAY, click_events, transaction_rows, write_csv, write_jsonl
 
 HOSTILE_KEYS = [
     "it's", 'say "hi"', "back\\slash", "\\", '\\"', "new\nline", "", " ", "é ☃ 𝄞", "x" * 5_000,
@@ -158,3 +158,15 @@ def test_hostile_names_never_reach_spark_sql():
     sql += [item.condition for item in compile_rules(plan) if item.condition]
     assert not any(name in text for text in sql for name in ("a`b", "new\nline", "Price", "rowid"))
     assert SPARK.quote("a`b") == "`a``b`" and DUCKDB.quote('a"b') == '"a""b"'
+
+
+def test_a_csv_file_with_hostile_headers_is_checked(zone: RawZone):
+    """A CSV written by another tool (the intake refuses unknown columns) may name its columns like the
+    engine's own ones: its known columns are still checked and the extra ones reported."""
+    rows = [{**row, "rowid": "r", "__row": "x", "it's": "1", 'a"b': "2", "": "3"} for row in transaction_rows()]
+    write_csv(zone, "transactions", "ingested_hostile.csv", rows)
+    outcome = duckdb_engine.validate_partition(zone, "transactions", DAY, load_references(zone, DAY))
+    checks = {c.name: c for c in outcome.validation.checks}
+    assert outcome.validation.row_count == len(rows)
+    assert checks["rating: in_range(1, 5)"].failure_count == 2
+    assert checks["no unexpected columns"].failure_count == 5
