@@ -10,10 +10,17 @@ from every object; types from the first :data:`TYPE_SAMPLE_ROWS` objects of a fi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 # Observed types of a file's fields are read from its first objects (keys from all of them).
 TYPE_SAMPLE_ROWS = 10_000
+
+# Keys beyond the schema's fields profiled as columns (the first ones in key order); the others are counted.
+MAX_EXTRA_COLUMNS = 20
+# Keys listed with their counts in a partition's extra fields (the most common ones).
+MAX_LISTED_FIELDS = 50
+# A key longer than this is never a column, and is shown cut to this length.
+MAX_NAME_CHARS = 200
 
 _TYPE_NAMES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
                dict: "object", list: "array"}
@@ -42,3 +49,48 @@ def key_order(records: Iterable[Mapping[str, object]]) -> list[str]:
     for shape, _ in sorted(shapes.items(), key=lambda item: (-item[1], list(item[0]))):
         keys.update(dict.fromkeys(shape))
     return list(keys)
+
+
+def shown(name: str) -> str:
+    """A key as reports show it: at most :data:`MAX_NAME_CHARS` characters (a cut one ends in ``…``)."""
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def profiled(keys: Iterable[str], known: Collection[str]) -> list[str]:
+    """The keys validated as columns, in key order: every schema field (``known``) and the first
+    :data:`MAX_EXTRA_COLUMNS` other keys of at most :data:`MAX_NAME_CHARS` characters. A day with
+    thousands of distinct keys is then a table of a few dozen columns, whatever its width."""
+    columns, extra = [], 0
+    for key in keys:
+        if key in known:
+            columns.append(key)
+        elif extra < MAX_EXTRA_COLUMNS and len(key) <= MAX_NAME_CHARS:
+            columns.append(key)
+            extra += 1
+    return columns
+
+
+def extra_fields(distinct: int, most_common: Iterable[tuple[str, int]]) -> dict:
+    """The keys that were not profiled, as counts: how many there are and the most common ones with
+    the number of records carrying each (``most_common``: ``(key, records)`` ordered by
+    :func:`count_order`, at least :data:`MAX_LISTED_FIELDS` of them when there are). Empty: none."""
+    if not distinct:
+        return {}
+    listed = [{"field": shown(key), "events": int(n)} for key, n in list(most_common)[:MAX_LISTED_FIELDS]]
+    return {"distinct": int(distinct), "fields": listed}
+
+
+def count_order(item: tuple[str, int]) -> tuple[int, str]:
+    """Most records first, then by key (code point order, as DuckDB sorts text)."""
+    return -item[1], item[0]
+
+
+def case_collisions(names: Iterable[str]) -> list[list[str]]:
+    """Groups of distinct names equal but for case (Unicode lower case), in order of first appearance:
+    one table of a case-insensitive engine (DuckDB, Spark) cannot hold them apart by name."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        group = groups.setdefault(name.lower(), [])
+        if name not in group:
+            group.append(name)
+    return [group for group in groups.values() if len(group) > 1]

@@ -57,8 +57,10 @@ def local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str
 
 
 def literal(text: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + text.replace("'", "''") + "'"
+    """A DuckDB string literal of any text: quotes doubled, a NUL character (which ends DuckDB's
+    parser) spelled ``chr(0)``. The one way data (a key, a file path) becomes SQL text."""
+    parts = ("'" + part.replace("'", "''") + "'" for part in text.split("\x00"))
+    return " || chr(0) || ".join(parts) if "\x00" in text else next(parts)
 
 
 def files_literal(paths: Sequence[str]) -> str:
@@ -66,26 +68,52 @@ def files_literal(paths: Sequence[str]) -> str:
     return "[" + ", ".join(literal(p) for p in paths) + "]"
 
 
+def json_pointer(key: str) -> str:
+    """The JSON Pointer (RFC 6901) of a top-level key: every key has one (the empty key is ``/``),
+    with no wildcard or path syntax a key could smuggle in, unlike a ``$.`` JSON path."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
 def scan_fields(connection: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> dict[str, dict[str, str]]:
     """Path -> the fields of that JSON Lines file: every top-level key of its objects (a file's most
     common key set first, then the keys of rarer ones; ties by their keys) and each key's JSON type in its first
-    :data:`~recomart_assets.lake.fields.TYPE_SAMPLE_ROWS` objects (``null`` if only seen later)."""
+    :data:`~recomart_assets.lake.fields.TYPE_SAMPLE_ROWS` objects (``null`` if only seen later).
+
+    Keys are never written into the SQL: the order is computed from the key sets (a key's first key
+    set, then its place in it), the types from the objects' entries (``json_each``), so any key, and
+    a day with thousands of them, scans the same way.
+    """
     keys: dict[str, list[str]] = {path: [] for path in paths}
     if paths:
-        for path, names in connection.execute(
-                f"SELECT filename, json_keys(json) AS k FROM read_ndjson_objects({files_literal(paths)}, filename=true) "
-                f"GROUP BY filename, k ORDER BY filename, count(*) DESC, k").fetchall():
-            keys[path].extend(k for k in names if k not in keys[path])
+        shapes = (f"SELECT filename, k, row_number() OVER (PARTITION BY filename ORDER BY n DESC, k) AS s FROM "
+                  f"(SELECT filename, json_keys(json) AS k, count(*) AS n FROM "
+                  f"read_ndjson_objects({files_literal(paths)}, filename=true) GROUP BY ALL)")
+        for path, key in connection.execute(
+                f"SELECT filename, key FROM (SELECT filename, unnest(k) AS key, s, unnest(range(len(k))) AS p "
+                f"FROM ({shapes})) GROUP BY filename, key ORDER BY filename, min(s * 4294967296 + p)").fetchall():
+            keys[path].append(key)
     found = {}
     for path, names in keys.items():
         seen: dict[str, set[str]] = {name: set() for name in names}
         if names:
-            json_paths = "[" + ", ".join(literal("$." + '"' + k.replace('"', '\\"') + '"') for k in names) + "]"
-            for (types,) in connection.execute(
-                    f"SELECT DISTINCT json_type(json, {json_paths}) FROM (SELECT json FROM "
-                    f"read_ndjson_objects({literal(path)}) LIMIT {TYPE_SAMPLE_ROWS})").fetchall():
-                for name, kind in zip(names, types, strict=True):
-                    if kind is not None:
-                        seen[name].add(_DUCKDB_JSON_TYPES.get(kind, "mixed"))
+            for name, kind in connection.execute(
+                    f"SELECT DISTINCT e.key, e.type FROM (SELECT json FROM read_ndjson_objects({literal(path)}) "
+                    f"LIMIT {TYPE_SAMPLE_ROWS}) r, json_each(r.json) e").fetchall():
+                if kind is not None and name in seen:
+                    seen[name].add(_DUCKDB_JSON_TYPES.get(kind, "mixed"))
         found[path] = merge_types({name: kinds or {"null"} for name, kinds in seen.items()})
     return found
+
+
+def key_counts(connection: duckdb.DuckDBPyConnection, paths: Sequence[str], leaving_out: Sequence[str],
+               limit: int) -> tuple[int, list[tuple[str, int]]]:
+    """The keys of the files' objects other than ``leaving_out``: how many distinct ones, and the
+    ``limit`` carried by most objects with that number (most first, then by key)."""
+    if not paths:
+        return 0, []
+    left_out = "[" + ", ".join(literal(k) for k in leaving_out) + "]::VARCHAR[]"
+    counted = (f"SELECT key, count(*) AS n FROM (SELECT unnest(list_distinct(json_keys(json))) AS key FROM "
+               f"read_ndjson_objects({files_literal(paths)})) WHERE NOT list_contains({left_out}, key) GROUP BY key")
+    rows = connection.execute(f"SELECT key, n, count(*) OVER () FROM ({counted}) ORDER BY n DESC, key "
+                              f"LIMIT {int(limit)}").fetchall()
+    return (rows[0][2] if rows else 0), [(key, int(n)) for key, n, _ in rows]

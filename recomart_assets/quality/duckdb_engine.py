@@ -12,11 +12,19 @@ local files DuckDB reads. CSV is read with every column as text (an empty cell i
 in the reference engine); JSON Lines with every field as text (a number or a nested value becomes
 its JSON text), unknown fields kept as columns: the fields a source recorded for a file whose md5
 still matches (the clickstream seal records them), else found by one pass over the object keys.
+
+Names are data: each field is read from the raw objects by its JSON Pointer (a string literal,
+:func:`~recomart_assets.lake.scanning.json_pointer`) into a column named by position, never by
+``read_json`` with the keys as column names (which binds them as identifiers: a quote, two keys
+equal but for case, ``rowid`` broke it, and its memory grew with keys x rows). Only the schema's
+fields and the first few others become columns (:func:`~recomart_assets.lake.fields.profiled`);
+the remaining keys of a wide day are counted, in one more scan made only when there are any.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -27,11 +35,21 @@ from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files
-from recomart_assets.lake.fields import merge_types
-from recomart_assets.lake.scanning import DEFAULT_MEMORY_LIMIT, connect, files_literal, local_files, scan_fields
+from recomart_assets.lake.fields import MAX_LISTED_FIELDS, extra_fields, merge_types, profiled
+from recomart_assets.lake.scanning import (
+    DEFAULT_MEMORY_LIMIT,
+    connect,
+    files_literal,
+    json_pointer,
+    key_counts,
+    literal,
+    local_files,
+    scan_fields,
+)
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.loading import quarantined
 from recomart_assets.quality.outcome import Outcome, missing_outcome
+from recomart_assets.quality.profiling import add_field_name_checks
 from recomart_assets.quality.references import ReferenceData
 from recomart_assets.quality.schemas import schema_for
 from recomart_assets.quality.sql import (
@@ -41,6 +59,7 @@ from recomart_assets.quality.sql import (
     ROW,
     Plan,
     SqlValidation,
+    column_id,
     load_query,
     sql_outcome,
 )
@@ -86,36 +105,56 @@ def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str],
     return keys, merge_types(seen)
 
 
+@dataclass
+class Loaded:
+    """What loading a partition as ``typed`` found: its columns (in order), their observed types, every
+    field name the files have (JSON Lines; CSV headers are checked at intake) and the keys that were
+    only counted (:func:`~recomart_assets.lake.fields.extra_fields`)."""
+
+    columns: list[str]
+    observed: dict[str, str]
+    names: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+def _positional(count: int, values: list[str]) -> str:
+    return ", ".join(f"{value} AS {DUCKDB.quote(column_id(index))}" for index, value in zip(range(count), values,
+                                                                                         strict=True))
+
+
 def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
-               paths: list[str], recorded: dict[str, dict[str, str]] | None = None) -> tuple[list[str], dict[str, str]]:
-    """Load the files as ``typed`` (see :func:`~recomart_assets.quality.sql.load_query`); returns the
-    columns and the observed schema. ``recorded``: fields recorded for some JSON Lines files (by path)."""
+               paths: list[str], recorded: dict[str, dict[str, str]] | None = None) -> Loaded:
+    """Load the files as ``typed`` (see :func:`~recomart_assets.quality.sql.load_query`), columns named
+    by position. ``recorded``: fields recorded for some JSON Lines files (by path)."""
     spec = datasets.get(dataset)
     readable = [p for p in paths if Path(p).stat().st_size > 0]
+    loaded = Loaded([], {})
+    source = None
     if spec.format == "jsonl":
-        columns, observed = json_fields(connection, readable, recorded)
+        keys, observed = json_fields(connection, readable, recorded)
+        columns = profiled(keys, schema.columns)
+        loaded = Loaded(columns, {c: observed[c] for c in columns}, keys)
+        if len(columns) < len(keys):
+            loaded.extra = extra_fields(*key_counts(connection, readable, columns, MAX_LISTED_FIELDS))
         if columns and readable:
-            types = "{" + ", ".join(f"{DUCKDB.literal(c)}: 'VARCHAR'" for c in columns) + "}"
-            source = f"read_json({files_literal(readable)}, format='newline_delimited', columns={types})"
-        else:
-            source = None
-    else:
-        source = None
-        columns, observed = [], {}
-        if readable:
-            source = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
-                      f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
-            columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-            observed = {c: "string" for c in columns}
-    if source is None or not columns:
+            pointers = ", ".join(literal(json_pointer(c)) for c in columns)
+            source = (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
+                      f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "
+                      f"read_ndjson_objects({files_literal(readable)})) objects)")
+    elif readable:
+        csv = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
+               f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
+        columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {csv}").fetchall()]
+        loaded = Loaded(columns, {c: "string" for c in columns})
+        # DuckDB's own (de-duplicated) header names, taken by position: ``#1`` is the first column
+        source = f"(SELECT {_positional(len(columns), [f'#{i + 1}' for i in range(len(columns))])} FROM {csv})"
+    if source is None or not loaded.columns:
         # no rows at all (empty files): zero rows of the required columns are valid
-        columns = columns or [name for name, column in schema.columns.items() if column.required]
-        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {DUCKDB.quote(c)}" for c in columns)
-        connection.execute(f"CREATE TEMP TABLE raw_empty AS SELECT {empty} LIMIT 0")
-        source = "raw_empty"
-    connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, columns, source)}")
+        loaded.columns = loaded.columns or [name for name, column in schema.columns.items() if column.required]
+        source = f"(SELECT {_positional(len(loaded.columns), ['CAST(NULL AS VARCHAR)'] * len(loaded.columns))} LIMIT 0)"
+    connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, loaded.columns, source + ' src')}")
     connection.execute(f"CREATE TEMP VIEW typed AS SELECT *, rowid AS {ROW} FROM t_load")
-    return columns, observed
+    return loaded
 
 
 def recorded_fields(zone: RawZone, spec: datasets.DatasetSpec, day: str, files: list[tuple[UPath, Manifest]],
@@ -168,15 +207,18 @@ def validate_partition(
         try:
             register_references(connection, references)
             schema = schema_for(dataset, day, references.references)
-            columns, observed = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
+            loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
             if verifying is not None:
                 verifying.result()  # a file that does not match its manifest raises here: no row counts
-            plan = Plan(DUCKDB, dataset, day, schema, columns, references.references,
+            plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references,
                         references.categories is not None)
             sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
             validation, found = sql.run()
+            add_field_name_checks(validation, loaded.names)
         finally:
             connection.close()
             if verifying is not None:
                 verifying.result()
-    return sql_outcome(sql, validation, found, files, quarantine, observed, ENGINE)
+    outcome = sql_outcome(sql, validation, found, files, quarantine, loaded.observed, ENGINE)
+    outcome.extra_fields = loaded.extra
+    return outcome

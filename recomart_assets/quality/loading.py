@@ -7,13 +7,16 @@ events with unexpected field types still load (a non-string value becomes its JS
 DuckDB and Spark readers give it). Only an empty cell counts as missing: ``"NA"`` or ``"null"``
 written by a source stay values, as received. Ingestion figures (files, bytes, quarantined records)
 come from the manifests alone. This is the reference engine's reader (whole partition in memory);
-:mod:`recomart_assets.quality.duckdb_engine` reads the same files out of core.
+:mod:`recomart_assets.quality.duckdb_engine` reads the same files out of core. Fields of JSON Lines
+become columns as in that engine (the schema's fields and the first few others,
+:func:`~recomart_assets.lake.fields.profiled`); the other keys are counted.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,9 +27,17 @@ import pyarrow.csv as pcsv
 
 from recomart_assets import datasets
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
-from recomart_assets.lake.fields import json_type, key_order, merge_types
+from recomart_assets.lake.fields import (
+    MAX_LISTED_FIELDS,
+    count_order,
+    extra_fields,
+    json_type,
+    key_order,
+    merge_types,
+    profiled,
+)
 from recomart_assets.quality.outcome import InputFile
-from recomart_assets.quality.schemas import STRING
+from recomart_assets.quality.schemas import STRING, schema_for
 
 
 @dataclass
@@ -41,6 +52,8 @@ class PartitionData:
     quarantined_records: int = 0
     quarantine_files: int = 0
     observed_schema: dict[str, str] = field(default_factory=dict)  # field -> type as received
+    names: list[str] = field(default_factory=list)  # every field of the JSON Lines files
+    extra_fields: dict = field(default_factory=dict)  # the fields that are not columns, as counts
 
     @property
     def missing(self) -> bool:
@@ -85,8 +98,10 @@ def jsonl_strings(data: bytes | list[dict]) -> pd.DataFrame:
     return pd.DataFrame({name: frame[name].map(_as_text).astype(STRING) for name in key_order(records)})
 
 
-def json_types(records: list[dict], seen: dict[str, set[str]]) -> None:
+def json_types(records: list[dict], seen: dict[str, set[str]], carried: Counter) -> None:
+    """Each field's JSON types into ``seen``; the records carrying each field into ``carried``."""
     for record in records:
+        carried.update(record.keys())
         for name, value in record.items():
             seen.setdefault(name, set()).add(json_type(value))
 
@@ -109,12 +124,12 @@ def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionDat
     """Read every complete file of the partition; a partition without any is missing."""
     day = str(day)
     spec = datasets.get(dataset)
-    frames, inputs, size, seen = [], [], 0, {}
+    frames, inputs, size, seen, carried = [], [], 0, {}, Counter()
     for path, manifest in complete_files(zone.partition_dir(dataset, day), spec.file_pattern):
         data = read_verified_bytes(path, manifest)
         if spec.format == "jsonl":
             records = json_records(data)
-            json_types(records, seen)
+            json_types(records, seen, carried)
             frames.append(jsonl_strings(records))
         else:
             frames.append(csv_strings(data))
@@ -122,10 +137,17 @@ def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionDat
         inputs.append(InputFile(path.name, manifest.md5))
         size += manifest.bytes
     records, quarantine_files = quarantined(zone, dataset, day)
-    frame = None
+    frame, names, extra = None, [], {}
     if frames:
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if spec.format == "jsonl":
+            names = list(frame.columns)
+            columns = profiled(names, schema_for(dataset, day).columns)
+            kept = set(columns)
+            others = sorted(((k, n) for k, n in carried.items() if k not in kept), key=count_order)
+            extra = extra_fields(len(others), others[:MAX_LISTED_FIELDS])
+            frame = frame[columns]
         frame = frame.astype({c: STRING for c, t in frame.dtypes.items() if t != STRING})
     if frame is not None:  # fields in the frame's column order
         seen = {name: seen[name] for name in frame.columns if name in seen}
-    return PartitionData(dataset, day, frame, inputs, size, records, quarantine_files, merge_types(seen))
+    return PartitionData(dataset, day, frame, inputs, size, records, quarantine_files, merge_types(seen), names, extra)

@@ -49,6 +49,7 @@ class Outcome:
     segment_nulls: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     distinct_method: str = "exact"
     engine: str = "pandas"
+    extra_fields: dict = field(default_factory=dict)  # keys not profiled as columns, as counts (lake.fields)
 
     @property
     def dataset(self) -> str:
@@ -90,6 +91,7 @@ def dataset_entry(outcome: Outcome) -> dict:
         "columns": outcome.columns,
         "checks": [check.to_dict() for check in validation.checks],
         "distributions": outcome.distributions,
+        **({"extra_fields": outcome.extra_fields} if outcome.extra_fields else {}),
     }
 
 

@@ -16,7 +16,7 @@ from recomart_assets.lake import RawZone
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE, validate_frame
 from recomart_assets.quality.loading import PartitionData, load_partition
 from recomart_assets.quality.outcome import HOURS, MAX_SEGMENT_VALUES, Outcome, column_type, missing_outcome
-from recomart_assets.quality.profiling import distributions, profile_columns, value_counts
+from recomart_assets.quality.profiling import add_field_name_checks, distributions, profile_columns, value_counts
 from recomart_assets.quality.references import ReferenceData
 from recomart_assets.quality.schemas import schema_for
 
@@ -57,6 +57,7 @@ def outcome_of(data: PartitionData, references: ReferenceData, fail_rate: float 
     if data.missing:
         return missing_outcome(data.dataset, data.partition, (data.quarantined_records, data.quarantine_files), ENGINE)
     validation = validate_frame(data.dataset, data.frame, data.partition, references.references, fail_rate)
+    add_field_name_checks(validation, data.names)
     raw, parsed = data.frame, validation.parsed.frame
     schema = schema_for(data.dataset, data.partition)
     segments, segment_nulls = segments_of(data.dataset, raw, parsed, references.categories)
@@ -76,6 +77,7 @@ def outcome_of(data: PartitionData, references: ReferenceData, fail_rate: float 
         segments=segments,
         segment_nulls=segment_nulls,
         engine=ENGINE,
+        extra_fields=data.extra_fields,
     )
 
 

@@ -8,14 +8,34 @@ distributions are small label/count lists (JSON-friendly) that the PDF report dr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+import orjson
 import pandas as pd
 
 from recomart_assets import datasets
 from recomart_assets.datasets import Chart
+from recomart_assets.lake.fields import case_collisions, shown
+from recomart_assets.quality.checks import MAX_SAMPLES, CheckResult, DatasetValidation, worst
 
 TOP_VALUES = 5
 HISTOGRAM_BINS = 20
+CASE_COLLISIONS = "field names distinct ignoring case"
+
+
+def add_field_name_checks(validation: DatasetValidation, names: Iterable[str]) -> None:
+    """Keys equal but for case (``Price`` and ``price``) as a schema finding of the partition: they
+    are validated as separate columns here, and a case-insensitive reader (DuckDB or Spark by name)
+    would take them for one. Only added when there are some; samples name a few groups, bounded."""
+    groups = case_collisions(names)
+    if not groups:
+        return
+    validation.checks.append(CheckResult(
+        CASE_COLLISIONS, "warn", "warn", len(groups),
+        [orjson.dumps([shown(name) for name in group[:MAX_SAMPLES]]).decode() for group in groups[:MAX_SAMPLES]],
+        group="schema", detail="fields whose names differ only by case are checked as separate fields"))
+    validation.status = worst(check.status for check in validation.checks)
 
 
 def _scalar(value: object) -> object:

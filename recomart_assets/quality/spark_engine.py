@@ -11,6 +11,12 @@ Spark reads (local mode, and any raw zone the driver can read: local, S3 through
 cluster, pass ``read_from_zone=True``: Spark's executors then read the files at their raw-zone URL
 (``s3://`` becomes ``s3a://``, which needs the cluster's Hadoop S3 connector) after the driver has
 verified them.
+
+Names are data: the frame's columns are renamed by position (:func:`~recomart_assets.quality.sql.column_id`)
+before any SQL sees them, and picked by name only through :meth:`Dialect.quote` (backticks
+doubled). JSON Lines fields become columns as on the other engines
+(:func:`~recomart_assets.lake.fields.profiled`); Spark's JSON reader itself takes keys equal but
+for case as one (``spark.sql.caseSensitive``), so such a day needs a case-sensitive session.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ from upath import UPath
 
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files
-from recomart_assets.lake.fields import merge_types
+from recomart_assets.lake.fields import merge_types, profiled
 from recomart_assets.lake.readers import verify_streaming
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.loading import quarantined
 from recomart_assets.quality.outcome import Outcome, missing_outcome
+from recomart_assets.quality.profiling import add_field_name_checks
 from recomart_assets.quality.references import ReferenceData
 from recomart_assets.quality.schemas import schema_for
 from recomart_assets.quality.sql import (
@@ -41,6 +48,7 @@ from recomart_assets.quality.sql import (
     SPARK,
     Plan,
     SqlValidation,
+    column_id,
     load_query,
     sql_outcome,
 )
@@ -119,14 +127,17 @@ def verified_paths(zone: RawZone, files: list[tuple[UPath, Manifest]], staging: 
     return paths
 
 
-def _json_frame(spark: SparkSession, paths: list[str]) -> tuple[DataFrame, list[str], dict[str, str]]:
-    """Every field as text; the fields and their JSON types from Spark's inference over all rows."""
+def _json_frame(spark: SparkSession, paths: list[str], known: list[str]
+                ) -> tuple[DataFrame, list[str], dict[str, str], list[str]]:
+    """Every profiled field as text; the fields and their JSON types from Spark's inference over all
+    rows; every field name."""
     inferred = spark.read.option("primitivesAsString", "false").json(paths).schema
-    columns = [f.name for f in inferred.fields if f.name != "_corrupt_record"]
+    names = [f.name for f in inferred.fields if f.name != "_corrupt_record"]
+    columns = profiled(names, known)
     observed = merge_types({f.name: {_SPARK_JSON_TYPES.get(f.dataType.typeName(), "mixed")} for f in inferred.fields
                             if f.name in columns})
     frame = spark.read.schema(_strings(columns)).json(paths)
-    return frame, columns, observed
+    return frame, columns, observed, names
 
 
 def _csv_header(path: UPath) -> list[str]:
@@ -186,9 +197,9 @@ def validate_partition(
         paths = verified_paths(zone, files, staging, read_from_zone)
         kept = [(p, zone_path) for p, (zone_path, m) in zip(paths, files, strict=True) if m.bytes > 0]
         readable = [p for p, _ in kept]
-        frame, columns, observed = None, [], {}
+        frame, columns, observed, names = None, [], {}, []
         if readable and spec.format == "jsonl":
-            frame, columns, observed = _json_frame(spark, readable)
+            frame, columns, observed, names = _json_frame(spark, readable, list(schema.columns))
         elif readable:
             headers_from = [zone_path if read_from_zone else UPath(p) for p, zone_path in kept]
             frame, columns = _csv_frame(spark, readable, headers_from)
@@ -196,7 +207,8 @@ def validate_partition(
         if frame is None or not columns:
             columns = columns or [name for name, column in schema.columns.items() if column.required]
             frame = spark.createDataFrame([], _strings(columns))
-        frame.select(*[F.col(f"`{c}`") for c in columns]).createOrReplaceTempView("raw_partition")
+        frame = frame.select(*[F.col(SPARK.quote(c)) for c in columns])
+        frame.toDF(*[column_id(index) for index in range(len(columns))]).createOrReplaceTempView("raw_partition")
         register_references(spark, references)
         runner = SparkRunner(spark)
         loaded = spark.sql(load_query(SPARK, schema, columns, "raw_partition")).withColumn(ROW, F.monotonically_increasing_id())
@@ -207,6 +219,7 @@ def validate_partition(
             plan = Plan(SPARK, dataset, day, schema, columns, references.references, references.categories is not None)
             sql = SqlValidation(runner, plan, fail_rate, exact_distinct_rows)
             validation, found = sql.run()
+            add_field_name_checks(validation, names)
         finally:
             runner.release()
     for check in validation.checks:

@@ -9,6 +9,13 @@ partition's verified files through :func:`load_query` as the table or view ``typ
 as text, parsed values computed once, a row number ``__row`` in file order) and runs the queries;
 reference lookups are joins in the passes that need them (the main pass, their samples).
 
+Names are data: a column's name never appears in the SQL. The engine's source names the columns
+by position (:func:`column_id`: ``__c0``, ``__c1`` …), :class:`Plan` maps each name to its
+identifier, and every identifier goes through :meth:`Dialect.quote`. So a key with quotes, a
+newline or nothing at all, a key equal to another but for case (DuckDB and Spark compare
+identifiers without case), or one named like the engine's own columns (``rowid``, ``__row``)
+binds like any other.
+
 Semantics follow the reference (pandas) engine: values that do not parse count for the type rule
 only; checks ignore missing values; ``unique`` ignores missing values and reports every
 occurrence but the first; duplicate rows compare the required columns' parsed values, missing
@@ -30,6 +37,7 @@ import pandera.pandas as pa
 
 from recomart_assets import datasets
 from recomart_assets.datasets import Chart
+from recomart_assets.lake import scanning
 from recomart_assets.quality.checks import (
     MAX_SAMPLES,
     DatasetValidation,
@@ -70,6 +78,7 @@ class Dialect:
     backslash_escapes: bool  # string literals treat backslash as an escape (Spark)
 
     def quote(self, name: str) -> str:
+        """An identifier (ours: data names are never identifiers, see :func:`column_id`)."""
         q = self.quote_char
         return q + name.replace(q, q + q) + q
 
@@ -83,9 +92,9 @@ class Dialect:
         if isinstance(value, int):
             return str(value)
         text = str(value)
-        if self.backslash_escapes:
-            text = text.replace("\\", "\\\\")
-        return "'" + text.replace("'", "''") + "'"
+        if not self.backslash_escapes:
+            return scanning.literal(text)
+        return "'" + text.replace("\\", "\\\\").replace("'", "''").replace("\x00", "\\u0000") + "'"
 
 
 DUCKDB = Dialect(
@@ -122,13 +131,19 @@ SPARK = Dialect(
 )
 
 
+def column_id(index: int) -> str:
+    """The identifier of the partition's ``index``-th column, whatever its name (an engine's source
+    names its columns so, in the order of the plan's columns)."""
+    return f"__c{index}"
+
+
 def parsed_name(index: int) -> str:
     return f"__parsed_{index}"
 
 
-def parse_expression(dialect: Dialect, column: str, dtype: str, table: str = "") -> str:
-    """Text -> the schema's type, NULL where the value does not parse (as :mod:`parsing` does)."""
-    raw = table + dialect.quote(column)
+def parse_expression(dialect: Dialect, raw: str, dtype: str) -> str:
+    """Text (the SQL of a value) -> the schema's type, NULL where the value does not parse (as
+    :mod:`parsing` does)."""
     if dtype == TIMESTAMP:
         return dialect.to_timestamp(raw)
     number = f"(CASE WHEN isnan({dialect.to_double(raw)}) THEN NULL ELSE {dialect.to_double(raw)} END)"
@@ -161,10 +176,12 @@ def reference_lookups(schema: pa.DataFrameSchema, columns: Sequence[str]) -> lis
 
 def load_query(dialect: Dialect, schema: pa.DataFrameSchema, columns: Sequence[str], source: str) -> str:
     """The SELECT that loads a partition: raw columns as text and their parsed values, computed once
-    here so no later pass parses a value again (a scan, so file order is kept)."""
-    parts = [dialect.quote(c) for c in columns]
+    here so no later pass parses a value again (a scan, so file order is kept). ``source`` names the
+    columns by position (:func:`column_id`)."""
+    ids = {name: dialect.quote(column_id(index)) for index, name in enumerate(columns)}
+    parts = list(ids.values())
     for name, (alias, dtype) in parsed_columns(schema, columns).items():
-        parts.append(f"{parse_expression(dialect, name, dtype)} AS {alias}")
+        parts.append(f"{parse_expression(dialect, ids[name], dtype)} AS {alias}")
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
@@ -192,13 +209,16 @@ class Plan:
     has_categories: bool
     parsed: dict[str, tuple[str, str]] = field(default_factory=dict)
     reference_joins: list[tuple[str, str, str]] = field(default_factory=list)  # (column, table, alias)
+    ids: dict[str, str] = field(default_factory=dict)  # column name -> its quoted identifier
 
     def __post_init__(self) -> None:
         self.parsed = parsed_columns(self.schema, self.columns)
         self.reference_joins = reference_lookups(self.schema, self.columns)
+        self.ids = {name: self.dialect.quote(column_id(index)) for index, name in enumerate(self.columns)}
 
     def q(self, name: str) -> str:
-        return self.dialect.quote(name)
+        """The quoted identifier of the column ``name`` (by its position: names are data)."""
+        return self.ids[name]
 
     def with_lookups(self, condition: str | None = None) -> str:
         """``typed`` joined to the reference ids (``<alias>_id`` NULL: not in the reference); given a

@@ -89,6 +89,7 @@ class MetricState:
             segment_nulls=self.segment_nulls,
             distinct_method=self.distinct_method,
             engine=self.engine,
+            extra_fields=entry.get("extra_fields", {}),
         )
 
 

@@ -16,7 +16,7 @@ from recomart_assets.quality import duckdb_engine, spark_engine  # noqa: E402
 from recomart_assets.quality.references import load_references  # noqa: E402
 from recomart_assets.quality.states import read_state  # noqa: E402
 from recomart_assets.quality.validation import validate  # noqa: E402
-from recomart_assets_tests.fixtures.quality import DAY, build_fixture_zone  # noqa: E402
+from recomart_assets_tests.fixtures.quality import DAY, build_fixture_zone, click_events, write_jsonl  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -56,3 +56,16 @@ def test_spark_on_local_files_writes_the_shared_state(spark, fixture_zone, monke
     assert (email.failure_count, email.samples, email.status) == (1, ["not-an-email"], "fail")
     state = read_state(fixture_zone, "customers", DAY)
     assert state.engine == "spark" and state.segments["segment"] == {"regular": 4}
+
+
+def test_hostile_keys_pass_through_spark(spark, zone):
+    """Keys with backticks, quotes, a newline, a dot or an engine's own names are columns like any other
+    (left out: keys equal but for case, which Spark's JSON reader takes for one by default, and the
+    empty key, which its schema inference drops)."""
+    events = click_events()
+    for index, key in enumerate(["a`b", "it's", 'say "hi"', "back\\slash", "new\nline", "a.b", "rowid", "__row"]):
+        events[index % len(events)][key] = f"value of {index}"
+    write_jsonl(zone, "h00-hostile.jsonl", events)
+    references = load_references(zone, DAY)
+    on_spark = spark_engine.validate_partition(zone, "clickstream", DAY, references, spark=spark)
+    assert numbers(on_spark) == numbers(duckdb_engine.validate_partition(zone, "clickstream", DAY, references))
