@@ -86,6 +86,38 @@ def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
         path.fs.put_file(spool.name, path.path)
 
 
+def move_into_place(source: UPath, target: UPath) -> None:
+    """Rename ``source`` to ``target`` (replacing it), durably: both folders are fsynced locally."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if is_local_path(source):
+        os.replace(source.path, target.path)
+        _fsync_dir(os.path.dirname(target.path))
+        _fsync_dir(os.path.dirname(source.path))
+        return
+    source.fs.mv(source.path, target.path)
+
+
+def put_back(source: UPath, target: UPath) -> bool:
+    """Move ``source`` to ``target`` unless ``target`` exists (then False, nothing moved).
+
+    Locally a hard link makes the check and the move one step, so a file that appears at
+    ``target`` meanwhile is never overwritten.
+    """
+    if is_local_path(source):
+        try:
+            os.link(source.path, target.path)
+        except FileExistsError:
+            return False
+        os.unlink(source.path)
+        _fsync_dir(os.path.dirname(target.path))
+        _fsync_dir(os.path.dirname(source.path))
+        return True
+    if target.exists():
+        return False
+    source.fs.mv(source.path, target.path)
+    return True
+
+
 def write_bytes_atomic(path: UPath, data: bytes) -> HashingWriter:
     """Write ``data`` to ``path`` atomically; returns the writer (size and checksums)."""
     with atomic_writer(path) as writer:
