@@ -13,7 +13,7 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -59,8 +59,13 @@ def _fsync_dir(directory: str) -> None:
 
 
 @contextmanager
-def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
-    """Yield a :class:`HashingWriter`; the bytes appear at ``path`` only if the block succeeds."""
+def atomic_writer(path: UPath, before_publish: Callable[[HashingWriter], None] | None = None
+                  ) -> Iterator[HashingWriter]:
+    """Yield a :class:`HashingWriter`; the bytes appear at ``path`` only if the block succeeds.
+
+    ``before_publish(writer)`` runs once every byte is durable and before the rename that makes them
+    visible (the manifest writer uses it to withdraw a manifest that would describe the old bytes).
+    """
     if is_local_path(path):
         target = os.fspath(path.path)
         directory = os.path.dirname(target) or "."
@@ -72,6 +77,9 @@ def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
                 yield writer
                 raw.flush()
                 os.fsync(raw.fileno())
+            if before_publish is not None:
+                before_publish(writer)
+                _fsync_dir(directory)
             os.replace(tmp, target)
             _fsync_dir(directory)
         finally:
@@ -82,6 +90,8 @@ def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
         writer = HashingWriter(spool)
         yield writer
         spool.flush()
+        if before_publish is not None:
+            before_publish(writer)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.fs.put_file(spool.name, path.path)
 
@@ -118,8 +128,9 @@ def put_back(source: UPath, target: UPath) -> bool:
     return True
 
 
-def write_bytes_atomic(path: UPath, data: bytes) -> HashingWriter:
+def write_bytes_atomic(path: UPath, data: bytes, before_publish: Callable[[HashingWriter], None] | None = None
+                       ) -> HashingWriter:
     """Write ``data`` to ``path`` atomically; returns the writer (size and checksums)."""
-    with atomic_writer(path) as writer:
+    with atomic_writer(path, before_publish) as writer:
         writer.write(data)
     return writer
