@@ -57,6 +57,7 @@ import os
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -82,7 +83,7 @@ from recomart_assets.lake.manifest import (
     write_data_file,
 )
 from recomart_assets.lake.placing import Placements, TimeBounds, place_many
-from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, iter_csv_records
+from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, excerpt, iter_csv_records
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
 
@@ -135,15 +136,15 @@ class HeaderContract:
             return "not a CSV: no comma-separated header"
         if not set(columns) & known:
             return f"not a CSV of {dataset}: the first line names none of the contract's columns"
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        repeated = sorted(c for c, n in Counter(columns).items() if n > 1)
         if repeated:
-            return f"repeated column(s): {', '.join(repeated)}"
+            return excerpt(f"repeated column(s): {', '.join(repeated)}")
         missing = [c for c in self.required if c not in columns]
         if missing:
             return f"missing required column(s): {', '.join(missing)}"
         extra = [c for c in columns if c not in known]
         if extra and not self.keep_extra:
-            return f"unknown extra column(s): {', '.join(extra)}"
+            return excerpt(f"unknown extra column(s): {', '.join(extra)}")
         return None
 
 
@@ -471,7 +472,7 @@ def header_of(chunk: RecordChunk) -> Header | str:
         return Header(text, tuple(text.split(",")))
     fields = chunk.fields[0]
     if isinstance(fields, str):
-        return f"not a CSV: unreadable header ({fields})"
+        return excerpt(f"not a CSV: unreadable header ({fields})")
     return Header(text, tuple([fields[0].removeprefix("\ufeff"), *fields[1:]]))
 
 
@@ -586,6 +587,7 @@ def refuse(source: LandingSource, zone: RawZone, name: str, reason: str) -> File
     ingested.
     """
     today = datetime.now(UTC).date().isoformat()
+    reason = excerpt(reason)
     details: dict[str, Any] = {"name": storable(name), "reason": reason, "ingestion_day": today,
                                "refused_at": utc_now_iso()}
     target = zone.quarantine_dir(source.name, today) / f"refused_{safe_name(name)}_{time.time_ns()}"
@@ -703,13 +705,14 @@ def _begin(source: LandingSource, zone: RawZone, name: str, facts: FileFacts, bo
 
 
 def _rejects_bytes(source: LandingSource, plan: _Plan, rows: list[Rejection]) -> bytes:
-    """Rejections in the dataset's format: CSV ``line,reason,record`` or one JSON object per line."""
+    """Rejections in the dataset's format: CSV ``line,reason,record`` or one JSON object per line (the
+    record as received, its reason cut to a bounded excerpt)."""
     if source.dataset.format == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows((row.line, row.reason, row.record) for row in rows)
+        csv.writer(buffer, lineterminator="\n").writerows((row.line, excerpt(row.reason), row.record) for row in rows)
         return buffer.getvalue().encode()
     return b"".join(
-        orjson.dumps({"line": row.line, "reason": row.reason, "record": row.record,
+        orjson.dumps({"line": row.line, "reason": excerpt(row.reason), "record": row.record,
                       "landing_file": storable(plan.name), "sha256": plan.sha256}) + b"\n"
         for row in rows
     )
@@ -949,7 +952,7 @@ def _split_into_partitions(source: LandingSource, zone: RawZone, snapshot: UPath
         log.exception("the split of %s failed; quarantining it", _log_name(plan.name))
         _remove_outputs(zone, plan.outputs)
         plan.outputs, plan.error = [], True
-        plan.reason, plan.fmt, plan.record_count = f"intake error: {type(exc).__name__}: {exc}", "bytes", 1
+        plan.reason, plan.fmt, plan.record_count = excerpt(f"intake error: {type(exc).__name__}: {exc}"), "bytes", 1
         return
     plan.partitions, plan.rejected_rows = written.counts, written.rejected
     plan.record_count = sum(written.counts.values()) + written.rejected
@@ -1103,7 +1106,7 @@ def guarded(name: str, action: Callable[..., FileOutcome], *args: Any) -> FileOu
         return action(*args)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the pass
         log.exception("intake of %s failed; it stays in the landing folder", _log_name(name))
-        return FileOutcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")
+        return FileOutcome(name, "failed", reason=excerpt(f"{type(exc).__name__}: {exc}"))
 
 
 def run_pass(source: LandingSource, zone: RawZone, settle_seconds: float = DEFAULT_SETTLE_SECONDS,

@@ -34,6 +34,11 @@ steps.declare("datafile.in-place", "datafile.manifest-written")
 
 MANIFEST_SUFFIX = ".manifest"
 MANIFEST_VERSION = 2
+# A manifest is a few hundred bytes; ``verify`` refuses anything this large (and never reads it in).
+MAX_MANIFEST_BYTES = 1 << 20
+# A header's column names are listed in the manifest only up to this many characters in all (a
+# header is data: a 50 MB column name is kept in the file, not copied into its manifest).
+MAX_COLUMNS_CHARS = 64 << 10
 
 
 def producer_version() -> str:
@@ -179,10 +184,13 @@ def _finish(
         format=fmt,
         created_at=utc_now_iso(),
         source=source.to_source() if isinstance(source, Lineage) else dict(source),
-        columns=list(columns),
+        columns=list(columns) if sum(map(len, columns)) <= MAX_COLUMNS_CHARS else [],
         manifest_version=MANIFEST_VERSION,
     )
-    write_bytes_atomic(manifest_path(path), manifest.to_json())
+    blob = manifest.to_json()
+    if len(blob) > MAX_MANIFEST_BYTES:  # verify would refuse it: a writer put unbounded input into its lineage
+        raise ValueError(f"the manifest of {path.name} would be {len(blob)} bytes (limit {MAX_MANIFEST_BYTES})")
+    write_bytes_atomic(manifest_path(path), blob)
     steps.reached("datafile.manifest-written")
     return manifest
 
