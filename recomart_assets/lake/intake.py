@@ -72,7 +72,14 @@ from upath import UPath
 from recomart_assets.datasets import DatasetSpec
 from recomart_assets.errors import CorruptFileError, IntakeError, UnsafeName
 from recomart_assets.lake import steps
-from recomart_assets.lake.atomic import TEMP_PREFIX, atomic_writer, move_into_place, put_back, write_bytes_atomic
+from recomart_assets.lake.atomic import (
+    atomic_writer,
+    move_into_place,
+    put_back,
+    sweep_temporary_files,
+    temporary_files_owned_by,
+    write_bytes_atomic,
+)
 from recomart_assets.lake.lineage import LandingFile
 from recomart_assets.lake.manifest import (
     Manifest,
@@ -461,7 +468,7 @@ def _recover_staging(source: LandingSource, zone: RawZone) -> None:
     staging = _staging(source, zone)
     markers = source.state_dir(zone, "inflight")
     for snapshot in list(staging.iterdir()) if staging.exists() else ():
-        if not snapshot.name.startswith(TEMP_PREFIX) and not (markers / f"{snapshot.name}.json").exists():
+        if not (markers / f"{snapshot.name}.json").exists():
             snapshot.unlink()
 
 
@@ -515,18 +522,35 @@ def ledger_entry(source: LandingSource, zone: RawZone, sha256: str) -> dict[str,
 
 @contextmanager
 def intake_lock(source: LandingSource, zone: RawZone) -> Iterator[None]:
-    """One intake at a time per dataset and raw zone (CLI, runs): serialises work on the same file."""
-    if not zone.is_local:
-        yield
-        return
-    folder = zone.state_dir / source.name
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(os.path.join(folder.path, "intake.lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
+    """One intake at a time per dataset and raw zone (CLI, runs, backfills): serialises work on the
+    same file. The temporary files written meanwhile are tagged as this intake's, so that the next
+    holder of the lock can remove those a killed intake left (:func:`recover`)."""
+    with temporary_files_owned_by(_temp_owner(source)):
+        if not zone.is_local:
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+        folder = zone.state_dir / source.name
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(os.path.join(folder.path, "intake.lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _temp_owner(source: LandingSource) -> str:
+    return f"intake:{source.name}"
+
+
+def _sweep_temporary_files(source: LandingSource, zone: RawZone) -> None:
+    """Remove the temporary files a killed intake of this source left in the folders it writes."""
+    spec = source.dataset
+    folders = (zone.root / spec.folder, zone.root / spec.quarantine_folder, zone.archive_dir(source.name),
+               zone.state_dir / source.name)
+    removed = sum(sweep_temporary_files(folder, _temp_owner(source)) for folder in folders)
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted %s intake", removed, source.name)
 
 
 # ------------------------------------------------------------------------------------ outcome
@@ -967,11 +991,11 @@ def _outcome_from_plan(plan: _Plan) -> FileOutcome:
 
 def _ingest(source: LandingSource, zone: RawZone, name: str, path: UPath, bounds: TimeBounds) -> FileOutcome:
     snapshot, facts = take_snapshot(source, zone, path)
-    steps.reached("intake.identified")
     entry = ledger_entry(source, zone, facts.sha256)
     if entry is not None and not entry.get("error"):
         return _set_aside_duplicate(source, zone, name, snapshot, facts, entry)
     plan = _begin(source, zone, name, facts, bounds)
+    steps.reached("intake.identified")  # the content is taken: from here on recovery finishes it
     try:
         _complete(source, zone, plan, snapshot, facts, bounds)
     except (OSError, IntakeError):
@@ -1018,7 +1042,9 @@ def recover(source: LandingSource, zone: RawZone, bounds: TimeBounds | None = No
     from its snapshot (identical bytes overwrite identical bytes) while its landing entry is still
     there (whatever it holds now: a changed file is released as the next version), or taken back
     when its producer withdrew the file (or, from before snapshots, no snapshot exists). Then every
-    claim is settled and snapshots no marker needs are dropped."""
+    claim is settled and snapshots no marker needs are dropped. First of all, the temporary files a killed
+    intake left are removed (the caller holds the intake lock, so no intake is writing any)."""
+    _sweep_temporary_files(source, zone)
     folder = source.state_dir(zone, "inflight")
     finished: list[str] = []
     for marker in sorted(folder.glob("*.json"), key=lambda p: p.name) if folder.exists() else ():
@@ -1224,7 +1250,11 @@ def rederive_partitions(source: LandingSource, zone: RawZone, days: frozenset[st
 
     Rows a later version replaced stay out (and their files, if a crash left any, are removed).
     """
-    bounds = bounds or TimeBounds()
+    with intake_lock(source, zone):
+        return _rederive(source, zone, days, bounds or TimeBounds())
+
+
+def _rederive(source: LandingSource, zone: RawZone, days: frozenset[str], bounds: TimeBounds) -> dict[str, int]:
     totals: dict[str, int] = {}
     archived = list(archived_sources(source, zone))
     replaced = {(m.source["previous_version"], day) for _, m in archived
