@@ -4,7 +4,9 @@ A data file must never be seen half-written. On a local disk we write a hidden t
 the target folder, fsync it, ``os.replace`` it over the target and fsync the folder, so a crash
 leaves either the old bytes or the new ones. On object storage a single PUT is already atomic, so
 we spool locally and upload in one call. Readers skip hidden names, so a temporary file left by a
-crash is invisible (``verify`` does not count it either).
+crash is invisible (``verify`` does not count it either); a writer tags its temporary files with
+its name (:func:`temporary_files_owned_by`) and removes the ones a killed run of itself left
+(:func:`sweep_temporary_files`) while it holds the lock that serialises it.
 """
 
 from __future__ import annotations
@@ -13,16 +15,64 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from upath import UPath
 
+from recomart_assets.lake import steps
 from recomart_assets.lake.zone import is_local_path
 
-TEMP_PREFIX = ".tmp-"
+TEMP_PREFIX = ".tmp-"  # temporary names are ".tmp-<32 hex>-<final name>"
+_OWNER_HEX = 12  # the first hex digits of a temporary name: its owner's tag (or random, untagged)
+_owner: ContextVar[str] = ContextVar("temporary_files_owner", default="")
+
+# The bytes of a write are durable in its temporary file, not yet renamed into place.
+steps.declare("atomic.temp-durable")
+
+
+def _owner_tag(owner: str) -> str:
+    return hashlib.sha256(owner.encode()).hexdigest()[:_OWNER_HEX]
+
+
+@contextmanager
+def temporary_files_owned_by(owner: str) -> Iterator[None]:
+    """Tag the temporary files of every atomic write in this block (this thread or task) with
+    ``owner``, so that :func:`sweep_temporary_files` can tell them from other writers' files."""
+    token = _owner.set(owner)
+    try:
+        yield
+    finally:
+        _owner.reset(token)
+
+
+def _temporary_name(final_name: str) -> str:
+    unique = uuid.uuid4().hex
+    owner = _owner.get()
+    return f"{TEMP_PREFIX}{_owner_tag(owner) + unique[_OWNER_HEX:] if owner else unique}-{final_name}"
+
+
+def sweep_temporary_files(folder: UPath, owner: str) -> int:
+    """Remove, under ``folder`` (links not followed), the temporary files tagged with ``owner`` that a
+    killed writer left; returns how many.
+
+    Only the owner may call it, while holding the lock that serialises every writer of that owner:
+    then no live writer can be writing one of them. Other writers' temporary files are untouched
+    (a tag collision with a random name is a 1 in 2**48 chance per file).
+    """
+    if not is_local_path(folder) or not os.path.isdir(folder.path):
+        return 0  # object storage: temporary files are local spools, never in the zone
+    prefix = TEMP_PREFIX + _owner_tag(owner)
+    removed = 0
+    for directory, _, files in os.walk(folder.path):
+        for name in files:
+            if name.startswith(prefix):
+                os.unlink(os.path.join(directory, name))
+                removed += 1
+    return removed
 
 
 @dataclass
@@ -59,19 +109,28 @@ def _fsync_dir(directory: str) -> None:
 
 
 @contextmanager
-def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
-    """Yield a :class:`HashingWriter`; the bytes appear at ``path`` only if the block succeeds."""
+def atomic_writer(path: UPath, before_publish: Callable[[HashingWriter], None] | None = None
+                  ) -> Iterator[HashingWriter]:
+    """Yield a :class:`HashingWriter`; the bytes appear at ``path`` only if the block succeeds.
+
+    ``before_publish(writer)`` runs once every byte is durable and before the rename that makes them
+    visible (the manifest writer uses it to withdraw a manifest that would describe the old bytes).
+    """
     if is_local_path(path):
         target = os.fspath(path.path)
         directory = os.path.dirname(target) or "."
         os.makedirs(directory, exist_ok=True)
-        tmp = os.path.join(directory, f"{TEMP_PREFIX}{uuid.uuid4().hex}-{os.path.basename(target)}")
+        tmp = os.path.join(directory, _temporary_name(os.path.basename(target)))
         try:
             with open(tmp, "wb") as raw:
                 writer = HashingWriter(raw)
                 yield writer
                 raw.flush()
                 os.fsync(raw.fileno())
+            steps.reached("atomic.temp-durable")
+            if before_publish is not None:
+                before_publish(writer)
+                _fsync_dir(directory)
             os.replace(tmp, target)
             _fsync_dir(directory)
         finally:
@@ -82,12 +141,47 @@ def atomic_writer(path: UPath) -> Iterator[HashingWriter]:
         writer = HashingWriter(spool)
         yield writer
         spool.flush()
+        if before_publish is not None:
+            before_publish(writer)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.fs.put_file(spool.name, path.path)
 
 
-def write_bytes_atomic(path: UPath, data: bytes) -> HashingWriter:
+def move_into_place(source: UPath, target: UPath) -> None:
+    """Rename ``source`` to ``target`` (replacing it), durably: both folders are fsynced locally."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if is_local_path(source):
+        os.replace(source.path, target.path)
+        _fsync_dir(os.path.dirname(target.path))
+        _fsync_dir(os.path.dirname(source.path))
+        return
+    source.fs.mv(source.path, target.path)
+
+
+def put_back(source: UPath, target: UPath) -> bool:
+    """Move ``source`` to ``target`` unless ``target`` exists (then False, nothing moved).
+
+    Locally a hard link makes the check and the move one step, so a file that appears at
+    ``target`` meanwhile is never overwritten.
+    """
+    if is_local_path(source):
+        try:
+            os.link(source.path, target.path)
+        except FileExistsError:
+            return False
+        os.unlink(source.path)
+        _fsync_dir(os.path.dirname(target.path))
+        _fsync_dir(os.path.dirname(source.path))
+        return True
+    if target.exists():
+        return False
+    source.fs.mv(source.path, target.path)
+    return True
+
+
+def write_bytes_atomic(path: UPath, data: bytes, before_publish: Callable[[HashingWriter], None] | None = None
+                       ) -> HashingWriter:
     """Write ``data`` to ``path`` atomically; returns the writer (size and checksums)."""
-    with atomic_writer(path) as writer:
+    with atomic_writer(path, before_publish) as writer:
         writer.write(data)
     return writer

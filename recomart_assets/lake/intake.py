@@ -10,9 +10,14 @@ for every source, so a hardening reaches them all:
   last ``settle_seconds``. Symbolic links, names that would leave the folder and names with control
   characters are refused (a reason file; a link is removed, never followed; a file is moved to
   quarantine, since its content is input too).
-* **Identity**: a file is its content sha256. The ledger (``_state/<dataset>/ledger/<sha>.json``)
-  remembers every finished sha, so an identical re-drop under any name is a logged no-op (the copy
-  is set aside under ``archive/<dataset>/duplicates/``).
+* **Identity and snapshot**: a file is its content sha256, computed while its bytes are copied
+  into a private snapshot (``_state/<dataset>/staging/<sha>``). Everything after that (guards,
+  split, version comparison, archive) reads only the snapshot, so no row is published from bytes
+  the pass did not hash, and the archived copy *is* the snapshot. The landing entry is let go last:
+  claimed by an atomic rename, deleted if it still holds the hashed bytes, put back otherwise (a
+  file replaced or grown meanwhile is the next version, for the next pass). The ledger
+  (``_state/<dataset>/ledger/<sha>.json``) remembers every finished sha, so an identical re-drop
+  under any name is a logged no-op (the copy is set aside under ``archive/<dataset>/duplicates/``).
 * **Guards, per file**: whole-file problems (empty, binary, undecodable, header not the contract,
   an error of the split itself) send the file to ``quarantine/<dataset>/D/`` with a
   ``.reason.json``, taking back anything it had published; every other file proceeds. Otherwise its
@@ -22,9 +27,10 @@ for every source, so a hardening reaches them all:
   the archived original's ``record_count`` is placed + rejected.
 * **Crash safety**: an in-flight marker (``_state/<dataset>/inflight/<sha>.json``) fixes the
   ingestion day and the event-time bound before any output and records the outcome before the
-  original moves. Output files appear only whole, with their manifest last. After a crash the next
-  pass either redoes the split (identical bytes overwrite identical bytes) or finishes the move,
-  manifest and ledger entry. One intake at a time per dataset (a lock file).
+  snapshot moves. Output files appear only whole, with their manifest last. After a crash the next
+  pass redoes the split from the snapshot (identical bytes overwrite identical bytes) or finishes
+  the move, manifest, ledger entry and release; each step is named in :mod:`~recomart_assets.lake.steps`
+  (``intake.*``, see ``docs/protocol.md``). One intake at a time per dataset (a lock file).
 * **Versions**: a file dropped again under the same name with new content is a new version; its
   lineage names the previous version (``previous_version``) and how many of the previous
   version's record ids (the source's key column) it repeats. Both versions' rows are kept, unless
@@ -51,11 +57,12 @@ import os
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -64,7 +71,15 @@ from upath import UPath
 
 from recomart_assets.datasets import DatasetSpec
 from recomart_assets.errors import CorruptFileError, IntakeError, UnsafeName
-from recomart_assets.lake.atomic import write_bytes_atomic
+from recomart_assets.lake import steps
+from recomart_assets.lake.atomic import (
+    atomic_writer,
+    move_into_place,
+    put_back,
+    sweep_temporary_files,
+    temporary_files_owned_by,
+    write_bytes_atomic,
+)
 from recomart_assets.lake.lineage import LandingFile
 from recomart_assets.lake.manifest import (
     Manifest,
@@ -75,11 +90,14 @@ from recomart_assets.lake.manifest import (
     write_data_file,
 )
 from recomart_assets.lake.placing import Placements, TimeBounds, place_many
-from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, iter_csv_records
+from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, excerpt, iter_csv_records
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
 
 log = get_logger("intake")
+
+steps.declare("intake.identified", "intake.split-published", "intake.decided", "intake.archived",
+              "intake.ledger-written", "intake.landing-removed")
 
 IGNORED_SUFFIXES = (".tmp", ".part")
 REPLACE_SUFFIX = ".replace"  # "<name>.replace": this file corrects the earlier "<name>"
@@ -125,15 +143,15 @@ class HeaderContract:
             return "not a CSV: no comma-separated header"
         if not set(columns) & known:
             return f"not a CSV of {dataset}: the first line names none of the contract's columns"
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        repeated = sorted(c for c, n in Counter(columns).items() if n > 1)
         if repeated:
-            return f"repeated column(s): {', '.join(repeated)}"
+            return excerpt(f"repeated column(s): {', '.join(repeated)}")
         missing = [c for c in self.required if c not in columns]
         if missing:
             return f"missing required column(s): {', '.join(missing)}"
         extra = [c for c in columns if c not in known]
         if extra and not self.keep_extra:
-            return f"unknown extra column(s): {', '.join(extra)}"
+            return excerpt(f"unknown extra column(s): {', '.join(extra)}")
         return None
 
 
@@ -342,29 +360,116 @@ class FileFacts:
 
 def inspect_file(path: UPath) -> FileFacts:
     """One streaming pass: sha256, md5, size, NUL bytes, UTF-8 validity."""
+    with path.open("rb") as stream:
+        return inspect_stream(stream)
+
+
+def inspect_stream(stream: BinaryIO, copy_to: BinaryIO | None = None) -> FileFacts:
+    """:func:`inspect_file` of an open stream; with ``copy_to`` every byte read is also written there,
+    so the copy is exactly the bytes the facts describe."""
     sha, md5 = hashlib.sha256(), hashlib.md5()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
     has_nul = has_text = False
     bad_offset: int | None = None
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_BYTES):
-            sha.update(chunk)
-            md5.update(chunk)
-            has_nul = has_nul or b"\x00" in chunk
-            has_text = has_text or bool(chunk.strip())
-            if bad_offset is None:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    bad_offset = size + exc.start
-            size += len(chunk)
+    while chunk := stream.read(CHUNK_BYTES):
+        if copy_to is not None:
+            copy_to.write(chunk)
+        sha.update(chunk)
+        md5.update(chunk)
+        has_nul = has_nul or b"\x00" in chunk
+        has_text = has_text or bool(chunk.strip())
+        if bad_offset is None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad_offset = size + exc.start
+        size += len(chunk)
     if bad_offset is None:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             bad_offset = size
     return FileFacts(sha.hexdigest(), md5.hexdigest(), size, has_nul, bad_offset, has_text)
+
+
+# ------------------------------------------------------------------------- snapshot and release
+#
+# The pass never reads the landing file twice: it copies it once into a private snapshot while
+# hashing it (so the snapshot is exactly the bytes the sha256 names), and from then on splits,
+# compares and archives only that snapshot. The landing entry is let go last, by *claiming* it (an
+# atomic rename into ``_state/<dataset>/claims/<sha256>/<name>``, so a file renamed over the landing
+# name afterwards is not touched) and then deleting the claim if its bytes are still that sha256,
+# or putting it back into the landing folder (a new version for the next pass) if they are not.
+
+
+def _staging(source: LandingSource, zone: RawZone) -> UPath:
+    return source.state_dir(zone, "staging")
+
+
+def snapshot_path(source: LandingSource, zone: RawZone, sha256: str) -> UPath:
+    """Where the pass keeps its private copy of the content ``sha256`` until it is archived."""
+    return _staging(source, zone) / sha256
+
+
+def take_snapshot(source: LandingSource, zone: RawZone, path: UPath) -> tuple[UPath, FileFacts]:
+    """Copy the landing file into the staging area while hashing it; the copy is named by its sha256."""
+    incoming = _staging(source, zone) / "incoming"
+    with path.open("rb") as stream, atomic_writer(incoming) as writer:
+        facts = inspect_stream(stream, copy_to=writer)
+    snapshot = snapshot_path(source, zone, facts.sha256)
+    move_into_place(incoming, snapshot)
+    return snapshot, facts
+
+
+def _claims(source: LandingSource, zone: RawZone) -> UPath:
+    return source.state_dir(zone, "claims")
+
+
+def release_landing(source: LandingSource, zone: RawZone, name: str, sha256: str) -> None:
+    """Let go of the landing entry ``name`` once the content ``sha256`` is archived (or quarantined):
+    removed if it still holds exactly those bytes, otherwise left in the landing folder."""
+    landing = landing_path(source, zone, name)
+    claim = _claims(source, zone) / sha256 / name
+    if not claim.exists():
+        if not landing.exists():
+            return  # released before a crash, or taken away by its producer
+        move_into_place(landing, claim)
+    settle_claim(source, zone, claim)
+
+
+def settle_claim(source: LandingSource, zone: RawZone, claim: UPath) -> None:
+    """Delete a claimed landing entry whose bytes are the content its folder names; put any other
+    back under its landing name (if that name is free; else it waits for a later pass)."""
+    size = claim.stat().st_size
+    with claim.open("rb") as stream:
+        same = inspect_stream(stream).sha256 == claim.parent.name
+    if same:
+        claim.unlink()
+    else:
+        landing = landing_path(source, zone, claim.name)
+        if not put_back(claim, landing):
+            log.warning("%s changed while it was ingested and its name is taken again; the changed copy waits "
+                        "in %s for a later pass", _log_name(claim.name), claim.parent)
+            return
+        log.warning("%s changed while it was ingested (%d bytes now): left in the landing folder as a new "
+                    "version for the next pass", _log_name(claim.name), size)
+    if not any(claim.parent.iterdir()):
+        claim.parent.rmdir()
+
+
+def _recover_staging(source: LandingSource, zone: RawZone) -> None:
+    """Settle every claim, and drop snapshots no in-flight marker needs (a pass that died before its
+    marker: the landing file is still there and is identified again)."""
+    claims = _claims(source, zone)
+    for folder in sorted(claims.iterdir(), key=lambda p: p.name) if claims.exists() else ():
+        for claim in list(folder.iterdir()):
+            settle_claim(source, zone, claim)
+    staging = _staging(source, zone)
+    markers = source.state_dir(zone, "inflight")
+    for snapshot in list(staging.iterdir()) if staging.exists() else ():
+        if not (markers / f"{snapshot.name}.json").exists():
+            snapshot.unlink()
 
 
 def header_of(chunk: RecordChunk) -> Header | str:
@@ -374,7 +479,7 @@ def header_of(chunk: RecordChunk) -> Header | str:
         return Header(text, tuple(text.split(",")))
     fields = chunk.fields[0]
     if isinstance(fields, str):
-        return f"not a CSV: unreadable header ({fields})"
+        return excerpt(f"not a CSV: unreadable header ({fields})")
     return Header(text, tuple([fields[0].removeprefix("\ufeff"), *fields[1:]]))
 
 
@@ -417,18 +522,35 @@ def ledger_entry(source: LandingSource, zone: RawZone, sha256: str) -> dict[str,
 
 @contextmanager
 def intake_lock(source: LandingSource, zone: RawZone) -> Iterator[None]:
-    """One intake at a time per dataset and raw zone (CLI, runs): serialises work on the same file."""
-    if not zone.is_local:
-        yield
-        return
-    folder = zone.state_dir / source.name
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(os.path.join(folder.path, "intake.lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
+    """One intake at a time per dataset and raw zone (CLI, runs, backfills): serialises work on the
+    same file. The temporary files written meanwhile are tagged as this intake's, so that the next
+    holder of the lock can remove those a killed intake left (:func:`recover`)."""
+    with temporary_files_owned_by(_temp_owner(source)):
+        if not zone.is_local:
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+        folder = zone.state_dir / source.name
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(os.path.join(folder.path, "intake.lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _temp_owner(source: LandingSource) -> str:
+    return f"intake:{source.name}"
+
+
+def _sweep_temporary_files(source: LandingSource, zone: RawZone) -> None:
+    """Remove the temporary files a killed intake of this source left in the folders it writes."""
+    spec = source.dataset
+    folders = (zone.root / spec.folder, zone.root / spec.quarantine_folder, zone.archive_dir(source.name),
+               zone.state_dir / source.name)
+    removed = sum(sweep_temporary_files(folder, _temp_owner(source)) for folder in folders)
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted %s intake", removed, source.name)
 
 
 # ------------------------------------------------------------------------------------ outcome
@@ -489,6 +611,7 @@ def refuse(source: LandingSource, zone: RawZone, name: str, reason: str) -> File
     ingested.
     """
     today = datetime.now(UTC).date().isoformat()
+    reason = excerpt(reason)
     details: dict[str, Any] = {"name": storable(name), "reason": reason, "ingestion_day": today,
                                "refused_at": utc_now_iso()}
     target = zone.quarantine_dir(source.name, today) / f"refused_{safe_name(name)}_{time.time_ns()}"
@@ -500,12 +623,12 @@ def refuse(source: LandingSource, zone: RawZone, name: str, reason: str) -> File
         details["link_target"] = os.readlink(path.path)
         path.unlink()
     elif path is not None and path.is_file():
-        facts = inspect_file(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        path.rename(target)
+        snapshot, facts = take_snapshot(source, zone, path)
+        move_into_place(snapshot, target)
         details["sha256"] = facts.sha256
         _write_moved_manifest(source, target, today, 1, "bytes", facts.size, facts.md5, facts.sha256,
                               LandingFile(landing_file=details["name"], sha256=facts.sha256, reason=reason))
+        release_landing(source, zone, name, facts.sha256)
     reason_file = _write_reason(source, target, details)
     log.warning("refused %s landing entry %s: %s", source.name, _printable(name), reason)
     return FileOutcome(name, "refused", reason=reason, stored_as=_relative(zone, reason_file))
@@ -606,13 +729,14 @@ def _begin(source: LandingSource, zone: RawZone, name: str, facts: FileFacts, bo
 
 
 def _rejects_bytes(source: LandingSource, plan: _Plan, rows: list[Rejection]) -> bytes:
-    """Rejections in the dataset's format: CSV ``line,reason,record`` or one JSON object per line."""
+    """Rejections in the dataset's format: CSV ``line,reason,record`` or one JSON object per line (the
+    record as received, its reason cut to a bounded excerpt)."""
     if source.dataset.format == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows((row.line, row.reason, row.record) for row in rows)
+        csv.writer(buffer, lineterminator="\n").writerows((row.line, excerpt(row.reason), row.record) for row in rows)
         return buffer.getvalue().encode()
     return b"".join(
-        orjson.dumps({"line": row.line, "reason": row.reason, "record": row.record,
+        orjson.dumps({"line": row.line, "reason": excerpt(row.reason), "record": row.record,
                       "landing_file": storable(plan.name), "sha256": plan.sha256}) + b"\n"
         for row in rows
     )
@@ -772,19 +896,19 @@ def _write_moved_manifest(
 
 
 def _finish(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
-    """Retract what this version replaces, move the original to its target, write its manifest (and
-    reason), record the version and the ledger entry.
+    """Retract what this version replaces, move the snapshot to its target, write its manifest (and
+    reason), record the version and the ledger entry, then let go of the landing entry.
 
     Idempotent: after a crash anywhere in here, calling it again completes the same steps.
     """
     _remove_outputs(zone, plan.retract)
-    landing = landing_path(source, zone, plan.name)
+    snapshot = snapshot_path(source, zone, plan.sha256)
     target = zone.root / plan.target
-    if not target.exists():  # a landing file of that name after the move is a new drop: left alone
-        if not landing.exists():
-            raise FileNotFoundError(f"{plan.name} vanished from the landing folder before it was archived")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        landing.rename(target)
+    if snapshot.exists():
+        move_into_place(snapshot, target)
+    elif not target.exists():
+        raise FileNotFoundError(f"the snapshot of {_printable(plan.name)} ({plan.sha256[:16]}) vanished before it "
+                                "was archived")
     lineage = plan.lineage(records_by_partition=plan.partitions, rejected_rows=plan.rejected_rows,
                            placed_until=plan.placed_until or None, outputs=plan.outputs or None,
                            reason=plan.reason, repeated_ids=plan.repeated_ids,
@@ -795,12 +919,16 @@ def _finish(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
     if read_manifest(target) is None:
         _write_moved_manifest(source, target, plan.ingestion_day, plan.record_count, plan.fmt, plan.size, plan.md5,
                               plan.sha256, lineage)
+    steps.reached("intake.archived")
     status = "quarantined" if plan.reason else "ingested"
     if status == "ingested":
         _record_version(source, zone, plan)
     _write_json(source.state_dir(zone, "ledger") / f"{plan.sha256}.json",
                 {**asdict(plan), "status": status, "finished_at": utc_now_iso()})
+    steps.reached("intake.ledger-written")
+    release_landing(source, zone, plan.name, plan.sha256)
     plan.path(source, zone).unlink()
+    steps.reached("intake.landing-removed")
 
 
 def _outcome_from_ledger(name: str, entry: Mapping[str, Any], status: str | None = None) -> FileOutcome:
@@ -811,36 +939,35 @@ def _outcome_from_ledger(name: str, entry: Mapping[str, Any], status: str | None
     )
 
 
-def _set_aside_duplicate(source: LandingSource, zone: RawZone, path: UPath, facts: FileFacts,
+def _set_aside_duplicate(source: LandingSource, zone: RawZone, name: str, snapshot: UPath, facts: FileFacts,
                          entry: Mapping[str, Any]) -> FileOutcome:
     today = datetime.now(UTC).date().isoformat()
-    name = f"{facts.short_id}_{time.time_ns()}_{safe_name(path.name)}"
-    target = zone.archive_dir(source.name) / "duplicates" / today / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    path.rename(target)
+    target = zone.archive_dir(source.name) / "duplicates" / today / f"{facts.short_id}_{time.time_ns()}_{safe_name(name)}"
+    move_into_place(snapshot, target)
     _write_moved_manifest(source, target, today, entry["record_count"], entry["fmt"], facts.size, facts.md5,
-                          facts.sha256, LandingFile(landing_file=storable(path.name), sha256=facts.sha256,
+                          facts.sha256, LandingFile(landing_file=storable(name), sha256=facts.sha256,
                                                     duplicate_of=entry["target"]))
+    steps.reached("intake.archived")
+    release_landing(source, zone, name, facts.sha256)
+    steps.reached("intake.landing-removed")
     log.info("duplicate %s landing file %s: content %s was already %s as %s; set aside, nothing ingested",
-             source.name, _log_name(path.name), facts.short_id, entry["status"], entry["target"])
-    outcome = _outcome_from_ledger(path.name, entry, status="duplicate")
+             source.name, _log_name(name), facts.short_id, entry["status"], entry["target"])
+    outcome = _outcome_from_ledger(name, entry, status="duplicate")
     outcome.stored_as = _relative(zone, target)
     return outcome
 
 
-def _split_into_partitions(source: LandingSource, zone: RawZone, path: UPath, plan: _Plan, bounds: TimeBounds,
-                           stat_before: os.stat_result) -> None:
+def _split_into_partitions(source: LandingSource, zone: RawZone, snapshot: UPath, plan: _Plan,
+                           bounds: TimeBounds) -> None:
     """The split of a file that passed its guards; on any error nothing of it stays published.
 
-    An error of the environment (a disk, a file changed meanwhile) leaves the file in the landing
-    folder for the next pass; any other error is the file's own doing as far as this pass can tell:
-    the file is quarantined with it as the reason, and a re-drop of the same bytes is tried again.
+    An error of the environment (a disk) leaves the in-flight marker and the snapshot for the next
+    pass; any other error is the file's own doing as far as this pass can tell: the file is
+    quarantined with it as the reason, and a re-drop of the same bytes is tried again.
     """
     try:
-        written = write_partitions(source, zone, path, plan, bounds)
-        stat_after = path.stat()
-        if stat_after.st_size != stat_before.st_size or stat_after.st_mtime != stat_before.st_mtime:
-            raise IntakeError(f"{plan.name} changed while it was ingested; it will be retried")
+        written = write_partitions(source, zone, snapshot, plan, bounds)
+        steps.reached("intake.split-published")
         _compare_versions(source, zone, plan, written, bounds)
     except (OSError, IntakeError):
         _remove_outputs(zone, plan.outputs)
@@ -849,7 +976,7 @@ def _split_into_partitions(source: LandingSource, zone: RawZone, path: UPath, pl
         log.exception("the split of %s failed; quarantining it", _log_name(plan.name))
         _remove_outputs(zone, plan.outputs)
         plan.outputs, plan.error = [], True
-        plan.reason, plan.fmt, plan.record_count = f"intake error: {type(exc).__name__}: {exc}", "bytes", 1
+        plan.reason, plan.fmt, plan.record_count = excerpt(f"intake error: {type(exc).__name__}: {exc}"), "bytes", 1
         return
     plan.partitions, plan.rejected_rows = written.counts, written.rejected
     plan.record_count = sum(written.counts.values()) + written.rejected
@@ -863,52 +990,82 @@ def _outcome_from_plan(plan: _Plan) -> FileOutcome:
 
 
 def _ingest(source: LandingSource, zone: RawZone, name: str, path: UPath, bounds: TimeBounds) -> FileOutcome:
-    stat_before = path.stat()
-    facts = inspect_file(path)
+    snapshot, facts = take_snapshot(source, zone, path)
     entry = ledger_entry(source, zone, facts.sha256)
     if entry is not None and not entry.get("error"):
-        return _set_aside_duplicate(source, zone, path, facts, entry)
+        return _set_aside_duplicate(source, zone, name, snapshot, facts, entry)
     plan = _begin(source, zone, name, facts, bounds)
-    problem = content_problem(source, path, facts)
-    if problem:
-        plan.reason, plan.fmt, plan.record_count = problem, "bytes", 1
-        log.warning("quarantining %s landing file %s (sha256 %s): %s", source.name, _log_name(name), facts.short_id,
-                    problem)
-    else:
-        _split_into_partitions(source, zone, path, plan, bounds, stat_before)
-    folder = zone.quarantine_dir(source.name, plan.ingestion_day) if plan.reason else \
-        zone.archive_dir(source.name) / plan.ingestion_day
-    plan.target = _relative(zone, folder / f"{facts.short_id}_{safe_name(name)}")
-    plan.stage = "moving"
-    plan.save(source, zone)
-    _finish(source, zone, plan)
+    steps.reached("intake.identified")  # the content is taken: from here on recovery finishes it
+    try:
+        _complete(source, zone, plan, snapshot, facts, bounds)
+    except (OSError, IntakeError):
+        if plan.stage != "moving" and _landing_holds(source, zone, name, facts.sha256):
+            _abandon(source, zone, plan)  # the landing file is retried as it is; nothing else needs the snapshot
+        raise
     return _outcome_from_ledger(name, ledger_entry(source, zone, facts.sha256))
 
 
-def recover(source: LandingSource, zone: RawZone) -> list[str]:
-    """Finish intakes that crashed after their split (the move, manifest or ledger step), and take
-    back the partition files of a split that crashed while its file has since left the landing folder."""
+def _landing_holds(source: LandingSource, zone: RawZone, name: str, sha256: str) -> bool:
+    path = landing_path(source, zone, name)
+    return path.is_file() and inspect_file(path).sha256 == sha256
+
+
+def _abandon(source: LandingSource, zone: RawZone, plan: _Plan) -> None:
+    """Take back an undecided split: its partition files, then its marker and snapshot."""
+    _remove_outputs(zone, plan.outputs)
+    plan.path(source, zone).unlink(missing_ok=True)
+    snapshot_path(source, zone, plan.sha256).unlink(missing_ok=True)
+
+
+def _complete(source: LandingSource, zone: RawZone, plan: _Plan, snapshot: UPath, facts: FileFacts,
+              bounds: TimeBounds) -> None:
+    """Guards, split and finish of a content whose snapshot and in-flight marker are durable."""
+    problem = content_problem(source, snapshot, facts)
+    if problem:
+        plan.reason, plan.fmt, plan.record_count = problem, "bytes", 1
+        log.warning("quarantining %s landing file %s (sha256 %s): %s", source.name, _log_name(plan.name),
+                    facts.short_id, problem)
+    else:
+        _split_into_partitions(source, zone, snapshot, plan, bounds)
+    folder = zone.quarantine_dir(source.name, plan.ingestion_day) if plan.reason else \
+        zone.archive_dir(source.name) / plan.ingestion_day
+    plan.target = _relative(zone, folder / f"{facts.short_id}_{safe_name(plan.name)}")
+    plan.stage = "moving"
+    plan.save(source, zone)
+    steps.reached("intake.decided")
+    _finish(source, zone, plan)
+
+
+def recover(source: LandingSource, zone: RawZone, bounds: TimeBounds | None = None) -> list[str]:
+    """Finish every intake a crash interrupted, from the raw zone alone: a marker whose split was
+    decided is finished (move, manifest, ledger, release); a marker still splitting is split again
+    from its snapshot (identical bytes overwrite identical bytes) while its landing entry is still
+    there (whatever it holds now: a changed file is released as the next version), or taken back
+    when its producer withdrew the file (or, from before snapshots, no snapshot exists). Then every
+    claim is settled and snapshots no marker needs are dropped. First of all, the temporary files a killed
+    intake left are removed (the caller holds the intake lock, so no intake is writing any)."""
+    _sweep_temporary_files(source, zone)
     folder = source.state_dir(zone, "inflight")
     finished: list[str] = []
-    if not folder.exists():
-        return finished
-    for marker in sorted(folder.glob("*.json"), key=lambda p: p.name):
+    for marker in sorted(folder.glob("*.json"), key=lambda p: p.name) if folder.exists() else ():
         plan = _Plan.from_json(marker.read_bytes())
-        if plan.stage != "moving":
-            landing = landing_path(source, zone, plan.name)
-            if not landing.is_file() or landing.stat().st_size != plan.size:
-                log.warning("%s left the landing folder (or changed) after an interrupted split: taking back %d "
-                            "file(s)", _log_name(plan.name), len(plan.outputs))
-                _remove_outputs(zone, plan.outputs)
-                marker.unlink()
-            continue  # otherwise the file is still there and will be split again
+        snapshot = snapshot_path(source, zone, plan.sha256)
+        if plan.stage != "moving" and not (snapshot.exists() and landing_path(source, zone, plan.name).exists()):
+            log.warning("%s left the landing folder (or its split left no snapshot) before the split was decided: "
+                        "taking back %d file(s)", _log_name(plan.name), len(plan.outputs))
+            _abandon(source, zone, plan)
+            continue
         log.info("completing the interrupted intake of %s (sha256 %s)", _log_name(plan.name), plan.sha256[:16])
         try:
-            _finish(source, zone, plan)
-        except OSError:
+            if plan.stage == "moving":
+                _finish(source, zone, plan)
+            else:
+                _complete(source, zone, plan, snapshot, inspect_file(snapshot), bounds or TimeBounds())
+        except (OSError, IntakeError):
             log.exception("cannot complete the intake of %s; its marker stays in %s", _log_name(plan.name), folder)
             continue
         finished.append(plan.name)
+    _recover_staging(source, zone)
     return finished
 
 
@@ -933,7 +1090,7 @@ def ingest_file(source: LandingSource, zone: RawZone, name: str, bounds: TimeBou
     except UnsafeName as exc:
         return refuse(source, zone, name, str(exc))
     with intake_lock(source, zone):
-        recover(source, zone)
+        recover(source, zone, bounds)
         if zone.is_local and path.is_symlink():
             return refuse(source, zone, name, "symbolic link: not followed")
         if not path.is_file():
@@ -975,7 +1132,7 @@ def guarded(name: str, action: Callable[..., FileOutcome], *args: Any) -> FileOu
         return action(*args)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the pass
         log.exception("intake of %s failed; it stays in the landing folder", _log_name(name))
-        return FileOutcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")
+        return FileOutcome(name, "failed", reason=excerpt(f"{type(exc).__name__}: {exc}"))
 
 
 def run_pass(source: LandingSource, zone: RawZone, settle_seconds: float = DEFAULT_SETTLE_SECONDS,
@@ -988,7 +1145,7 @@ def run_pass(source: LandingSource, zone: RawZone, settle_seconds: float = DEFAU
     """
     deadline = time.monotonic() + max_wait
     with intake_lock(source, zone):
-        recover(source, zone)
+        recover(source, zone, bounds)
     result = PassResult()
     while True:
         scan = scan_landing(source, zone, settle_seconds)
@@ -1093,7 +1250,11 @@ def rederive_partitions(source: LandingSource, zone: RawZone, days: frozenset[st
 
     Rows a later version replaced stay out (and their files, if a crash left any, are removed).
     """
-    bounds = bounds or TimeBounds()
+    with intake_lock(source, zone):
+        return _rederive(source, zone, days, bounds or TimeBounds())
+
+
+def _rederive(source: LandingSource, zone: RawZone, days: frozenset[str], bounds: TimeBounds) -> dict[str, int]:
     totals: dict[str, int] = {}
     archived = list(archived_sources(source, zone))
     replaced = {(m.source["previous_version"], day) for _, m in archived

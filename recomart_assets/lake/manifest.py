@@ -1,7 +1,8 @@
 """The ``.manifest`` sidecar: what a data file is, how to check it, and where it came from.
 
 Every data file ``F`` in the raw zone has ``F.manifest``, written after ``F`` (so a file without
-one is incomplete). The checksums let ``recomart verify`` and every reader detect corruption; the
+one is incomplete); when ``F`` is replaced, its old manifest is withdrawn before the new bytes are
+renamed into place, unless it describes them already. The checksums let ``recomart verify`` and every reader detect corruption; the
 ``source`` object is the lineage (Kafka offsets, landing file and sha256, API URL and fetch time),
 built from the typed classes of :mod:`recomart_assets.lake.lineage`.
 
@@ -12,7 +13,7 @@ manifests (and manifests with only the contract's fields, written by another too
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -23,11 +24,21 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from upath import UPath
 
 from recomart_assets.errors import CorruptFileError
+from recomart_assets.lake import steps
 from recomart_assets.lake.atomic import HashingWriter, atomic_writer, write_bytes_atomic
 from recomart_assets.lake.lineage import Lineage, parse_lineage
 
+# Every writer's data files: the new bytes renamed into place (no manifest yet, or the old one when
+# it describes them), then the manifest written (the file is complete).
+steps.declare("datafile.in-place", "datafile.manifest-written")
+
 MANIFEST_SUFFIX = ".manifest"
 MANIFEST_VERSION = 2
+# A manifest is a few hundred bytes; ``verify`` refuses anything this large (and never reads it in).
+MAX_MANIFEST_BYTES = 1 << 20
+# A header's column names are listed in the manifest only up to this many characters in all (a
+# header is data: a 50 MB column name is kept in the file, not copied into its manifest).
+MAX_COLUMNS_CHARS = 64 << 10
 
 
 def producer_version() -> str:
@@ -127,6 +138,29 @@ def read_manifest(data_path: UPath) -> Manifest | None:
     return Manifest.from_json(path.read_bytes())
 
 
+def _withdraw_stale_manifest(path: UPath) -> Callable[[HashingWriter], None]:
+    """Before new bytes replace ``path``: remove its manifest unless it already describes them.
+
+    So a reader or ``verify`` sees the old file with its manifest, then (between the rename and
+    the new manifest) a file without one, which is incomplete and skipped, then the new file with
+    its manifest: never new bytes under the old manifest. A rerun writing the same bytes keeps
+    the file visible throughout.
+    """
+
+    def withdraw(writer: HashingWriter) -> None:
+        sidecar = manifest_path(path)
+        if not sidecar.exists():
+            return
+        try:
+            old = Manifest.from_json(sidecar.read_bytes())
+        except CorruptFileError:
+            old = None
+        if old is None or (old.md5, old.bytes) != (writer.md5, writer.bytes_written):
+            sidecar.unlink(missing_ok=True)
+
+    return withdraw
+
+
 def _finish(
     path: UPath,
     writer: HashingWriter,
@@ -138,6 +172,7 @@ def _finish(
     source: Lineage | Mapping[str, Any],
     columns: Sequence[str],
 ) -> Manifest:
+    steps.reached("datafile.in-place")
     manifest = Manifest(
         file=path.name,
         dataset=dataset,
@@ -149,10 +184,14 @@ def _finish(
         format=fmt,
         created_at=utc_now_iso(),
         source=source.to_source() if isinstance(source, Lineage) else dict(source),
-        columns=list(columns),
+        columns=list(columns) if sum(map(len, columns)) <= MAX_COLUMNS_CHARS else [],
         manifest_version=MANIFEST_VERSION,
     )
-    write_bytes_atomic(manifest_path(path), manifest.to_json())
+    blob = manifest.to_json()
+    if len(blob) > MAX_MANIFEST_BYTES:  # verify would refuse it: a writer put unbounded input into its lineage
+        raise ValueError(f"the manifest of {path.name} would be {len(blob)} bytes (limit {MAX_MANIFEST_BYTES})")
+    write_bytes_atomic(manifest_path(path), blob)
+    steps.reached("datafile.manifest-written")
     return manifest
 
 
@@ -168,7 +207,7 @@ def write_data_file(
     columns: Sequence[str] = (),
 ) -> Manifest:
     """Atomically write ``data`` to ``path``, then its manifest; returns the manifest."""
-    writer = write_bytes_atomic(path, data)
+    writer = write_bytes_atomic(path, data, _withdraw_stale_manifest(path))
     return _finish(
         path, writer, dataset=dataset, partition=partition, record_count=record_count, fmt=fmt,
         source=source, columns=columns,
@@ -199,7 +238,7 @@ def open_data_file(
     ``out.write(chunk, records=n)`` appends bytes and counts records; ``out.source`` may be
     updated inside the block (e.g. with the final offset). On an exception nothing appears.
     """
-    with atomic_writer(path) as writer:
+    with atomic_writer(path, _withdraw_stale_manifest(path)) as writer:
         handle = StreamingDataFile(writer, source.to_source() if isinstance(source, Lineage) else dict(source))
         yield handle
     handle.manifest = _finish(

@@ -33,15 +33,13 @@ from typing import BinaryIO
 from pydantic import ValidationError
 
 from recomart_assets.lake.atomic import TEMP_PREFIX
-from recomart_assets.lake.manifest import MANIFEST_SUFFIX, ContractManifest
+from recomart_assets.lake.manifest import MANIFEST_SUFFIX, MAX_MANIFEST_BYTES, ContractManifest
 from recomart_assets.lake.readers import is_data_file_name
 from recomart_assets.lake.records import count_records_in, format_of
 from recomart_assets.lake.zone import RawZone
 
 SKIPPED_FOLDERS = ("landing", "_logs", "_state")
 UNMANAGED_NAMES = {"README.md"}
-# A manifest is a few hundred bytes; anything this large is not one (and is not read into memory).
-MAX_MANIFEST_BYTES = 1 << 20
 
 # Problem kinds, as printed.
 LINK = "link"
