@@ -55,9 +55,9 @@ def _temporary_name(final_name: str) -> str:
     return f"{TEMP_PREFIX}{_owner_tag(owner) + unique[_OWNER_HEX:] if owner else unique}-{final_name}"
 
 
-def sweep_temporary_files(folder: UPath, owner: str) -> int:
-    """Remove, under ``folder`` (links not followed), the temporary files tagged with ``owner`` that a
-    killed writer left; returns how many.
+def sweep_temporary_files(folder: UPath, owner: str, recursive: bool = True) -> int:
+    """Remove, under ``folder`` (links not followed; only in ``folder`` itself unless ``recursive``),
+    the temporary files tagged with ``owner`` that a killed writer left; returns how many.
 
     Only the owner may call it, while holding the lock that serialises every writer of that owner:
     then no live writer can be writing one of them. Other writers' temporary files are untouched
@@ -72,6 +72,8 @@ def sweep_temporary_files(folder: UPath, owner: str) -> int:
             if name.startswith(prefix):
                 os.unlink(os.path.join(directory, name))
                 removed += 1
+        if not recursive:
+            break
     return removed
 
 

@@ -7,12 +7,14 @@ Dagster IO manager and by the plain commands (``recomart ingest-master``, ``pull
 
 import io
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from upath import UPath
 
+from recomart_assets.lake.locks import exclusive_writer
 from recomart_assets.lake.manifest import Manifest, read_manifest, write_data_file
 from recomart_assets.lake.zone import RawZone
 
@@ -58,10 +60,22 @@ def write_latest_if_newer(zone: RawZone, dataset: str, data: bytes, manifest: Ma
     return True
 
 
+def frame_writer(zone: RawZone, dataset: str, partition: str) -> AbstractContextManager[None]:
+    """Hold while writing ``dataset``'s partition, its quarantine and its latest copy: one writer of a
+    dataset at a time (the latest copy is shared by every partition, and "only if newer" is a read
+    then a write), and the temporary files of a killed writer removed first."""
+    return exclusive_writer(zone, f"frames:{dataset}",
+                            [zone.partition_dir(dataset, partition), zone.quarantine_dir(dataset, partition)],
+                            shallow=[zone.latest_file(dataset).parent])
+
+
 def store_frame(
     zone: RawZone, dataset: str, partition: str, lake_frame: LakeFrame, fmt: str = "csv", latest: bool = False
 ) -> Manifest:
-    """Write partition ``partition`` of ``dataset`` (and the latest copy if asked); the one write path."""
+    """Write partition ``partition`` of ``dataset`` (and the latest copy if asked); the one write path.
+
+    Callers hold :func:`frame_writer` around it (and around whatever else they write for the partition).
+    """
     data = serialize_frame(lake_frame.frame, fmt)
     manifest = write_data_file(
         partition_file(zone, dataset, partition, fmt), data, dataset=dataset, partition=partition,

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import fcntl
 import hashlib
 import io
 import json
@@ -76,11 +75,10 @@ from recomart_assets.lake.atomic import (
     atomic_writer,
     move_into_place,
     put_back,
-    sweep_temporary_files,
-    temporary_files_owned_by,
     write_bytes_atomic,
 )
 from recomart_assets.lake.lineage import LandingFile
+from recomart_assets.lake.locks import exclusive_writer
 from recomart_assets.lake.manifest import (
     Manifest,
     manifest_path,
@@ -523,34 +521,13 @@ def ledger_entry(source: LandingSource, zone: RawZone, sha256: str) -> dict[str,
 @contextmanager
 def intake_lock(source: LandingSource, zone: RawZone) -> Iterator[None]:
     """One intake at a time per dataset and raw zone (CLI, runs, backfills): serialises work on the
-    same file. The temporary files written meanwhile are tagged as this intake's, so that the next
-    holder of the lock can remove those a killed intake left (:func:`recover`)."""
-    with temporary_files_owned_by(_temp_owner(source)):
-        if not zone.is_local:
-            yield
-            return
-        folder = zone.state_dir / source.name
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(os.path.join(folder.path, "intake.lock"), "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _temp_owner(source: LandingSource) -> str:
-    return f"intake:{source.name}"
-
-
-def _sweep_temporary_files(source: LandingSource, zone: RawZone) -> None:
-    """Remove the temporary files a killed intake of this source left in the folders it writes."""
+    same file. Taking it removes the temporary files a killed intake of this source left in the
+    folders it writes (:func:`~recomart_assets.lake.locks.exclusive_writer`)."""
     spec = source.dataset
     folders = (zone.root / spec.folder, zone.root / spec.quarantine_folder, zone.archive_dir(source.name),
                zone.state_dir / source.name)
-    removed = sum(sweep_temporary_files(folder, _temp_owner(source)) for folder in folders)
-    if removed:
-        log.info("removed %d temporary file(s) left by an interrupted %s intake", removed, source.name)
+    with exclusive_writer(zone, f"intake:{source.name}", folders):
+        yield
 
 
 # ------------------------------------------------------------------------------------ outcome
@@ -1042,9 +1019,8 @@ def recover(source: LandingSource, zone: RawZone, bounds: TimeBounds | None = No
     from its snapshot (identical bytes overwrite identical bytes) while its landing entry is still
     there (whatever it holds now: a changed file is released as the next version), or taken back
     when its producer withdrew the file (or, from before snapshots, no snapshot exists). Then every
-    claim is settled and snapshots no marker needs are dropped. First of all, the temporary files a killed
-    intake left are removed (the caller holds the intake lock, so no intake is writing any)."""
-    _sweep_temporary_files(source, zone)
+    claim is settled and snapshots no marker needs are dropped. The caller holds the intake lock, which
+    removed the temporary files a killed intake left."""
     folder = source.state_dir(zone, "inflight")
     finished: list[str] = []
     for marker in sorted(folder.glob("*.json"), key=lambda p: p.name) if folder.exists() else ():

@@ -42,6 +42,7 @@ from recomart_assets import datasets
 from recomart_assets.errors import AcknowledgementError
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.lake.lineage import Manual
+from recomart_assets.lake.locks import exclusive_writer
 from recomart_assets.quality.history import FAMILIES
 
 DATASET = "quality_acknowledgement"
@@ -166,8 +167,9 @@ def new_acknowledgement(dataset: str, metric: str, by: str, why: str, until: str
 def write_acknowledgement(zone: RawZone, ack: Acknowledgement, command: str = "recomart acknowledge"):
     """Write ``ack`` as its own file (and manifest) under the raw zone; returns the file's path."""
     path = zone.acknowledgements_dir / f"{ack.dataset}-{ack.id}.json"
-    write_data_file(path, orjson.dumps(ack.to_dict(), option=orjson.OPT_INDENT_2) + b"\n", dataset=DATASET,
-                    partition=None, record_count=1, fmt="json", source=Manual(by=ack.by, command=command))
+    with exclusive_writer(zone, DATASET, [zone.acknowledgements_dir]):
+        write_data_file(path, orjson.dumps(ack.to_dict(), option=orjson.OPT_INDENT_2) + b"\n", dataset=DATASET,
+                        partition=None, record_count=1, fmt="json", source=Manual(by=ack.by, command=command))
     return path
 
 

@@ -25,6 +25,7 @@ from recomart_assets.quality.changes import ChangesConfig, with_changes
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.findings import changes_markdown
 from recomart_assets.quality.results import REPORT_DATASET, build_results, history, write_results
+from recomart_assets.quality.states import report_writer
 from recomart_assets.quality.validation import DEFAULT_ENGINE
 
 REPORT_PDF = "data_quality_report.pdf"
@@ -59,19 +60,20 @@ def write_quality_report(
     # imports this module, and most never draw a report (see :mod:`.findings`)
     from recomart_assets.quality.report_pdf import render_pdf
 
-    day_results = build_results(zone, day, fail_rate, engine)  # writes the states it had to validate
-    steps.reached("report.states-written")
-    results = with_changes(zone, day_results, changes)
-    results["acknowledgements"] = sweeping_notice(read_acknowledgements(zone), results["partition"])
-    json_path, _ = write_results(zone, results)
-    steps.reached("report.json-written")
-    pdf_path = zone.reports_dir(day) / REPORT_PDF
-    write_data_file(
-        pdf_path, render_pdf(results, history(zone, day, history_days)), dataset=REPORT_DATASET,
-        partition=results["partition"], record_count=1, fmt="pdf",
-        source=Derived(derived="quality_report", inputs={"results": json_path.name}),
-    )
-    steps.reached("report.pdf-written")
+    with report_writer(zone, day):
+        day_results = build_results(zone, day, fail_rate, engine)  # writes the states it had to validate
+        steps.reached("report.states-written")
+        results = with_changes(zone, day_results, changes)
+        results["acknowledgements"] = sweeping_notice(read_acknowledgements(zone), results["partition"])
+        json_path, _ = write_results(zone, results)
+        steps.reached("report.json-written")
+        pdf_path = zone.reports_dir(day) / REPORT_PDF
+        write_data_file(
+            pdf_path, render_pdf(results, history(zone, day, history_days)), dataset=REPORT_DATASET,
+            partition=results["partition"], record_count=1, fmt="pdf",
+            source=Derived(derived="quality_report", inputs={"results": json_path.name}),
+        )
+        steps.reached("report.pdf-written")
     log.info("quality report %s: %s (%s)", results["partition"], results["overall_status"], pdf_path)
     return WrittenReport(json_path, pdf_path, results)
 

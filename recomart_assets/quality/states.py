@@ -18,13 +18,15 @@ column) and ``report`` (the dataset's section of the report JSON, samples includ
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import orjson
 
-from recomart_assets.lake import RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
+from recomart_assets.lake import RawZone, complete_files, day_key, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.lake.lineage import Derived
+from recomart_assets.lake.locks import exclusive_writer
 from recomart_assets.quality.checks import DatasetValidation
 from recomart_assets.quality.outcome import InputFile, Outcome, checks_from_entry, dataset_entry
 
@@ -132,13 +134,20 @@ def state_path(zone: RawZone, dataset: str, day: date | str):
     return zone.reports_dir(day) / STATES_FOLDER / f"{dataset}.json"
 
 
+def report_writer(zone: RawZone, day: date | str) -> AbstractContextManager[None]:
+    """Hold while writing anything under ``reports/D/`` (states, results, the PDF): the checks and
+    the report of a day write one at a time, and a killed writer's temporary files go first."""
+    return exclusive_writer(zone, f"report:{day_key(day)}", [zone.reports_dir(day)])
+
+
 def write_state(zone: RawZone, state: MetricState) -> None:
-    write_data_file(
-        state_path(zone, state.dataset, state.partition), state.to_json(), dataset=STATE_DATASET,
-        partition=state.partition, record_count=1, fmt="json",
-        source=Derived(derived="metric_state", inputs={"dataset": state.dataset, "files": state.files,
-                                                       "reference_files": state.reference_files}),
-    )
+    with report_writer(zone, state.partition):
+        write_data_file(
+            state_path(zone, state.dataset, state.partition), state.to_json(), dataset=STATE_DATASET,
+            partition=state.partition, record_count=1, fmt="json",
+            source=Derived(derived="metric_state", inputs={"dataset": state.dataset, "files": state.files,
+                                                           "reference_files": state.reference_files}),
+        )
 
 
 def read_state(zone: RawZone, dataset: str, day: date | str) -> MetricState | None:

@@ -19,7 +19,7 @@ from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.errors import MasterExportError
 from recomart_assets.lake import steps
-from recomart_assets.lake.frames import LakeFrame, serialize_frame, store_frame, write_latest_if_newer
+from recomart_assets.lake.frames import LakeFrame, frame_writer, serialize_frame, store_frame, write_latest_if_newer
 from recomart_assets.lake.lineage import MasterExport
 from recomart_assets.lake.manifest import Manifest
 from recomart_assets.lake.zone import RawZone
@@ -71,10 +71,11 @@ def ingest_master(settings: Settings, day: str) -> dict[str, Manifest]:
         frames = {dataset: read_master_export(settings, dataset) for dataset in MASTER_DATASETS}
         manifests = {}
         for dataset, lake_frame in frames.items():
-            manifests[dataset] = store_frame(zone, dataset, day, lake_frame, fmt="csv")
-            steps.reached("master.snapshot-written")
-            write_latest_if_newer(zone, dataset, serialize_frame(lake_frame.frame, "csv"), manifests[dataset])
-            steps.reached("master.latest-written")
+            with frame_writer(zone, dataset, day):
+                manifests[dataset] = store_frame(zone, dataset, day, lake_frame, fmt="csv")
+                steps.reached("master.snapshot-written")
+                write_latest_if_newer(zone, dataset, serialize_frame(lake_frame.frame, "csv"), manifests[dataset])
+                steps.reached("master.latest-written")
             run.counts[dataset] = manifests[dataset].record_count
             run.files.append(manifests[dataset].file)
     return manifests

@@ -42,7 +42,7 @@ from upath import UPath
 from recomart_assets.config import Settings
 from recomart_assets.errors import MetadataPullError
 from recomart_assets.lake import steps
-from recomart_assets.lake.frames import LakeFrame, store_frame
+from recomart_assets.lake.frames import LakeFrame, frame_writer, store_frame
 from recomart_assets.lake.lineage import HttpPull
 from recomart_assets.lake.manifest import Manifest, producer_version, read_manifest, write_data_file
 from recomart_assets.lake.zone import RawZone
@@ -437,8 +437,9 @@ def pull_metadata(settings: Settings, day: date | str, options: PullOptions | No
     zone = RawZone.from_settings(settings)
     with ingestion_run(DATASET, log, partition=day_key, url=settings.metadata_api_url) as run:
         pulled = fetch_metadata(settings, day_key, options)
-        store_rejects(zone, day_key, pulled)
-        manifest = store_frame(zone, DATASET, day_key, pulled, fmt="csv", latest=True)
+        with frame_writer(zone, DATASET, day_key):
+            store_rejects(zone, day_key, pulled)
+            manifest = store_frame(zone, DATASET, day_key, pulled, fmt="csv", latest=True)
         run.counts.update(records=manifest.record_count, quarantined=len(pulled.rejects),
                           pages=pulled.source["pages"], attempts=pulled.source["attempts"])
         run.files.append(manifest.file)

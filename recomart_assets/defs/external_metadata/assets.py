@@ -14,7 +14,7 @@ from recomart_assets.datasets import EXTERNAL_METADATA
 from recomart_assets.defs.shared.automation import EXTERNAL_METADATA_CRON, pull_on_cron
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
-from recomart_assets.lake.frames import LakeFrame
+from recomart_assets.lake.frames import LakeFrame, frame_writer
 from recomart_assets.logs import ingestion_run
 from recomart_assets.sources.metadata_api import (
     DATASET,
@@ -57,7 +57,9 @@ def external_metadata(
             raise Failure(
                 description=str(exc), metadata={"url": exc.url, "error": exc.error, "attempts": exc.attempts}
             ) from exc
-        store_rejects(recomart.zone(), context.partition_key, pulled)
+        zone = recomart.zone()
+        with frame_writer(zone, DATASET, context.partition_key):  # the IO manager then writes the snapshot
+            store_rejects(zone, context.partition_key, pulled)
         run.counts.update(records=len(pulled.frame), quarantined=len(pulled.rejects), pages=pulled.source["pages"],
                           attempts=pulled.source["attempts"])
     return pulled

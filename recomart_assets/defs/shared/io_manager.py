@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.lake.frames import LakeFrame, deserialize_frame, partition_file, store_frame
+from recomart_assets.lake.frames import LakeFrame, deserialize_frame, frame_writer, partition_file, store_frame
 from recomart_assets.lake.readers import read_verified_bytes
 
 
@@ -39,7 +39,8 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
         dataset, fmt, latest = self._layout(context)
         zone = self.recomart.zone()
         path = partition_file(zone, dataset, context.partition_key, fmt)
-        manifest = store_frame(zone, dataset, context.partition_key, lake_frame, fmt, latest)
+        with frame_writer(zone, dataset, context.partition_key):
+            manifest = store_frame(zone, dataset, context.partition_key, lake_frame, fmt, latest)
         context.add_output_metadata(
             {
                 "dagster/row_count": manifest.record_count,
