@@ -90,16 +90,17 @@ class DuckDBRunner:
         self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
 
-def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorded: dict[str, dict],
-                widths: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorded: dict[str, dict] | None = None,
+                widths: dict[str, int] | None = None) -> tuple[list[str], dict[str, str]]:
     """Every top-level key of the files' objects (file by file, in path order) and the JSON type of
     each as observed in the first rows of each file.
 
     ``recorded``: path -> what a source recorded of that file's fields (its content verified against
     the same manifest, :func:`~recomart_assets.lake.fields.recorded`); the other files, and those
-    whose record left fields out, are scanned (:func:`~recomart_assets.lake.scanning.scan_fields`).
+    whose record left fields out, are scanned (:func:`~recomart_assets.lake.scanning.scan_fields`;
+    ``widths``: their longest lines, measured when not given).
     """
-    complete = {path: entry["fields"] for path, entry in recorded.items() if not entry.get("fields_left_out")}
+    complete = {path: entry["fields"] for path, entry in (recorded or {}).items() if not entry.get("fields_left_out")}
     per_file = {**complete, **scan_fields(connection, [p for p in paths if p not in complete], widths)}
     keys: list[str] = []
     seen: dict[str, set[str]] = {}

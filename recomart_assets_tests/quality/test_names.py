@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recomart_assets.errors import CorruptFileError, ScanError
-from recomart_assets.lake import RawZone, write_data_file
+from recomart_assets.lake import RawZone, scanning, write_data_file
 from recomart_assets.lake.fields import MAX_EXTRA_COLUMNS, MAX_LISTED_FIELDS, MAX_RECORDED_FIELDS, shown
 from recomart_assets.quality import duckdb_engine, pandas_engine
 from recomart_assets.quality.profiling import CASE_COLLISIONS
@@ -109,10 +109,19 @@ def test_a_wide_day_is_validated_within_the_memory_budget(zone: RawZone):
     assert len(outcome.observed_schema) == 8 + MAX_EXTRA_COLUMNS
 
 
-def test_both_engines_agree_on_a_wide_day(zone: RawZone):
+@pytest.mark.parametrize("streamed", ["none", "some", "all"])
+def test_both_engines_agree_on_a_wide_day(zone: RawZone, monkeypatch, streamed):
+    """Wide files are streamed in Python (here: the files with 120 extra keys, or every file): the
+    report is the reference engine's, rows in file order whichever way each file was read."""
     events = _wide_events(120, 40)
     events[3]["rare"] = "r"
-    write_jsonl(zone, "h00-wide.jsonl", events)
+    events[30]["device"] = "fax"
+    narrow = [{**e, "event_id": f"n{i}", "device": "fax" if i == 1 else e["device"]} for i, e in enumerate(click_events())]
+    monkeypatch.setattr(scanning, "WIDE_LINE_BYTES", {"none": 10**9, "some": 1_000, "all": -1}[streamed])
+    write_jsonl(zone, "h00-narrow.jsonl", narrow)
+    write_jsonl(zone, "h01-wide.jsonl", events[:20])
+    write_jsonl(zone, "h02-narrow.jsonl", narrow)
+    write_jsonl(zone, "h03-wide.jsonl", events[20:])
     references = load_references(zone, DAY)
     duck = duckdb_engine.validate_partition(zone, "clickstream", DAY, references)
     reference = pandas_engine.validate_partition(zone, "clickstream", DAY, references)
