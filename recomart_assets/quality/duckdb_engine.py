@@ -18,7 +18,10 @@ Names are data: each field is read from the raw objects by its JSON Pointer (a s
 ``read_json`` with the keys as column names (which binds them as identifiers: a quote, two keys
 equal but for case, ``rowid`` broke it, and its memory grew with keys x rows). Only the schema's
 fields and the first few others become columns (:func:`~recomart_assets.lake.fields.profiled`);
-the remaining keys of a wide day are counted, in one more scan made only when there are any.
+the remaining keys of a wide day are counted, in one more scan made only when there are any. A file
+with a line over :data:`~recomart_assets.lake.scanning.WIDE_LINE_BYTES` (as its seal recorded, else
+measured) is streamed in Python instead, only its profiled fields kept, and its rows are loaded in
+their place in file order, so a day of wide events stays within the memory budget.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ The consumer (``recomart consume``) writes hour files into ``clickstream/D/``; s
 file of the day against its manifest, counts events, duplicate ``event_id``s (kept as received),
 events per type and per hour, the day's quarantined records, and writes the partition-level
 manifest ``clickstream/D/_partition.json`` (with its own ``.manifest``). Readers that want a sealed
-day look for that file. Each file's entry also records its fields (every top-level key of its events
-and their types, :mod:`recomart_assets.lake.fields`): validation reads them here instead of making
-its own pass over the day. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
+day look for that file. Each file's entry also records its fields (its first top-level keys and their
+types, how many it left out, its longest line: :func:`recomart_assets.lake.fields.recorded`, bounded
+whatever the events carry): validation reads them here instead of making its own pass over the day. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
 day of tens of millions of events seals in flat memory. Plain Python:
 the Dagster asset and sensor in ``defs/clickstream`` call it.
 
