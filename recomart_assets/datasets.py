@@ -97,7 +97,7 @@ class DatasetSpec:
     landing_folder: str | None = None  # under landing/, for file-based intake
     kinds: frozenset[str] = field(default_factory=frozenset)  # Dagster's kind tags
     freshness: Freshness | None = None  # when the day's partition is due (freshness checks, report)
-    # "module:function" (zone, day) -> {file name: (md5, {field: type})}: the fields a source recorded
+    # "module:function" (zone, day) -> {file name: (md5, lake.fields.recorded)}: the fields a source recorded
     # for a day's JSON Lines files, so validation need not find them (see lake/fields.py)
     recorded_fields: str | None = None
 

@@ -37,6 +37,11 @@ class CorruptFileError(RecomartError):
     """A data file does not match its manifest."""
 
 
+class ScanError(RecomartError):
+    """A scan of sound files could not finish: out of memory or disk, or an engine failure (never a defect
+    of the files, which is a :class:`CorruptFileError`)."""
+
+
 class UnsafeName(RecomartError, ValueError):
     """A landing file name that would resolve outside the landing folder."""
 

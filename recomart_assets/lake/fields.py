@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 
+import orjson
+
 # Observed types of a file's fields are read from its first objects (keys from all of them).
 TYPE_SAMPLE_ROWS = 10_000
 
@@ -21,6 +23,9 @@ MAX_EXTRA_COLUMNS = 20
 MAX_LISTED_FIELDS = 50
 # A key longer than this is never a column, and is shown cut to this length.
 MAX_NAME_CHARS = 200
+# Fields a seal records per file (the first ones in key order, none longer than MAX_NAME_CHARS), so its
+# partition manifest stays small whatever the events carry; how many were left out is recorded beside.
+MAX_RECORDED_FIELDS = 64
 
 _TYPE_NAMES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
                dict: "object", list: "array"}
@@ -40,11 +45,21 @@ def merge_types(seen: Mapping[str, set[str]]) -> dict[str, str]:
     return merged
 
 
+def json_text(value: object) -> str | None:
+    """A parsed JSON value as every engine reads a field: a string as it is, null as missing, anything
+    else as its JSON text (what DuckDB's ``json_extract_string`` gives)."""
+    return value if value is None or isinstance(value, str) else orjson.dumps(value).decode()
+
+
 def key_order(records: Iterable[Mapping[str, object]]) -> list[str]:
     """A file's fields in the order every engine lists them: the keys of its most common key set
     first, then those of rarer ones (key sets seen as often: by their keys), as
     :func:`~recomart_assets.lake.scanning.scan_fields` finds them."""
-    shapes = Counter(tuple(record) for record in records)
+    return shape_order(Counter(tuple(record) for record in records))
+
+
+def shape_order(shapes: Mapping[tuple[str, ...], int]) -> list[str]:
+    """The keys of the key sets (key set -> objects having it) in :func:`key_order`."""
     keys: dict[str, None] = {}
     for shape, _ in sorted(shapes.items(), key=lambda item: (-item[1], list(item[0]))):
         keys.update(dict.fromkeys(shape))
@@ -68,6 +83,19 @@ def profiled(keys: Iterable[str], known: Collection[str]) -> list[str]:
             columns.append(key)
             extra += 1
     return columns
+
+
+def recorded(fields: Mapping[str, str], widest_line: int) -> dict:
+    """What a seal records of a file beside its md5: its first :data:`MAX_RECORDED_FIELDS` fields (key
+    order, names of at most :data:`MAX_NAME_CHARS` characters) with their types, how many fields were
+    left out (a reader needing them all scans the file again) and its longest line in bytes."""
+    kept = {}
+    for name, kind in fields.items():
+        if len(kept) == MAX_RECORDED_FIELDS:
+            break
+        if len(name) <= MAX_NAME_CHARS:
+            kept[name] = kind
+    return {"fields": kept, "fields_left_out": len(fields) - len(kept), "widest_line": int(widest_line)}
 
 
 def extra_fields(distinct: int, most_common: Iterable[tuple[str, int]]) -> dict:

@@ -1,26 +1,44 @@
 """Out-of-core scans of a partition's files with DuckDB: the connection sealing and validation use,
-and the scan that finds every field of a day's JSON Lines files.
+and the scans that find every field of a day's JSON Lines files and count its keys.
 
 A day of a storefront's clickstream is several GB of JSON Lines: DuckDB reads it in parallel and
 spills beyond its memory limit, so neither the seal nor the checks hold a day in Python objects.
+
+Wide files are streamed instead. DuckDB's JSON functions work on 2,048 objects at a time per thread,
+so their memory grows with the events' width: 1,000-key events of 20 kB ran a 512 MB limit out, and
+DuckDB refuses an object over 16 MB outright. A file whose longest line is over
+:data:`WIDE_LINE_BYTES` (measured once by the seal, :func:`line_widths`, and recorded) is read one
+line at a time with orjson, holding one object, the fields asked for and a count per key: the same
+fields, types, counts and text values as DuckDB gives. Most days have no wide file and take DuckDB's
+path alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import orjson
+import pyarrow as pyarrow_lib
 from upath import UPath
 
-from recomart_assets.lake.fields import TYPE_SAMPLE_ROWS, merge_types
+from recomart_assets.errors import CorruptFileError, RecomartError, ScanError
+from recomart_assets.lake.fields import TYPE_SAMPLE_ROWS, json_text, json_type, merge_types, shape_order
 from recomart_assets.lake.manifest import Manifest
 from recomart_assets.lake.readers import verify_streaming
 from recomart_assets.lake.zone import RawZone
 
 # DuckDB's own limit (it spills beyond it); the process adds Python and whatever the caller holds.
 DEFAULT_MEMORY_LIMIT = "512MB"
+# Files with a longer line are streamed (see above): 2,048 lines of this many bytes are 16 MB a thread.
+WIDE_LINE_BYTES = 8 * 1024
+_WIDTH_CHUNK = 16 * 1024 * 1024
+# Quoted from an engine's error message at most.
+_MAX_MESSAGE_CHARS = 300
 _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
                       "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
@@ -74,15 +92,121 @@ def json_pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def scan_fields(connection: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> dict[str, dict[str, str]]:
+def scan_failure(exc: duckdb.Error, subject: str) -> RecomartError:
+    """The error to raise for a DuckDB scan that failed: a file that is not JSON Lines only when DuckDB
+    could not parse it; running out of memory or disk, or any other engine failure, is a
+    :class:`~recomart_assets.errors.ScanError` that says the files are not at fault."""
+    message = str(exc).split("\n", 1)[0][:_MAX_MESSAGE_CHARS]
+    if isinstance(exc, duckdb.InvalidInputException) and "maximum_object_size" not in message:
+        return CorruptFileError(f"{subject}: a file is not JSON Lines ({message})")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return ScanError(f"{subject}: DuckDB ran out of memory scanning the files, which are not at fault ({message})")
+    return ScanError(f"{subject}: DuckDB failed scanning the files, which are not at fault "
+                     f"({type(exc).__name__}: {message})")
+
+
+def line_widths(paths: Sequence[str]) -> dict[str, int]:
+    """Path -> the length in bytes of its longest line (newline excluded): one read at disk speed,
+    holding one chunk, which decides whether the file is wide (:data:`WIDE_LINE_BYTES`)."""
+    widths = {}
+    for path in paths:
+        widest = current = 0  # current: bytes of the line still open at the end of the last chunk
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_WIDTH_CHUNK):
+                ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+                if not ends.size:
+                    current += len(chunk)
+                    continue
+                widest = max(widest, current + int(ends[0]), int(np.diff(ends).max() - 1) if ends.size > 1 else 0)
+                current = len(chunk) - int(ends[-1]) - 1
+        widths[path] = max(widest, current)
+    return widths
+
+
+def is_wide(width: int) -> bool:
+    return width > WIDE_LINE_BYTES
+
+
+def objects(path: str) -> Iterator[dict]:
+    """A JSON Lines file's objects, one line at a time (blank lines skipped; a line holding another JSON
+    value is an object without keys, as DuckDB reads it). A line that is not JSON makes the file corrupt."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise CorruptFileError(f"{path}: not JSON Lines, line {number} is not JSON "
+                                       f"({str(exc)[:_MAX_MESSAGE_CHARS]})") from None
+            yield value if isinstance(value, dict) else {}
+
+
+def _streamed_fields(path: str) -> dict[str, str]:
+    """:func:`scan_fields` of one file, streamed: memory holds one object and the file's key sets."""
+    shapes: Counter = Counter()
+    seen: dict[str, set[str]] = {}
+    for row, record in enumerate(objects(path)):
+        shapes[tuple(record)] += 1
+        if row < TYPE_SAMPLE_ROWS:
+            for name, value in record.items():
+                seen.setdefault(name, set()).add(json_type(value))
+    return merge_types({name: seen.get(name) or {"null"} for name in shape_order(shapes)})
+
+
+def streamed_rows(paths: Sequence[str], keys: Sequence[str], names: Sequence[str]) -> pyarrow_lib.Table:
+    """The files' objects streamed, in file order: column ``names[i]`` holds key ``keys[i]`` as text
+    (:func:`~recomart_assets.lake.fields.json_text`), ``filename`` the object's file. Only the keys
+    asked for are kept, so a wide file becomes a narrow table."""
+    columns: list[list] = [[] for _ in keys]
+    files = []
+    for path in paths:
+        for record in objects(path):
+            files.append(path)
+            for column, key in zip(columns, keys, strict=True):
+                column.append(json_text(record.get(key)))
+    arrays = {"filename": pyarrow_lib.array(files, pyarrow_lib.string())}
+    arrays.update({name: pyarrow_lib.array(column, pyarrow_lib.string()) for name, column in zip(names, columns, strict=True)})
+    return pyarrow_lib.table(arrays)
+
+
+def event_rows(connection: duckdb.DuckDBPyConnection, paths: Sequence[str], widths: Mapping[str, int],
+               keys: Sequence[str]) -> str:
+    """SQL of the files' objects as ``filename`` and each of ``keys`` as text under its own name: a
+    source's own fixed keys (the seal's ``event_id``), never the data's. Narrow files are read by
+    ``read_json``; wide ones streamed (:func:`streamed_rows`, registered on the connection)."""
+    wide = [path for path in paths if is_wide(widths[path])]
+    narrow = [path for path in paths if not is_wide(widths[path])]
+    parts = []
+    if narrow:
+        columns = ", ".join(f"{literal(key)}: 'VARCHAR'" for key in keys)
+        parts.append(f"SELECT * FROM read_json({files_literal(narrow)}, format='newline_delimited', filename=true, "
+                     f"columns={{{columns}}})")
+    if wide:
+        connection.register("__streamed_rows", streamed_rows(wide, keys, keys))
+        parts.append("SELECT * FROM __streamed_rows")
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+
+
+def scan_fields(connection: duckdb.DuckDBPyConnection, paths: Sequence[str],
+                widths: Mapping[str, int] | None = None) -> dict[str, dict[str, str]]:
     """Path -> the fields of that JSON Lines file: every top-level key of its objects (a file's most
     common key set first, then the keys of rarer ones; ties by their keys) and each key's JSON type in its first
     :data:`~recomart_assets.lake.fields.TYPE_SAMPLE_ROWS` objects (``null`` if only seen later).
 
     Keys are never written into the SQL: the order is computed from the key sets (a key's first key
     set, then its place in it), the types from the objects' entries (``json_each``), so any key, and
-    a day with thousands of them, scans the same way.
+    a day with thousands of them, scans the same way. Wide files (by ``widths``, measured when not
+    given) are streamed.
     """
+    widths = widths if widths is not None else line_widths(paths)
+    wide = [path for path in paths if is_wide(widths[path])]
+    found = {path: _streamed_fields(path) for path in wide}
+    found.update(_duckdb_fields(connection, [path for path in paths if path not in found]))
+    return {path: found[path] for path in paths}
+
+
+def _duckdb_fields(connection: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> dict[str, dict[str, str]]:
     keys: dict[str, list[str]] = {path: [] for path in paths}
     if paths:
         shapes = (f"SELECT filename, k, row_number() OVER (PARTITION BY filename ORDER BY n DESC, k) AS s FROM "
@@ -106,14 +230,34 @@ def scan_fields(connection: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> 
 
 
 def key_counts(connection: duckdb.DuckDBPyConnection, paths: Sequence[str], leaving_out: Sequence[str],
-               limit: int) -> tuple[int, list[tuple[str, int]]]:
+               limit: int, widths: Mapping[str, int]) -> tuple[int, list[tuple[str, int]]]:
     """The keys of the files' objects other than ``leaving_out``: how many distinct ones, and the
-    ``limit`` carried by most objects with that number (most first, then by key)."""
+    ``limit`` carried by most objects with that number (most first, then by key). Wide files (by
+    ``widths``) are counted streamed, and their counts added to DuckDB's in the same query."""
+    wide = [path for path in paths if is_wide(widths[path])]
+    narrow = [path for path in paths if not is_wide(widths[path])]
     if not paths:
         return 0, []
+    parts = []
+    if narrow:
+        parts.append(f"SELECT key, count(*) AS n FROM (SELECT unnest(list_distinct(json_keys(json))) AS key FROM "
+                     f"read_ndjson_objects({files_literal(narrow)})) GROUP BY key")
+    if wide:
+        streamed: Counter = Counter()
+        for path in wide:
+            for record in objects(path):
+                streamed.update(record.keys())
+        connection.register("__streamed_keys", pyarrow_lib.table({
+            "key": pyarrow_lib.array(list(streamed), pyarrow_lib.string()),
+            "n": pyarrow_lib.array(list(streamed.values()), pyarrow_lib.int64())}))
+        parts.append("SELECT key, n FROM __streamed_keys")
     left_out = "[" + ", ".join(literal(k) for k in leaving_out) + "]::VARCHAR[]"
-    counted = (f"SELECT key, count(*) AS n FROM (SELECT unnest(list_distinct(json_keys(json))) AS key FROM "
-               f"read_ndjson_objects({files_literal(paths)})) WHERE NOT list_contains({left_out}, key) GROUP BY key")
-    rows = connection.execute(f"SELECT key, n, count(*) OVER () FROM ({counted}) ORDER BY n DESC, key "
-                              f"LIMIT {int(limit)}").fetchall()
+    counted = (f"SELECT key, sum(n) AS n FROM ({' UNION ALL '.join(parts)}) WHERE NOT list_contains({left_out}, key) "
+               f"GROUP BY key")
+    try:
+        rows = connection.execute(f"SELECT key, n, count(*) OVER () FROM ({counted}) ORDER BY n DESC, key "
+                                  f"LIMIT {int(limit)}").fetchall()
+    finally:
+        if wide:
+            connection.unregister("__streamed_keys")
     return (rows[0][2] if rows else 0), [(key, int(n)) for key, n, _ in rows]

@@ -18,14 +18,19 @@ Names are data: each field is read from the raw objects by its JSON Pointer (a s
 ``read_json`` with the keys as column names (which binds them as identifiers: a quote, two keys
 equal but for case, ``rowid`` broke it, and its memory grew with keys x rows). Only the schema's
 fields and the first few others become columns (:func:`~recomart_assets.lake.fields.profiled`);
-the remaining keys of a wide day are counted, in one more scan made only when there are any.
+the remaining keys of a wide day are counted, in one more scan made only when there are any. A file
+with a line over :data:`~recomart_assets.lake.scanning.WIDE_LINE_BYTES` (as its seal recorded, else
+measured) is streamed in Python instead, only its profiled fields kept, and its rows are loaded in
+their place in file order, so a day of wide events stays within the memory budget.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
@@ -40,11 +45,14 @@ from recomart_assets.lake.scanning import (
     DEFAULT_MEMORY_LIMIT,
     connect,
     files_literal,
+    is_wide,
     json_pointer,
     key_counts,
+    line_widths,
     literal,
     local_files,
     scan_fields,
+    streamed_rows,
 )
 from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.loading import quarantined
@@ -85,16 +93,18 @@ class DuckDBRunner:
         self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
 
-def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str],
-                recorded: dict[str, dict[str, str]] | None = None) -> tuple[list[str], dict[str, str]]:
+def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorded: dict[str, dict] | None = None,
+                widths: dict[str, int] | None = None) -> tuple[list[str], dict[str, str]]:
     """Every top-level key of the files' objects (file by file, in path order) and the JSON type of
     each as observed in the first rows of each file.
 
-    ``recorded``: path -> the fields a source recorded for that file (its content verified against
-    the same manifest); only the other files are scanned (:func:`~recomart_assets.lake.scanning.scan_fields`).
+    ``recorded``: path -> what a source recorded of that file's fields (its content verified against
+    the same manifest, :func:`~recomart_assets.lake.fields.recorded`); the other files, and those
+    whose record left fields out, are scanned (:func:`~recomart_assets.lake.scanning.scan_fields`;
+    ``widths``: their longest lines, measured when not given).
     """
-    recorded = recorded or {}
-    per_file = {**recorded, **scan_fields(connection, [p for p in paths if p not in recorded])}
+    complete = {path: entry["fields"] for path, entry in (recorded or {}).items() if not entry.get("fields_left_out")}
+    per_file = {**complete, **scan_fields(connection, [p for p in paths if p not in complete], widths)}
     keys: list[str] = []
     seen: dict[str, set[str]] = {}
     for path in sorted(per_file):
@@ -122,44 +132,66 @@ def _positional(count: int, values: list[str]) -> str:
                                                                                          strict=True))
 
 
+def _json_sources(connection: duckdb.DuckDBPyConnection, paths: list[str], columns: list[str],
+                  widths: dict[str, int]) -> Iterator[str]:
+    """The files' rows as sources of the ``columns`` (by position), one per run of narrow or wide
+    files in path order: narrow runs read by DuckDB (each field by its JSON Pointer), wide ones
+    streamed into a table of these columns alone, held only while its rows are loaded."""
+    pointers = ", ".join(literal(json_pointer(c)) for c in columns)
+    for wide, run in groupby(paths, key=lambda path: is_wide(widths[path])):
+        run = list(run)
+        if not wide:
+            yield (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
+                   f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "
+                   f"read_ndjson_objects({files_literal(run)})) objects)")
+            continue
+        connection.register("__streamed_rows", streamed_rows(run, columns, [column_id(i) for i in range(len(columns))]))
+        try:
+            yield "(SELECT * EXCLUDE (filename) FROM __streamed_rows)"
+        finally:
+            connection.unregister("__streamed_rows")
+
+
 def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
-               paths: list[str], recorded: dict[str, dict[str, str]] | None = None) -> Loaded:
+               paths: list[str], recorded: dict[str, dict] | None = None) -> Loaded:
     """Load the files as ``typed`` (see :func:`~recomart_assets.quality.sql.load_query`), columns named
-    by position. ``recorded``: fields recorded for some JSON Lines files (by path)."""
+    by position. ``recorded``: what a source recorded of some JSON Lines files' fields (by path),
+    their longest lines among it; the other files are measured (wide ones are streamed)."""
     spec = datasets.get(dataset)
     readable = [p for p in paths if Path(p).stat().st_size > 0]
     loaded = Loaded([], {})
-    source = None
+    sources: Iterable[str] = ()
     if spec.format == "jsonl":
-        keys, observed = json_fields(connection, readable, recorded)
+        recorded = {path: entry for path, entry in (recorded or {}).items() if path in readable}
+        widths = {path: entry["widest_line"] for path, entry in recorded.items() if "widest_line" in entry}
+        widths.update(line_widths([path for path in readable if path not in widths]))
+        keys, observed = json_fields(connection, readable, recorded, widths)
         columns = profiled(keys, schema.columns)
         loaded = Loaded(columns, {c: observed[c] for c in columns}, keys)
         if len(columns) < len(keys):
-            loaded.extra = extra_fields(*key_counts(connection, readable, columns, MAX_LISTED_FIELDS))
+            loaded.extra = extra_fields(*key_counts(connection, readable, columns, MAX_LISTED_FIELDS, widths))
         if columns and readable:
-            pointers = ", ".join(literal(json_pointer(c)) for c in columns)
-            source = (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
-                      f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "
-                      f"read_ndjson_objects({files_literal(readable)})) objects)")
+            sources = _json_sources(connection, readable, columns, widths)
     elif readable:
         csv = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
                f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
         columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {csv}").fetchall()]
         loaded = Loaded(columns, {c: "string" for c in columns})
         # DuckDB's own (de-duplicated) header names, taken by position: ``#1`` is the first column
-        source = f"(SELECT {_positional(len(columns), [f'#{i + 1}' for i in range(len(columns))])} FROM {csv})"
-    if source is None or not loaded.columns:
-        # no rows at all (empty files): zero rows of the required columns are valid
-        loaded.columns = loaded.columns or [name for name, column in schema.columns.items() if column.required]
-        source = f"(SELECT {_positional(len(loaded.columns), ['CAST(NULL AS VARCHAR)'] * len(loaded.columns))} LIMIT 0)"
-    connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, loaded.columns, source + ' src')}")
+        sources = [f"(SELECT {_positional(len(columns), [f'#{i + 1}' for i in range(len(columns))])} FROM {csv})"]
+    loaded.columns = loaded.columns or [name for name, column in schema.columns.items() if column.required]
+    # no rows at all (empty files): zero rows of the required columns are valid
+    empty = f"(SELECT {_positional(len(loaded.columns), ['CAST(NULL AS VARCHAR)'] * len(loaded.columns))} LIMIT 0)"
+    connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, loaded.columns, empty + ' src')}")
+    for source in sources:  # in file order: rowid is the row's place in the partition
+        connection.execute(f"INSERT INTO t_load {load_query(DUCKDB, schema, loaded.columns, source + ' src')}")
     connection.execute(f"CREATE TEMP VIEW typed AS SELECT *, rowid AS {ROW} FROM t_load")
     return loaded
 
 
 def recorded_fields(zone: RawZone, spec: datasets.DatasetSpec, day: str, files: list[tuple[UPath, Manifest]],
-                    paths: list[str]) -> dict[str, dict[str, str]]:
-    """Local path -> the fields its source recorded, for files whose md5 is still the recorded one."""
+                    paths: list[str]) -> dict[str, dict]:
+    """Local path -> what its source recorded of its fields, for files whose md5 is still the recorded one."""
     reader = spec.recorded_fields_reader()
     if reader is None or spec.format != "jsonl":
         return {}

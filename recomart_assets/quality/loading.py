@@ -31,6 +31,7 @@ from recomart_assets.lake.fields import (
     MAX_LISTED_FIELDS,
     count_order,
     extra_fields,
+    json_text,
     json_type,
     key_order,
     merge_types,
@@ -80,11 +81,9 @@ def csv_strings(data: bytes) -> pd.DataFrame:
 
 def _as_text(value: object) -> str | None:
     """A field as text; absent (pandas fills a record's missing keys with NaN) stays missing."""
-    if value is None or isinstance(value, str):
-        return value
     if isinstance(value, float) and value != value:  # NaN: JSON has none, so the key was absent
         return None
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def json_records(data: bytes) -> list[dict]:

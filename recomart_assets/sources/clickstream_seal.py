@@ -4,9 +4,9 @@ The consumer (``recomart consume``) writes hour files into ``clickstream/D/``; s
 file of the day against its manifest, counts events, duplicate ``event_id``s (kept as received),
 events per type and per hour, the day's quarantined records, and writes the partition-level
 manifest ``clickstream/D/_partition.json`` (with its own ``.manifest``). Readers that want a sealed
-day look for that file. Each file's entry also records its fields (every top-level key of its events
-and their types, :mod:`recomart_assets.lake.fields`): validation reads them here instead of making
-its own pass over the day. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
+day look for that file. Each file's entry also records its fields (its first top-level keys and their
+types, how many it left out, its longest line: :func:`recomart_assets.lake.fields.recorded`, bounded
+whatever the events carry): validation reads them here instead of making its own pass over the day. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
 day of tens of millions of events seals in flat memory. Plain Python:
 the Dagster asset and sensor in ``defs/clickstream`` call it.
 
@@ -54,9 +54,10 @@ from recomart_assets.lake import (
     write_data_file,
 )
 from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.fields import recorded
 from recomart_assets.lake.lineage import Derived, KafkaBatch
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
-from recomart_assets.lake.scanning import connect, files_literal, local_files, scan_fields
+from recomart_assets.lake.scanning import connect, event_rows, line_widths, local_files, scan_failure, scan_fields
 from recomart_assets.logs import get_logger
 from recomart_assets.sources.clickstream_lake import (
     BATCH_FILE,
@@ -87,11 +88,12 @@ def read_seal(zone: RawZone, day: str) -> dict | None:
     return orjson.loads(read_verified_bytes(path))
 
 
-def recorded_fields(zone: RawZone, day: str) -> dict[str, tuple[str, dict[str, str]]]:
-    """File name -> (md5, fields) as the day's seal recorded them (validation reads a file's fields
-    from here instead of finding them again, for files whose md5 still matches)."""
+def recorded_fields(zone: RawZone, day: str) -> dict[str, tuple[str, dict]]:
+    """File name -> (md5, what the day's seal recorded of its fields: :func:`~recomart_assets.lake.fields.recorded`)
+    (validation reads a file's fields from here instead of finding them again, for files whose md5 still matches)."""
     seal = read_seal(zone, day)
-    return {f["file"]: (f["md5"], f["fields"]) for f in (seal or {}).get("files", ()) if "fields" in f}
+    return {f["file"]: (f["md5"], {k: f[k] for k in ("fields", "fields_left_out", "widest_line") if k in f})
+            for f in (seal or {}).get("files", ()) if "fields" in f}
 
 
 def day_files(zone: RawZone, day: str) -> list[str]:
@@ -140,7 +142,7 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
         if previous:
             late_events += sum(s["record_count"] for s in _segments(path, manifest) if s["file"] not in previous_files)
         files.append({"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
-                      "source": dict(manifest.source), "fields": fields})
+                      "source": dict(manifest.source), **fields})
     events = sum(manifest.record_count for _, manifest in listed)
     incomplete = sorted(p.name for p in folder.iterdir() if is_data_file_name(p.name) and p.name != SEAL_FILE
                         and read_manifest(p) is None) if folder.exists() else []
@@ -174,7 +176,7 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
 class DayCounts:
     """What one out-of-core pass over a day's event files found."""
 
-    files: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # name -> (events, fields)
+    files: dict[str, tuple[int, dict]] = field(default_factory=dict)  # name -> (events, lake.fields.recorded)
     per_type: Counter = field(default_factory=Counter)  # event type as text ("(missing)": null or empty)
     present_ids: int = 0  # events with an event_id
     distinct_ids: int = 0
@@ -196,9 +198,9 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
         names = dict(zip(paths, (path.name for path, _ in readable), strict=True))
         connection = connect(workdir)
         try:
-            events = (f"read_json({files_literal(paths)}, format='newline_delimited', filename=true, "
-                      f"columns={{'event_id': 'VARCHAR', 'event_type': 'VARCHAR'}})")
-            fields = scan_fields(connection, paths)
+            widths = line_widths(paths)  # wide files are streamed (lake.scanning)
+            events = event_rows(connection, paths, widths, ("event_id", "event_type"))
+            fields = scan_fields(connection, paths, widths)
             per_file: Counter = Counter()
             for filename, kind, n, ids in connection.execute(
                     f"SELECT filename, coalesce(nullif(event_type, ''), '(missing)'), count(*), count(event_id) "
@@ -210,12 +212,12 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
             # group and a 20M-event day ran out of its memory limit
             counts.distinct_ids = connection.execute(f"SELECT count(DISTINCT event_id) FROM {events}").fetchone()[0]
         except duckdb.Error as exc:
-            raise CorruptFileError(f"clickstream {day}: a file is not JSON Lines ({exc})") from exc
+            raise scan_failure(exc, f"clickstream {day}") from exc
         finally:
             connection.close()
             if verifying is not None:
                 verifying.result()  # a file that does not match its manifest raises here
-    counts.files = {names[path]: (per_file[path], fields[path]) for path in paths}
+    counts.files = {names[path]: (per_file[path], recorded(fields[path], widths[path])) for path in paths}
     return counts
 
 

@@ -25,3 +25,27 @@ def test_every_key_of_every_object_is_found_with_its_types(tmp_path, monkeypatch
     assert found == {first: {"a": "string", "b": "integer", "c": "array", "late": "null"},
                      second: {"z": "object"}, empty: {}}
     assert list(found[first]) == ["a", "b", "late", "c"]  # key sets seen as often: by their keys
+
+
+def test_a_wide_file_streamed_gives_what_duckdb_gives(tmp_path, monkeypatch):
+    """Files over WIDE_LINE_BYTES are read line by line in Python: the same fields, types and key counts."""
+    monkeypatch.setattr(scanning, "TYPE_SAMPLE_ROWS", 3)
+    records = [{"b": 2, "c": [1]}, *[{"a": "x", "b": None}] * 3, {"a": 1.5, "late": True, "n": {"k": 1}}, [1], {}]
+    path = _write(tmp_path / "a.jsonl", records)
+    connection = connect(str(tmp_path))
+    narrow = {path: 0}
+    wide = {path: scanning.WIDE_LINE_BYTES + 1}
+    assert scan_fields(connection, [path], wide) == scan_fields(connection, [path], narrow)
+    assert list(scan_fields(connection, [path], wide)[path]) == ["a", "b", "late", "n", "c"]
+    assert scanning.key_counts(connection, [path], ["b"], 2, wide) == scanning.key_counts(connection, [path], ["b"], 2, narrow)
+    assert scanning.key_counts(connection, [path], ["b"], 2, wide) == (4, [("a", 4), ("c", 1)])
+
+
+def test_line_widths_across_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(scanning, "_WIDTH_CHUNK", 7)
+    lines = [b"x" * 5, b"y" * 23, b"", b"z" * 9]
+    ended = tmp_path / "ended.jsonl"
+    ended.write_bytes(b"\n".join(lines) + b"\n")
+    open_end = tmp_path / "open.jsonl"
+    open_end.write_bytes(b"\n".join([*lines, b"w" * 40]))
+    assert scanning.line_widths([str(ended), str(open_end)]) == {str(ended): 23, str(open_end): 40}

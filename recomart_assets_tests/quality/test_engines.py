@@ -130,9 +130,9 @@ def test_a_sealed_day_is_read_with_the_fields_its_seal_recorded(zone, monkeypatc
     read_for_keys: list[list[str]] = []
     discover = duckdb_engine.json_fields
 
-    def spying(connection, paths, known=None):
+    def spying(connection, paths, known=None, widths=None):
         read_for_keys.append([p for p in paths if p not in (known or {})])
-        return discover(connection, paths, known)
+        return discover(connection, paths, known, widths)
 
     monkeypatch.setattr(duckdb_engine, "json_fields", spying)
     references = load_references(zone, DAY)

@@ -9,13 +9,15 @@ keys is validated within the memory budget: the known fields are checked, the ot
 
 from __future__ import annotations
 
+import duckdb
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recomart_assets.lake import RawZone
-from recomart_assets.lake.fields import MAX_EXTRA_COLUMNS, MAX_LISTED_FIELDS, shown
+from recomart_assets.errors import CorruptFileError, ScanError
+from recomart_assets.lake import RawZone, scanning, write_data_file
+from recomart_assets.lake.fields import MAX_EXTRA_COLUMNS, MAX_LISTED_FIELDS, MAX_RECORDED_FIELDS, shown
 from recomart_assets.quality import duckdb_engine, pandas_engine
 from recomart_assets.quality.profiling import CASE_COLLISIONS
 from recomart_assets.quality.references import load_references
@@ -107,10 +109,19 @@ def test_a_wide_day_is_validated_within_the_memory_budget(zone: RawZone):
     assert len(outcome.observed_schema) == 8 + MAX_EXTRA_COLUMNS
 
 
-def test_both_engines_agree_on_a_wide_day(zone: RawZone):
+@pytest.mark.parametrize("streamed", ["none", "some", "all"])
+def test_both_engines_agree_on_a_wide_day(zone: RawZone, monkeypatch, streamed):
+    """Wide files are streamed in Python (here: the files with 120 extra keys, or every file): the
+    report is the reference engine's, rows in file order whichever way each file was read."""
     events = _wide_events(120, 40)
     events[3]["rare"] = "r"
-    write_jsonl(zone, "h00-wide.jsonl", events)
+    events[30]["device"] = "fax"
+    narrow = [{**e, "event_id": f"n{i}", "device": "fax" if i == 1 else e["device"]} for i, e in enumerate(click_events())]
+    monkeypatch.setattr(scanning, "WIDE_LINE_BYTES", {"none": 10**9, "some": 1_000, "all": -1}[streamed])
+    write_jsonl(zone, "h00-narrow.jsonl", narrow)
+    write_jsonl(zone, "h01-wide.jsonl", events[:20])
+    write_jsonl(zone, "h02-narrow.jsonl", narrow)
+    write_jsonl(zone, "h03-wide.jsonl", events[20:])
     references = load_references(zone, DAY)
     duck = duckdb_engine.validate_partition(zone, "clickstream", DAY, references)
     reference = pandas_engine.validate_partition(zone, "clickstream", DAY, references)
@@ -170,3 +181,87 @@ def test_a_csv_file_with_hostile_headers_is_checked(zone: RawZone):
     assert outcome.validation.row_count == len(rows)
     assert checks["rating: in_range(1, 5)"].failure_count == 2
     assert checks["no unexpected columns"].failure_count == 5
+
+
+@pytest.fixture
+def small_duckdb(monkeypatch):
+    """DuckDB with a 100 MB memory limit: what 1,000-key events do to 512 MB at 10,000 events, they do
+    to 100 MB at a few thousand (its JSON functions work on 2,048 objects at a time per thread)."""
+    real = duckdb.connect
+
+    def connect(*args, config=None, **kwargs):
+        return real(*args, config={**(config or {}), "memory_limit": "100MB"}, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+
+
+def _report_entry(zone: RawZone) -> dict:
+    report = write_quality_report(zone, DAY)
+    return orjson.loads(report.json_path.read_bytes())["datasets"]["clickstream"]
+
+
+@pytest.mark.timeout(60)
+def test_a_day_of_wide_events_is_sealed_checked_and_reported(zone: RawZone, small_duckdb):
+    """1,000 keys in every event (2,000 distinct): DuckDB ran out of memory in the seal (reported as
+    "not JSON Lines") and in validation; the seal records a bounded part of each file's fields."""
+    base = click_events()[0]
+    events = [{**base, "event_id": f"e{i}", **{f"x{k:04d}": i % 7 for k in range((i % 2) * 1000, (i % 2) * 1000 + 1000)}}
+              for i in range(3_000)]
+    events[5]["device"] = "fax"
+    for hour in range(3):
+        write_jsonl(zone, f"h{hour:02d}-wide.jsonl", events[hour::3])
+    del events
+    seal = seal_partition(zone, "reco_clickstream", DAY, force=True)
+    assert seal["events"] == 3_000 and seal["distinct_event_ids"] == 3_000 and seal["events_per_type"] == {"view": 3_000}
+    seal_file = zone.partition_dir("clickstream", DAY) / "_partition.json"
+    assert seal_file.stat().st_size < 30_000  # 2,000 keys x 3 files were about 180 kB
+    assert all(len(f["fields"]) == MAX_RECORDED_FIELDS and f["fields_left_out"] == 2_008 - MAX_RECORDED_FIELDS
+               for f in seal["files"])
+    entry = _report_entry(zone)
+    assert entry["row_count"] == 3_000
+    checks = {c["name"]: c for c in entry["checks"]}
+    assert checks["device: one of web|ios|android"]["failure_count"] == 1
+    assert [c for c in entry["columns"] if c.startswith("x")] == [f"x{k:04d}" for k in range(MAX_EXTRA_COLUMNS)]
+    assert entry["extra_fields"]["distinct"] == 2_000 - MAX_EXTRA_COLUMNS
+    assert entry["extra_fields"]["fields"][0] == {"field": f"x{MAX_EXTRA_COLUMNS:04d}", "events": 1_500}
+
+
+@pytest.mark.timeout(60)
+def test_an_enormous_event_in_a_normal_day_is_sealed_checked_and_reported(zone: RawZone):
+    """One 40 MB event (40,000 keys) among normal ones: DuckDB refuses an object that large, and the
+    seal called the file "not JSON Lines"."""
+    events = click_events()
+    events.insert(2, {**events[2], "event_id": "huge", **{f"k{k:05d}": "v" * 990 for k in range(40_000)}})
+    write_jsonl(zone, "h00-normal.jsonl", events[:2])
+    write_jsonl(zone, "h01-enormous.jsonl", events[2:])
+    seal = seal_partition(zone, "reco_clickstream", DAY, force=True)
+    assert seal["events"] == len(events) and seal["duplicate_event_ids"] == 1
+    entry = _report_entry(zone)
+    assert entry["row_count"] == len(events)
+    checks = {c["name"]: c for c in entry["checks"]}
+    assert checks["device: one of web|ios|android"]["failure_count"] == 1
+    assert checks["event_id: unique"]["failure_count"] == 1
+    assert entry["extra_fields"]["distinct"] == 40_000 - MAX_EXTRA_COLUMNS
+    assert entry["extra_fields"]["fields"][0] == {"field": f"k{MAX_EXTRA_COLUMNS:05d}", "events": 1}
+
+
+def test_a_scan_out_of_memory_is_not_called_a_bad_file(zone: RawZone, monkeypatch):
+    """An engine failure (here DuckDB's memory limit far too low) says so; only a line that is not
+    JSON makes a file "not JSON Lines"."""
+    real = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, config=None, **k: real(
+        *a, config={**(config or {}), "memory_limit": "1MB", "threads": 1}, **k))
+    write_jsonl(zone, "h00-normal.jsonl", click_events() * 3_000)
+    with pytest.raises(ScanError, match="memory") as raised:
+        seal_partition(zone, "reco_clickstream", DAY, force=True)
+    assert not isinstance(raised.value, CorruptFileError) and "not JSON" not in str(raised.value)
+
+
+@pytest.mark.parametrize("width", [10, 100_000], ids=["narrow", "wide"])
+def test_a_line_that_is_not_json_makes_the_file_corrupt(zone: RawZone, width):
+    events = [{**e, "pad": "p" * width} for e in click_events()]
+    data = b"".join(orjson.dumps(e) + b"\n" for e in events[:3]) + b'{"event_id": "broken\n'
+    write_data_file(zone.partition_dir("clickstream", DAY) / "h00-broken.jsonl", data, dataset="clickstream",
+                    partition=DAY, record_count=4, fmt="jsonl", source={"type": "test"})
+    with pytest.raises(CorruptFileError, match="not JSON"):
+        seal_partition(zone, "reco_clickstream", DAY, force=True)
