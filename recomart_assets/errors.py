@@ -29,6 +29,10 @@ class ConsumerStartError(ServiceUnavailable):
     """The consumer cannot start: broker unreachable or topic missing."""
 
 
+class KafkaLogDiscontinuity(RecomartError):
+    """A Kafka log rewound or skipped past what the raw zone holds (a recreated topic, a lost log): never skipped silently."""
+
+
 class UIError(ServiceUnavailable):
     """The Dagster UI answered with an error (GraphQL errors or an error type)."""
 

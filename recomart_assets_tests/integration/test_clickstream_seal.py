@@ -181,3 +181,38 @@ def test_an_interrupted_merge_is_invisible_and_tidied(zone):
         [merged.name, f"{merged.name}.manifest", batch_file_name("t", 1, 30, 10, CLUSTER),
          f"{batch_file_name('t', 1, 30, 10, CLUSTER)}.manifest"])
     assert seal["events"] == 40 and lake_messages(zone) == before and verify_tree(zone.root).ok
+
+
+def test_a_batch_published_while_the_seal_runs_is_never_merged(zone, monkeypatch):
+    """Class 1 of issue 20: the consumer publishes a batch while a seal lists the day, then crashes
+    before the batch's last file; the restarted consumer rolls the batch back and reads it again
+    (a larger batch now). No event may be lost or doubled, whatever the seal merged."""
+    from recomart_assets.sources import clickstream_seal
+
+    for start in (0, 10, 20):
+        write_batch(zone, start, start + 9, {10: lines(start, 10)})
+    folder = zone.partition_dir("clickstream", DAY)
+    listing = clickstream_seal.complete_files
+    published = []
+
+    def consumer_publishes_meanwhile(where, *args, **kwargs):
+        if where == folder and not published:  # the first file of batch 30..39; the crash comes before its second
+            published.append(True)
+            path = folder / batch_file_name("t", 1, 30, 10, CLUSTER)
+            write_data_file(path, b"\n".join(lines(30, 5)) + b"\n", dataset="clickstream", partition=DAY,
+                            record_count=5, fmt="jsonl",
+                            source={"type": "kafka", "topic": "t", "partition": 1, "cluster_id": CLUSTER,
+                                    "batch_start_offset": 30, "batch_end_offset": 39, "batch_files": 2})
+        return listing(where, *args, **kwargs)
+
+    monkeypatch.setattr(clickstream_seal, "complete_files", consumer_publishes_meanwhile)
+    seal_partition(zone, "t", DAY, force=True)
+    monkeypatch.undo()
+
+    position = resume_positions(zone, "t", [1], CLUSTER)[1]  # the restarted consumer
+    write_batch(zone, position, 49, {10: lines(position, 50 - position)})  # reads on to 49 in one batch
+    seal = seal_partition(zone, "t", DAY, force=True)
+    expected = {line: 1 for line in lines(0, 50)}
+    assert dict(lake_messages(zone)) == expected and seal["events"] == 50
+    assert_contiguous(batch_ranges(zone, "t"), 50)
+    assert verify_tree(zone.root).ok
