@@ -63,7 +63,7 @@ import signal
 import threading
 import time
 from base64 import b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -85,8 +85,8 @@ from confluent_kafka.admin import AdminClient
 from upath import UPath
 
 from recomart_assets.config import Settings
-from recomart_assets.errors import ConsumerStartError, KafkaLogDiscontinuity
-from recomart_assets.lake import RawZone, open_data_file, steps
+from recomart_assets.errors import ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
+from recomart_assets.lake import RawZone, manifest_path, open_data_file, steps
 from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.manifest import StreamingDataFile
 from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
@@ -185,7 +185,12 @@ class SpoolFile:
         steps.reached("consumer.file-published")
 
     def abandon(self) -> None:
-        self._context.__exit__(_Abandoned, _Abandoned(), None)
+        """Delete the file unwritten. Closing it flushes buffered bytes, which a full disk refuses: the
+        temporary file is removed all the same, so that error is not ours to raise."""
+        try:
+            self._context.__exit__(_Abandoned, _Abandoned(), None)
+        except OSError as exc:
+            log.debug("%s: dropped (closing it failed: %s)", self.path.name, exc)
 
 
 class PartitionBatch:
@@ -348,6 +353,11 @@ class ClickstreamConsumer:
                 self._flush()
                 if self._caught_up() or (self._idle_exit_reached() and self._broker_healthy()):
                     self._mark_caught_up()
+            except OSError as exc:  # a full disk, a read-only mount: say so plainly
+                raise ConsumerWriteError(
+                    f"cannot write to the raw zone at {self.zone.root}: {exc.strerror or exc} (the open batch was"
+                    " not published and its offsets not committed; run again once the raw zone can take it)"
+                ) from exc
             finally:
                 self._abandon(set(self.batches))  # only after a failure: whatever is still open is dropped
                 self.consumer.close()
@@ -570,6 +580,9 @@ class ClickstreamConsumer:
                        for batch in chosen for spool in batch.files.values()]
             try:
                 list(self._closers.map(lambda item: item[0].close(**item[1]), closing))  # re-raises the first error
+            except BaseException:
+                self._unpublish(spool for spool, _ in closing)
+                raise
             finally:
                 for batch in chosen:
                     del self.batches[batch.partition]
@@ -602,6 +615,14 @@ class ClickstreamConsumer:
         log.info("batch: %d events, %d quarantined, %d files, partitions %s, closed in %.3fs (%.0f messages/s)",
                  events, quarantined, len(closing), [b.partition for b in chosen], time.perf_counter() - started,
                  self.counts.rate)
+
+    @staticmethod
+    def _unpublish(spools: Iterable[SpoolFile]) -> None:
+        """Take back the files of a batch that could not be published whole (manifest first): it was
+        not committed, so the broker still holds its offsets and the lake must not show half of it."""
+        for spool in spools:
+            for path in (manifest_path(spool.path), spool.path):
+                path.unlink(missing_ok=True)
 
     def _abandon(self, partitions: set[int]) -> None:
         """Drop the open batches of ``partitions`` unwritten: their spool files are deleted."""

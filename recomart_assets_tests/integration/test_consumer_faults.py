@@ -1,5 +1,6 @@
-"""Restarts and clocks around the consumer (issue 20, class 5): a broker restart never makes it drop
-the events it holds, and a host clock that runs ahead never closes today early."""
+"""Restarts, clocks and a full disk around the consumer (issue 20, class 5): a broker restart never
+makes it drop the events it holds, a host clock that runs ahead never closes today early, and a full
+raw zone stops it with a clear error and nothing half-published."""
 
 from __future__ import annotations
 
@@ -8,15 +9,22 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
+from upath import UPath
 
+from recomart_assets.errors import ConsumerWriteError
+from recomart_assets.lake import RawZone, complete_files, read_manifest
 from recomart_assets.platform.broker import broker_process, ensure_topic
 from recomart_assets.platform.services import free_port
+from recomart_assets.simulate.clickstream import produce_clickstream
 from recomart_assets.sources import kafka_consumer
-from recomart_assets.sources.clickstream_lake import read_watermark
+from recomart_assets.sources.clickstream_lake import read_watermark, resume_positions
 from recomart_assets.sources.clickstream_seal import day_end
-from recomart_assets.sources.kafka_consumer import ClickstreamConsumer, ConsumerOptions
+from recomart_assets.sources.kafka_consumer import ClickstreamConsumer, ConsumerOptions, run_consumer
+from recomart_assets_tests.fixtures.crash import assert_invariants, fill, small_disk
 from recomart_assets_tests.fixtures.kafka import lake_messages
 from recomart_assets_tests.fixtures.waiting import wait_until
+from recomart_assets_tests.integration.test_kafka_consumer import DAYS, assert_exactly_once, expected_messages
 from recomart_assets_tests.integration.test_kafka_rewind import produce
 
 pytestmark = pytest.mark.integration
@@ -72,3 +80,35 @@ def test_a_clock_ahead_does_not_close_today(settings, zone, monkeypatch):
         consumer.consumer.close()
     watermark = read_watermark(zone, settings.clickstream_topic)
     assert watermark is not None and watermark < day_end(datetime.now(UTC).date().isoformat())
+
+
+def test_a_full_disk_stops_the_consumer_cleanly_and_a_rerun_completes(kafka_settings, tmp_path):
+    """The raw zone on a small tmpfs, filled up: a clear error, no half batch in the lake, no offset
+    committed past what the lake holds; once space returns a rerun takes every message exactly once."""
+    with small_disk(tmp_path, 4 * 1024 * 1024) as disk:
+        zone = RawZone(UPath(disk / "raw_zone"))
+        zone.create_tree()
+        settings = kafka_settings.replace(raw_zone=str(zone.root))
+        produce_clickstream(settings, 2000, DAYS, seed=51, dirty_rate=0.05)
+        expected = expected_messages(2000, 51, 0.05)
+        filler = fill(disk, leave_bytes=200_000)
+        options = ConsumerOptions(idle_exit=1.5, batch_size=300)
+        with pytest.raises(ConsumerWriteError, match="No space left on device"):
+            run_consumer(settings, options, handle_signals=False)
+        assert_invariants(zone.root)  # verify clean, no temporary file
+        held = sum(lake_messages(zone).values())
+        assert 0 < held < expected.total()
+        reader = Consumer(settings.kafka_config(**{"group.id": settings.consumer_group}))
+        try:
+            committed = reader.committed([TopicPartition(settings.clickstream_topic, p) for p in range(3)], timeout=10)
+        finally:
+            reader.close()
+        (cluster,) = {read_manifest(path).source["cluster_id"] for path, _ in complete_files(
+            zone.partition_dir("clickstream", DAYS[0]))}
+        positions = resume_positions(zone, settings.clickstream_topic, range(3), cluster)
+        assert all(tp.offset <= positions.get(tp.partition, 0) for tp in committed)  # nothing committed past the lake
+
+        filler.unlink()
+        run_consumer(settings, options, handle_signals=False)
+        assert_exactly_once(zone, settings, expected)
+        assert_invariants(zone.root, expected_records=expected.total(), counted_records=sum(lake_messages(zone).values()))
