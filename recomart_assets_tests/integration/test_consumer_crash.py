@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import threading
 import uuid
 
 import pytest
@@ -87,21 +88,30 @@ def test_the_seal_killed_at_each_step_then_rerun(zone, step):
 
 @pytest.mark.skipif(os.environ.get("RECOMART_SOAK") != "1", reason="soak run: set RECOMART_SOAK=1")
 def test_soak_random_kills_of_the_consumer_with_seals_between(kafka_settings, zone):
+    """Live traffic while consumers are killed at random steps or instants, with seals in between."""
     trials = int(os.environ.get("RECOMART_SOAK_TRIALS", "30"))
     rng = random.Random(int(os.environ.get("RECOMART_SOAK_SEED", "1")))
-    produce_clickstream(kafka_settings, 20_000, DAYS, seed=43, dirty_rate=0.05)
-    expected = expected_messages(20_000, 43, 0.05)
+    total = 150 * 5 * trials  # about 150 messages a second for ~5 s a trial: every run has work to be killed in
+    producer = threading.Thread(target=produce_clickstream, args=(kafka_settings, total, DAYS),
+                                kwargs={"seed": 43, "dirty_rate": 0.05, "rate": 150})
+    expected = expected_messages(total, 43, 0.05)
     env = consumer_env(kafka_settings)
     kills = 0
-    for _ in range(trials):
-        if rng.random() < 0.5:
-            outcome = run_killed_at(consume_argv("--batch-size", "250"), env, rng.choice(CONSUMER_STEPS),
-                                    nth=rng.randint(1, 6))
-        else:
-            outcome = run_killed_after(consume_argv("--batch-size", "250"), env, rng.uniform(2.0, 6.0))
-        kills += outcome.killed
-        if rng.random() < 0.5:
-            seal_days(kafka_settings, zone)
+    producer.start()
+    try:
+        for _ in range(trials):
+            if rng.random() < 0.5:
+                step = rng.choice(CONSUMER_STEPS)  # reached once a run (resumed) or once a batch (the others)
+                outcome = run_killed_at(consume_argv("--batch-size", "100", "--batch-timeout", "0.3"), env, step,
+                                        nth=1 if step == "consumer.resumed" else rng.randint(1, 4))
+            else:
+                outcome = run_killed_after(consume_argv("--batch-size", "100", "--batch-timeout", "0.3"), env,
+                                           rng.uniform(3.0, 7.0))
+            kills += outcome.killed
+            if rng.random() < 0.5:
+                seal_days(kafka_settings, zone)
+    finally:
+        producer.join(600)
     assert run(consume_argv(), env).returncode == 0
     seal_days(kafka_settings, zone)
     assert_exactly_once(zone, kafka_settings, expected)
