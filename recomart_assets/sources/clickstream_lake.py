@@ -100,17 +100,19 @@ def batch_folders(zone: RawZone) -> list[UPath]:
     return [zone.root / DATASET, zone.root / "quarantine" / DATASET]
 
 
-def _batch_files(zone: RawZone, topic: str, epochs: dict[int, int], cluster_id: str
-                 ) -> tuple[dict[int, dict[int, list[UPath]]], list[UPath]]:
-    """(partition -> batch start offset -> files with or without a manifest yet, temporary leftovers).
+@dataclass
+class _LogFiles:
+    """What the lake holds of one log's partitions, by name: batch files, merged files, temporary leftovers."""
 
-    Only batches of the log (cluster ``cluster_id``, the partition's epoch in ``epochs``) count.
-    Leftovers are the hidden temporary files of writes that a crash interrupted (a spool file, a
-    data file or a manifest that never got renamed into place).
-    """
+    batches: dict[int, dict[int, list[UPath]]]  # partition -> batch start offset -> its files (manifest or not)
+    merged: dict[int, dict[int, UPath]]  # partition -> highest batch start a merged file holds -> that file
+    leftovers: list[UPath]  # hidden temporary files of writes a crash interrupted
+
+
+def _log_files(zone: RawZone, topic: str, epochs: dict[int, int], cluster_id: str) -> _LogFiles:
+    """The files of the log (cluster ``cluster_id``, each partition's epoch in ``epochs``) of ``topic``."""
     tag = cluster_tag(cluster_id)
-    found: dict[int, dict[int, list[UPath]]] = defaultdict(lambda: defaultdict(list))
-    leftovers: list[UPath] = []
+    found = _LogFiles(defaultdict(lambda: defaultdict(list)), defaultdict(dict), [])
     for root in batch_folders(zone):
         if not root.exists():
             continue
@@ -122,14 +124,41 @@ def _batch_files(zone: RawZone, topic: str, epochs: dict[int, int], cluster_id: 
                 temporary = name.startswith(TEMP_PREFIX)
                 if temporary:  # .tmp-<uuid hex>-<final name>
                     name = name[len(TEMP_PREFIX) + 33:].removesuffix(MANIFEST_SUFFIX)
-                match = BATCH_FILE.match(name)
-                if (match and match["cluster"] == tag and match["topic"] == topic
+                batch, merged = BATCH_FILE.match(name), MERGED_FILE.match(name)
+                match = batch or merged
+                if not (match and match["cluster"] == tag and match["topic"] == topic
                         and epochs.get(int(match["partition"])) == name_epoch(match)):
-                    if temporary:
-                        leftovers.append(path)
-                    else:
-                        found[int(match["partition"])][int(match["offset"])].append(path)
-    return found, leftovers
+                    continue
+                if temporary:
+                    if batch:  # a merge's leftovers are the seal's to tidy
+                        found.leftovers.append(path)
+                elif batch:
+                    found.batches[int(match["partition"])][int(match["offset"])].append(path)
+                elif read_manifest(path) is not None:
+                    found.merged[int(match["partition"])][int(match["offset"])] = path
+    return found
+
+
+def _newest_position(files: _LogFiles, partition: int, epoch: int) -> tuple[int, LakePosition | None]:
+    """(start of the partition's newest batch, the position after it, or None if it is incomplete).
+
+    A batch any file of which a merge holds is complete: sealing merges only batches that were not
+    the newest, and a batch is started only once the one before it is in place. So a newest batch
+    that is (partly) inside a merged file, after a newer incomplete one was rolled back, is kept.
+    """
+    named, merged = files.batches.get(partition, {}), files.merged.get(partition, {})
+    start = max([*named, *merged])
+    manifests = [read_manifest(path) for path in named.get(start, ())]
+    if manifests and all(manifests):
+        source = manifests[0].source
+        if start in merged or len(manifests) == source.get("batch_files"):
+            return start, LakePosition(int(source["batch_end_offset"]) + 1, epoch, source.get("last_message"),
+                                       source.get("topic_id"))
+    if start in merged and not manifests:
+        segment = next(s for s in read_manifest(merged[start]).source["segments"] if s["batch_start_offset"] == start)
+        return start, LakePosition(int(segment["batch_end_offset"]) + 1, epoch, segment.get("last_message"),
+                                   segment.get("topic_id"))
+    return start, None
 
 
 def _roll_back(paths: Iterable[UPath]) -> None:
@@ -217,29 +246,23 @@ def resume(zone: RawZone, topic: str, partitions: Iterable[int], cluster_id: str
     positions: dict[int, LakePosition] = {}
     with partition_lock(zone, topic, wanted):
         epochs = {p: LogEpoch.read(zone, topic, p, cluster_id) for p in wanted}
-        batch_files, leftovers = _batch_files(zone, topic, {p: e.epoch if e else 0 for p, e in epochs.items()},
-                                              cluster_id)
-        for path in leftovers:  # only this partition's owner writes these names, under the lock we hold
+        numbers = {p: e.epoch if e else 0 for p, e in epochs.items()}
+        files = _log_files(zone, topic, numbers, cluster_id)
+        for path in files.leftovers:  # only this partition's owner writes these names, under the lock we hold
             path.unlink(missing_ok=True)
         for partition, epoch in epochs.items():
-            batches = batch_files.get(partition)
-            if not batches:
+            if not files.batches.get(partition) and not files.merged.get(partition):
                 if epoch is not None:
                     positions[partition] = LakePosition(epoch.log_start, epoch.epoch, topic_id=epoch.topic_id)
                 continue
-            number = epoch.epoch if epoch else 0
-            start = max(batches)
-            paths = batches[start]
-            manifests = [read_manifest(path) for path in paths]
-            if all(manifests) and len(paths) == manifests[0].source.get("batch_files"):
-                source = manifests[0].source
-                positions[partition] = LakePosition(int(source["batch_end_offset"]) + 1, number,
-                                                    source.get("last_message"), source.get("topic_id"))
-                continue
-            log.warning("rolling back incomplete batch %s[%d] from offset %d (%d of its files found)",
-                        topic, partition, start, len(paths))
-            _roll_back(paths)
-            positions[partition] = LakePosition(start, number)
+            start, position = _newest_position(files, partition, numbers[partition])
+            if position is None:
+                paths = files.batches[partition][start]
+                log.warning("rolling back incomplete batch %s[%d] from offset %d (%d of its files found)",
+                            topic, partition, start, len(paths))
+                _roll_back(paths)
+                position = LakePosition(start, numbers[partition])
+            positions[partition] = position
     return positions
 
 
@@ -255,11 +278,11 @@ def lake_position(zone: RawZone, topic: str, partition: int, cluster_id: str) ->
     its partition asks it whether anyone wrote past the batch it still holds.
     """
     epoch = LogEpoch.read(zone, topic, partition, cluster_id)
-    batches = _batch_files(zone, topic, {partition: epoch.epoch if epoch else 0}, cluster_id)[0].get(partition)
-    if not batches:
+    files = _log_files(zone, topic, {partition: epoch.epoch if epoch else 0}, cluster_id)
+    if not files.batches.get(partition) and not files.merged.get(partition):
         return epoch.log_start if epoch else None
-    manifest = read_manifest(batches[max(batches)][0])
-    return int(manifest.source["batch_end_offset"]) + 1 if manifest else max(batches)
+    start, position = _newest_position(files, partition, epoch.epoch if epoch else 0)
+    return start if position is None else position.next_offset
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,8 @@ steps.declare(
 
 SEAL_FILE = "_partition.json"
 MAX_SEALED_FILES = 2  # data files per (hour, topic, Kafka partition, cluster) a sealed day keeps at most
-_SEGMENT_FIELDS = ("batch_start_offset", "batch_end_offset", "batch_files", "cluster_id", "consumer_group")
+_SEGMENT_FIELDS = ("batch_start_offset", "batch_end_offset", "batch_files", "cluster_id", "consumer_group",
+                   "log_epoch", "topic_id", "last_message")  # the consumer's resume may need the last three
 
 
 def day_end(day: str) -> datetime:

@@ -216,3 +216,23 @@ def test_a_batch_published_while_the_seal_runs_is_never_merged(zone, monkeypatch
     assert dict(lake_messages(zone)) == expected and seal["events"] == 50
     assert_contiguous(batch_ranges(zone, "t"), 50)
     assert verify_tree(zone.root).ok
+
+
+@pytest.mark.parametrize("newest_hours", [{10: 6, 11: 4}, {10: 10}], ids=["partly-merged", "wholly-merged"])
+def test_resume_keeps_a_newest_batch_a_merge_holds(zone, newest_hours):
+    """A seal merged batch 30..39 while a newer batch 40.. was being written; the consumer rolled
+    the incomplete 40.. back and was killed before it wrote anything again. Batch 30..39 is now the
+    newest, and (part of) it lives in a merged file: resume must keep it, not roll it back and read it again."""
+    for start in (0, 10, 20):
+        write_batch(zone, start, start + 9, {10: lines(start, 10)})
+    first = 30
+    write_batch(zone, 30, 39, {hour: lines(first + sum(list(newest_hours.values())[:i]), n)
+                               for i, (hour, n) in enumerate(newest_hours.items())})
+    partial = zone.partition_dir("clickstream", DAY) / batch_file_name("t", 1, 40, 10, CLUSTER)
+    partial.write_bytes(b"cut short\n")  # batch 40..: its first file renamed, no manifest yet
+    seal_partition(zone, "t", DAY, force=True)
+    before = lake_messages(zone)
+    assert resume_positions(zone, "t", [1], CLUSTER) == {1: 40}  # rolls back 40..
+    assert resume_positions(zone, "t", [1], CLUSTER) == {1: 40}  # and keeps 30..39
+    assert lake_messages(zone) == before == dict.fromkeys(lines(0, 40), 1)
+    assert verify_tree(zone.root).ok
