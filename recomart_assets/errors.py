@@ -29,6 +29,14 @@ class ConsumerStartError(ServiceUnavailable):
     """The consumer cannot start: broker unreachable or topic missing."""
 
 
+class KafkaLogDiscontinuity(RecomartError):
+    """A Kafka log rewound or skipped past what the raw zone holds (a recreated topic, a lost log): never skipped silently."""
+
+
+class ConsumerWriteError(RecomartError):
+    """The consumer cannot write to the raw zone (a full disk, a read-only mount): nothing half-published, nothing committed past it."""
+
+
 class UIError(ServiceUnavailable):
     """The Dagster UI answered with an error (GraphQL errors or an error type)."""
 

@@ -18,12 +18,16 @@ from recomart_assets.platform.services import port_open
 @click.option("--partitions", type=click.IntRange(1), default=DEFAULT_PARTITIONS, show_default=True,
               help="Partitions of the clickstream topic.")
 def command(host: str, port: int, partitions: int) -> None:
-    """Run the embedded Kafka-compatible broker (Tansu, in-memory) in the foreground."""
+    """Run the embedded Kafka-compatible broker (Tansu, in-memory) in the foreground.
+
+    Any stop signal (TERM, INT, HUP, QUIT) stops the broker before exiting; if this process is killed
+    outright, the kernel kills the broker too (see :func:`broker_process`): the port is freed either way.
+    """
     if port_open(host, port):
         raise click.ClickException(f"something already listens on {host}:{port}")
     settings = Settings.from_env().replace(kafka_bootstrap_servers=f"{host}:{port}")
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):  # SIGKILL: the broker dies with us
         signal.signal(signum, lambda *_: stop.set())
     with broker_process(settings, host, port) as broker:
         ensure_topic(settings, partitions=partitions)

@@ -8,7 +8,7 @@ import click
 
 from recomart_assets.config import Settings
 from recomart_assets.platform.broker import ensure_broker
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.kafka_consumer import ON_REWIND, ConsumerOptions, run_consumer
 
 
 @click.command("consume")
@@ -23,12 +23,17 @@ from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
               help="Seconds subtracted from event-time progress to form the watermark.")
 @click.option("--group", default=None,
               help="Consumer group (default: RECOMART_CONSUMER_GROUP or recomart-clickstream).")
+@click.option("--on-rewind", type=click.Choice(ON_REWIND), default="stop", show_default=True,
+              help="When a partition's log rewound or skipped past the raw zone (e.g. a recreated topic): stop with"
+                   " an error, or read it again from the log's start under a new log epoch. Either way it is"
+                   " recorded and reported.")
 def command(max_events: int | None, idle_exit: float | None, batch_size: int, batch_timeout: float,
-            allowed_lateness: float, group: str | None) -> None:
+            allowed_lateness: float, group: str | None, on_rewind: str) -> None:
     """Consume the clickstream topic into the raw zone, exactly once (a persistent listener)."""
     settings = Settings.from_env()
     options = ConsumerOptions(batch_size=batch_size, batch_timeout=batch_timeout, max_events=max_events,
-                              idle_exit=idle_exit, allowed_lateness=timedelta(seconds=allowed_lateness), group=group)
+                              idle_exit=idle_exit, allowed_lateness=timedelta(seconds=allowed_lateness), group=group,
+                              on_rewind=on_rewind)
     with ensure_broker(settings) as started:
         if started:
             click.echo("started the embedded broker for this run (in-memory: it holds no earlier events)")

@@ -60,12 +60,16 @@ def broker_argv(binary: str, host: str, port: int, cluster_id: str) -> list[str]
 
 
 def broker_process(settings: Settings, host: str, port: int, log_path: str | None = None) -> ManagedProcess:
-    """A :class:`ManagedProcess` for Tansu on ``host:port``, a new cluster (ready once the port accepts connections)."""
+    """A :class:`ManagedProcess` for Tansu on ``host:port``, a new cluster (ready once the port accepts connections).
+
+    The broker dies with the process that started it, even one killed with SIGKILL, so its port is
+    never left held by an orphan.
+    """
     cluster_id = new_cluster_id()
     log.info("embedded broker on %s:%d is cluster %s", host, port, cluster_id)
     return ManagedProcess(
         "kafka broker (tansu)", broker_argv(tansu_binary(settings), host, port, cluster_id),
-        ready=lambda: port_open(host, port), log_path=log_path,
+        ready=lambda: port_open(host, port), log_path=log_path, die_with_parent=True,
     )
 
 

@@ -6,9 +6,11 @@ configured address) and by the test fixtures (a free loopback port per test sess
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,17 @@ def split_host_port(address: str, default_port: int) -> tuple[str, int]:
     return (host or address, int(port)) if port.isdigit() else (address, default_port)
 
 
+_PR_SET_PDEATHSIG = 1
+# Looked up here, not in the forked child: loading a library there could deadlock on a lock another
+# thread of the parent held at fork time.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask the kernel to SIGKILL it when its parent dies (no handler runs then)."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 @dataclass
 class ManagedProcess:
     """A child process that is ready when ``ready()`` returns True, stopped by PID on exit."""
@@ -51,12 +64,14 @@ class ManagedProcess:
     startup_timeout: float = 30.0
     env: dict[str, str] | None = None
     log_path: str | None = None
+    die_with_parent: bool = False  # SIGKILL the child when this process dies, even by kill -9 (Linux)
     process: subprocess.Popen | None = field(default=None, init=False)
 
     def start(self) -> ManagedProcess:
         output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            list(self.argv), stdout=output, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+            list(self.argv), stdout=output, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+            preexec_fn=_die_with_parent if self.die_with_parent and _prctl is not None else None,
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:

@@ -21,9 +21,13 @@ has more than :data:`MAX_SEALED_FILES` into one file whose lineage lists every b
 (``segments``) and the files it replaces (``supersedes``). The swap is atomic for readers: the
 merged file appears with its manifest, and from that instant :func:`~recomart_assets.lake.complete_files`
 hides the replaced files, which are deleted next; a crash in between leaves them hidden, and the
-next seal deletes them. The partition's latest batch is never merged (the consumer rolls back an
-incomplete last batch from its files), so the consumer's resume logic never has to look inside a
-merged file. One seal of a day at a time (a lock file on a local raw zone).
+next seal deletes them. The newest batch of a log is never merged (the consumer may still roll it
+forward or back from its files): the day is listed first and the newest batch found after that
+listing, so a batch whose files appear while the seal runs counts as newest, and on a local raw
+zone the merge of a Kafka partition's files holds that partition's lock, which the consumer holds
+while it publishes a batch or decides where to resume. So the consumer's resume logic never has to
+look inside a merged file, and never deletes a file a merge covers. One seal of a day at a time (a
+lock file on a local raw zone).
 """
 
 import fcntl
@@ -50,6 +54,7 @@ from recomart_assets.lake import (
     open_data_file,
     read_manifest,
     read_verified_bytes,
+    steps,
     utc_now_iso,
     write_data_file,
 )
@@ -65,14 +70,23 @@ from recomart_assets.sources.clickstream_lake import (
     MERGED_FILE,
     batch_folders,
     merged_file_name,
+    name_epoch,
+    partition_lock,
     read_watermark,
 )
 
 log = get_logger("clickstream.seal")
 
+steps.declare(
+    "seal.merged-written",  # a merged file and its manifest are in place: the files it replaces are hidden
+    "seal.replaced-deleted",  # the replaced batch files (and their manifests) are gone
+    "seal.partition-written",  # the day's partition manifest (_partition.json) is in place
+)
+
 SEAL_FILE = "_partition.json"
 MAX_SEALED_FILES = 2  # data files per (hour, topic, Kafka partition, cluster) a sealed day keeps at most
-_SEGMENT_FIELDS = ("batch_start_offset", "batch_end_offset", "batch_files", "cluster_id", "consumer_group")
+_SEGMENT_FIELDS = ("batch_start_offset", "batch_end_offset", "batch_files", "cluster_id", "consumer_group",
+                   "log_epoch", "topic_id", "last_message")  # the consumer's resume may need the last three
 
 
 def day_end(day: str) -> datetime:
@@ -169,6 +183,7 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
     write_data_file(folder / SEAL_FILE, orjson.dumps(seal, option=orjson.OPT_INDENT_2), dataset=DATASET,
                     partition=day, record_count=1, fmt="json",
                     source=Derived(derived="seal", inputs={"watermark": seal["watermark"], "files": len(files)}))
+    steps.reached("seal.partition-written")
     return seal
 
 
@@ -281,15 +296,15 @@ def _tidy(folder: UPath) -> None:
             path.unlink(missing_ok=True)
 
 
-def _latest_batches(zone: RawZone) -> dict[tuple[str, int, str], int]:
-    """(topic, partition, cluster tag) -> start offset of its latest batch, over the whole lake (names only)."""
-    latest: dict[tuple[str, int, str], int] = {}
+def _latest_batches(zone: RawZone) -> dict[tuple[str, int, str, int], int]:
+    """(topic, partition, cluster tag, epoch) -> start offset of its newest batch, over the whole lake (names only)."""
+    latest: dict[tuple[str, int, str, int], int] = {}
     for root in batch_folders(zone):
         for folder in root.iterdir() if root.exists() else ():
             for path in folder.iterdir() if folder.is_dir() else ():
                 match = BATCH_FILE.match(path.name)
                 if match and match["cluster"]:
-                    key = (match["topic"], int(match["partition"]), match["cluster"])
+                    key = (match["topic"], int(match["partition"]), match["cluster"], name_epoch(match))
                     latest[key] = max(latest.get(key, -1), int(match["offset"]))
     return latest
 
@@ -308,8 +323,9 @@ def _merge(folder: UPath, day: str, group: list[tuple[UPath, Manifest]], hour: i
     group = sorted(group, key=lambda item: _segments(*item)[0]["batch_start_offset"])
     segments = [segment for path, manifest in group for segment in _segments(path, manifest)]
     first = group[0][1].source
+    epoch = name_epoch(BATCH_FILE.match(group[0][0].name) or MERGED_FILE.match(group[0][0].name))
     name = merged_file_name(first["topic"], first["partition"], max(s["batch_start_offset"] for s in segments),
-                            len(segments), hour, first["cluster_id"])
+                            len(segments), hour, first["cluster_id"], epoch)
     lineage = KafkaBatch(
         topic=first["topic"], partition=first["partition"], cluster_id=first["cluster_id"],
         consumer_group=first.get("consumer_group", ""), quarantine=hour is None,
@@ -320,35 +336,49 @@ def _merge(folder: UPath, day: str, group: list[tuple[UPath, Manifest]], hour: i
     with open_data_file(folder / name, dataset=DATASET, partition=day, fmt="jsonl", source=lineage) as out:
         for path, manifest in group:
             out.write(read_verified_bytes(path, manifest), records=manifest.record_count)
+    steps.reached("seal.merged-written")
     for path, _ in group:  # the merged manifest exists: these are hidden already
         _delete(path)
+    steps.reached("seal.replaced-deleted")
     return name
 
 
 def merge_day(zone: RawZone, day: str) -> int:
     """Merge the batch files of every hour of ``day`` that has more than MAX_SEALED_FILES; returns files merged.
 
-    Call under :func:`seal_lock`. Events and quarantine alike, per (hour, topic, partition, cluster).
+    Call under :func:`seal_lock`. Events and quarantine alike, per (hour, topic, partition, log).
+    Each Kafka partition's files are merged under its :func:`partition_lock`, listed before the
+    newest batches are looked up: a batch that appears meanwhile is the newest and stays as it is.
     """
-    latest = _latest_batches(zone)
     merged = 0
     for folder in (zone.partition_dir(DATASET, day), zone.quarantine_dir(DATASET, day)):
         _tidy(folder)
-        groups: dict[tuple, list[tuple[UPath, Manifest]]] = defaultdict(list)
-        kept: Counter = Counter()  # files of the partition's latest batch, per group
-        for path, manifest in complete_files(folder, "*.jsonl"):
-            match = BATCH_FILE.match(path.name) or MERGED_FILE.match(path.name)
-            if not match or not match["cluster"] or "cluster_id" not in manifest.source:
-                continue  # exports, files of other tools, batches from before cluster tags
-            key = (match["hour"], match["topic"], int(match["partition"]), match["cluster"])
-            if BATCH_FILE.match(path.name) and latest.get(key[1:]) == int(match["offset"]):
-                kept[key] += 1  # the partition's latest batch: the consumer may still roll it back
-                continue
-            groups[key].append((path, manifest))
-        for key, group in sorted(groups.items(), key=lambda item: str(item[0])):
-            if len(group) > 1 and len(group) + kept[key] > MAX_SEALED_FILES:
-                hour = key[0]
-                name = _merge(folder, day, group, None if hour is None else int(hour))
-                log.info("%s: merged %d files into %s", folder, len(group), name)
-                merged += len(group)
+        owners = sorted({(m["topic"], int(m["partition"])) for p in (folder.iterdir() if folder.exists() else ())
+                         if (m := BATCH_FILE.match(p.name) or MERGED_FILE.match(p.name)) and m["cluster"]})
+        for topic, partition in owners:
+            with partition_lock(zone, topic, [partition]):
+                merged += _merge_partition(zone, folder, day, topic, partition)
+    return merged
+
+
+def _merge_partition(zone: RawZone, folder: UPath, day: str, topic: str, partition: int) -> int:
+    groups: dict[tuple, list[tuple[UPath, Manifest]]] = defaultdict(list)
+    for path, manifest in complete_files(folder, "*.jsonl"):  # first the listing ...
+        match = BATCH_FILE.match(path.name) or MERGED_FILE.match(path.name)
+        if (not match or not match["cluster"] or "cluster_id" not in manifest.source
+                or (match["topic"], int(match["partition"])) != (topic, partition)):
+            continue  # exports, files of other tools or partitions, batches from before cluster tags
+        groups[(match["hour"], topic, partition, match["cluster"], name_epoch(match))].append((path, manifest))
+    latest = _latest_batches(zone)  # ... then the newest batches, which may have appeared since
+    merged = 0
+    for key, files in sorted(groups.items(), key=lambda item: str(item[0])):
+        newest = latest.get(key[1:])
+        group = [(path, manifest) for path, manifest in files
+                 if not (BATCH_FILE.match(path.name) and int(BATCH_FILE.match(path.name)["offset"]) >= (newest or 0))]
+        kept = len(files) - len(group)  # files of the log's newest batch: the consumer may still roll it back
+        if len(group) > 1 and len(group) + kept > MAX_SEALED_FILES:
+            hour = key[0]
+            name = _merge(folder, day, group, None if hour is None else int(hour))
+            log.info("%s: merged %d files into %s", folder, len(group), name)
+            merged += len(group)
     return merged

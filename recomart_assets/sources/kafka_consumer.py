@@ -22,20 +22,48 @@ path cannot vouch for (a value with escapes or a repeated ``timestamp`` key, a n
 timestamp, any parse error) is decided by orjson and :func:`~recomart_assets.lake.placing.place`,
 the reference, so both paths give the same answers.
 
-Rebalances: on revoke the open batch is closed and committed before the partitions go; on loss
-(another member may already own them) its spool files are deleted unwritten. SIGTERM/SIGINT end
-the loop after the open batch is closed and committed. A broker that goes away is retried by
-librdkafka and logged here; the consumer neither exits nor loses what it holds.
+Publishing a batch (the protocol, ``docs/protocol.md``): under the partitions' locks
+(:func:`~recomart_assets.sources.clickstream_lake.partition_lock`) each spool file is fsynced,
+renamed into place and given its manifest (``consumer.file-published``); once every file of the
+batch is in place the batch is part of the lake (``consumer.batch-published``, the commit point:
+resume rolls such a batch forward), and only then are the offsets committed to Kafka
+(``consumer.offsets-committed``), which is a hint, not the record. Sealing never merges a log's
+newest batch, so nothing resume may roll back is ever merged.
+
+Rebalances: on revoke the open batch is closed and committed before the partitions go. On loss
+(another member may already own them, or the broker restarted and kept nothing) the open batch is
+still published when the lake shows that nobody wrote past its start (checked under the
+partition's lock, so a new owner either sees it or publishes first), and dropped only when another
+member already did, which proves the broker still held those offsets. SIGTERM/SIGINT end the loop
+after the open batch is closed and committed. A broker that goes away is retried by librdkafka and
+logged here; the consumer neither exits nor loses what it holds.
+
+Rewinds and gaps: on assignment the lake's position of each partition is compared with the log.
+A topic id that changed (the topic was deleted and created again), a log start beyond the position
+(messages deleted before the lake got them), and the message just before the position not being the
+one the lake recorded (its fingerprint is kept in the newest batch's manifest; the consumer reads it
+again before anything else) are each a discontinuity: logged as an error with its numbers, recorded
+in ``_state/clickstream/<topic>/p<N>.incidents.json`` (which the ``clickstream`` asset check
+reports), and then the consumer stops (the default, :class:`~recomart_assets.errors.KafkaLogDiscontinuity`)
+or, with ``on_rewind="restart-from-log-start"``, reads the partition again from the log's start
+under a new log epoch, whose file names never collide with the old log's. The high watermark is
+never trusted (the embedded broker answers a wrong one).
+
+Closing days: the watermark moves with the events' own times; when the stream is quiet it moves to
+"caught up as of now", where now is the Kafka timestamp of the newest message plus the time that
+has passed since it arrived (a monotonic clock), never later than the host clock: a host whose
+clock runs ahead cannot close today early.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
 import time
 from base64 import b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -43,25 +71,49 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import simdjson
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicCollection,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
 from upath import UPath
 
 from recomart_assets.config import Settings
-from recomart_assets.errors import ConsumerStartError
-from recomart_assets.lake import RawZone, open_data_file
+from recomart_assets.errors import ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
+from recomart_assets.lake import RawZone, manifest_path, open_data_file, steps
 from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.manifest import StreamingDataFile
 from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
 from recomart_assets.logs import get_logger, ingestion_run
 from recomart_assets.sources.clickstream_lake import (
     DATASET,
+    LakePosition,
+    LogEpoch,
     advance_watermark,
     batch_file_name,
     cluster_tag,
-    resume_positions,
+    lake_position,
+    partition_lock,
+    record_incident,
+    resume,
 )
 
 log = get_logger("clickstream.consumer")
+
+steps.declare(
+    "consumer.resumed",  # on assignment: leftovers removed, the newest batch rolled forward or back
+    "consumer.file-published",  # one file of the batch fsynced, renamed into place and given its manifest
+    "consumer.batch-published",  # every file of the batch in place: the lake holds the batch (commit point)
+    "consumer.offsets-committed",  # the batch's offsets committed to Kafka (a hint for the group)
+)
+
+ON_REWIND = ("stop", "restart-from-log-start")
 
 _ONE_HOUR = 3600
 UNKNOWN_CLUSTER = "unknown"  # for brokers that report no cluster id (Kafka before 0.10.1)
@@ -83,6 +135,7 @@ class ConsumerOptions:
     allowed_lateness: timedelta = timedelta(hours=1)
     group: str | None = None  # default: settings.consumer_group
     connect_timeout: float = 10.0  # seconds to reach the broker at start before giving up with a clear error
+    on_rewind: str = "stop"  # a log that rewound or skipped past the lake: "stop", or "restart-from-log-start"
 
 
 @dataclass
@@ -129,20 +182,29 @@ class SpoolFile:
         """Complete the lineage, make the file durable under its name, then write its manifest."""
         self.handle.source.update(source)
         self._context.__exit__(None, None, None)
+        steps.reached("consumer.file-published")
 
     def abandon(self) -> None:
-        self._context.__exit__(_Abandoned, _Abandoned(), None)
+        """Delete the file unwritten. Closing it flushes buffered bytes, which a full disk refuses: the
+        temporary file is removed all the same, so that error is not ours to raise."""
+        try:
+            self._context.__exit__(_Abandoned, _Abandoned(), None)
+        except OSError as exc:
+            log.debug("%s: dropped (closing it failed: %s)", self.path.name, exc)
 
 
 class PartitionBatch:
     """The open batch of one partition: its offset range and its spool files (event hours, quarantine days)."""
 
-    __slots__ = ("partition", "first_offset", "last_offset", "files", "events", "quarantined", "latest_hour")
+    __slots__ = ("partition", "base", "first_offset", "last_offset", "last_message", "files", "events", "quarantined",
+                 "latest_hour")
 
-    def __init__(self, partition: int, first_offset: int):
+    def __init__(self, partition: int, first_offset: int, base: int | None):
         self.partition = partition
+        self.base = base  # the lake's position when the batch opened (None: the lake held nothing of this log)
         self.first_offset = first_offset
         self.last_offset = first_offset
+        self.last_message: Message | None = None
         self.files: dict[int | str, SpoolFile] = {}  # hours since the epoch (events) or day (quarantine) -> file
         self.events = 0
         self.quarantined = 0
@@ -184,6 +246,15 @@ def quarantine_record(msg: Message, problem: Unplaceable, topic: str) -> bytes:
     })
 
 
+def fingerprint(msg: Message) -> str:
+    """What identifies one message of a log beyond its offset: a hash of its timestamp, key and value."""
+    digest = hashlib.sha256(str(msg.timestamp()[1]).encode())
+    for part in (msg.key(), msg.value()):
+        digest.update(b"\0%d\0" % len(part or b""))
+        digest.update(part or b"")
+    return digest.hexdigest()[:32]
+
+
 def _write_chunks(chunks: list[tuple[StreamingDataFile, list[bytes]]]) -> None:
     """The appender thread's task: one round's lines, file by file, as JSONL."""
     for handle, lines in chunks:
@@ -220,6 +291,12 @@ class ClickstreamConsumer:
         self._assigned_once = False
         self._first_message: float | None = None
         self.cluster_id = UNKNOWN_CLUSTER  # read from the broker by check_topic
+        self.topic_id: str | None = None  # read from the broker on assignment, where it gives one
+        self.positions: dict[int, int | None] = {}  # partition -> the lake's position (next offset), as we left it
+        self.epochs: dict[int, int] = {}  # partition -> log epoch of the files we write
+        self._probes: dict[int, tuple[int, str]] = {}  # partition -> (offset, fingerprint) to read back first
+        self._halted: dict[int, str] = {}  # partition -> why it stopped (a rewind or a gap)
+        self._log_clock: tuple[int, float] | None = None  # (newest Kafka timestamp ms, monotonic time it arrived)
         self.consumer = Consumer(settings.kafka_config(**{
             "group.id": self.group,
             "enable.auto.commit": False,
@@ -276,11 +353,20 @@ class ClickstreamConsumer:
                 self._flush()
                 if self._caught_up() or (self._idle_exit_reached() and self._broker_healthy()):
                     self._mark_caught_up()
+            except OSError as exc:  # a full disk, a read-only mount: say so plainly
+                raise ConsumerWriteError(
+                    f"cannot write to the raw zone at {self.zone.root}: {exc.strerror or exc} (the open batch was"
+                    " not published and its offsets not committed; run again once the raw zone can take it)"
+                ) from exc
             finally:
                 self._abandon(set(self.batches))  # only after a failure: whatever is still open is dropped
                 self.consumer.close()
                 self._shutdown_threads()
             record.counts.update(self.counts.as_dict())
+        if self._halted:
+            raise KafkaLogDiscontinuity("; ".join(self._halted[p] for p in sorted(self._halted))
+                                        + " (recorded in the raw zone; to read such a partition again from the log's"
+                                          " start, run with --on-rewind=restart-from-log-start)")
         return self.counts
 
     def _shutdown_threads(self) -> None:
@@ -308,6 +394,9 @@ class ClickstreamConsumer:
             if self._pending and (self._pending >= opts.batch_size or now - self._batch_opened >= opts.batch_timeout):
                 self._flush()
             if not messages:
+                if self._probes and self._broker_healthy() and (
+                        self._idle_exit_reached() or self._idle_for() >= opts.caught_up_after):
+                    self._probes_unanswered()
                 if self._idle_exit_reached():
                     log.info("no message for %.1fs: exiting (--idle-exit)", opts.idle_exit)
                     return
@@ -340,6 +429,8 @@ class ClickstreamConsumer:
     # -- the hot path -----------------------------------------------------------------------
     def _route(self, messages: list[Message]) -> None:
         """Parse, place and append one round of messages; kept lean, its first loop runs once per message."""
+        if self._probes:
+            messages = self._read_probes(messages)
         parse = self._parser.parse
         fast: list[Message] = []  # messages the fast path parsed, by position
         values: list[bytes] = []  # their values (on one line)
@@ -356,9 +447,10 @@ class ClickstreamConsumer:
             if msg.partition() != partition:  # messages come in runs per partition
                 if previous is not None:
                     batches[partition].last_offset = previous.offset()
+                    batches[partition].last_message = previous
                 partition = msg.partition()
                 if partition not in batches:
-                    batches[partition] = PartitionBatch(partition, msg.offset())
+                    batches[partition] = PartitionBatch(partition, msg.offset(), self.positions.get(partition))
             previous = msg
             value = msg.value()
             try:
@@ -378,6 +470,10 @@ class ClickstreamConsumer:
             partitions.append(partition)
         if previous is not None:
             batches[partition].last_offset = previous.offset()
+            batches[partition].last_message = previous
+            kind, stamp_ms = previous.timestamp()
+            if kind != TIMESTAMP_NOT_AVAILABLE and (self._log_clock is None or stamp_ms > self._log_clock[0]):
+                self._log_clock = (stamp_ms, time.monotonic())
         latest = self.bounds.latest()
         routed: dict[tuple[int, int | str], list[bytes]] = {}
         if values:
@@ -441,11 +537,14 @@ class ClickstreamConsumer:
         else:
             day, hour = key, None
             folder = self.zone.quarantine_dir(DATASET, day)
-        name = batch_file_name(self.topic, batch.partition, batch.first_offset, hour, self.cluster_id)
+        epoch = self.epochs.get(batch.partition, 0)
+        name = batch_file_name(self.topic, batch.partition, batch.first_offset, hour, self.cluster_id, epoch)
         source = KafkaBatch(topic=self.topic, partition=batch.partition, batch_start_offset=batch.first_offset,
                             batch_end_offset=batch.first_offset, cluster_id=self.cluster_id,
                             consumer_group=self.group, quarantine=hour is None)
-        return SpoolFile(folder / name, day, source)
+        spool = SpoolFile(folder / name, day, source)
+        spool.handle.source.update(log_epoch=epoch, topic_id=self.topic_id)
+        return spool
 
     # -- closing and committing -----------------------------------------------------------------
     def _wait_appends(self) -> None:
@@ -453,30 +552,53 @@ class ClickstreamConsumer:
         if appending is not None:
             appending.result()  # re-raises a failed write
 
-    def _flush(self, partitions: set[int] | None = None) -> None:
+    def _flush(self, partitions: set[int] | None = None, lost: bool = False) -> None:
         """Close the open batches (of ``partitions``, default all): files durable and manifested, then commit.
 
         Files close in a small thread pool: each waits on fsync, which releases the GIL, so a batch
-        costs about one file's durable write instead of the sum of them.
+        costs about one file's durable write instead of the sum of them. ``lost``: the partitions
+        may have a new owner already; a batch is published only if the lake shows nobody wrote past
+        its start, else dropped (the new owner read those offsets from the broker, so it held them)
+        and nothing is committed for it.
         """
         chosen = [b for p, b in sorted(self.batches.items()) if partitions is None or p in partitions]
         if not chosen:
             return
         started = time.perf_counter()
         self._wait_appends()
-        closing = [(spool, {"batch_end_offset": batch.last_offset, "batch_files": len(batch.files)})
-                   for batch in chosen for spool in batch.files.values()]
-        try:
-            list(self._closers.map(lambda item: item[0].close(**item[1]), closing))  # re-raises the first error
-        finally:
+        with partition_lock(self.zone, self.topic, [b.partition for b in chosen]):
+            if lost:
+                overtaken = {b.partition for b in chosen
+                             if lake_position(self.zone, self.topic, b.partition, self.cluster_id) != b.base}
+                if overtaken:
+                    log.warning("%s[%s]: another member wrote past the open batch; dropping it (it read those"
+                                " offsets from the broker)", self.topic, ",".join(map(str, sorted(overtaken))))
+                    self._abandon(overtaken)
+                    chosen = [b for b in chosen if b.partition not in overtaken]
+            closing = [(spool, {"batch_end_offset": batch.last_offset, "batch_files": len(batch.files),
+                                "last_message": fingerprint(batch.last_message) if batch.last_message else None})
+                       for batch in chosen for spool in batch.files.values()]
+            try:
+                list(self._closers.map(lambda item: item[0].close(**item[1]), closing))  # re-raises the first error
+            except BaseException:
+                self._unpublish(spool for spool, _ in closing)
+                raise
+            finally:
+                for batch in chosen:
+                    del self.batches[batch.partition]
+            if not chosen:
+                return
+            steps.reached("consumer.batch-published")
             for batch in chosen:
-                del self.batches[batch.partition]
-        events, quarantined = sum(b.events for b in chosen), sum(b.quarantined for b in chosen)
-        offsets = [TopicPartition(self.topic, b.partition, b.last_offset + 1) for b in chosen]
-        try:
-            self.consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:  # the lake holds the batch; the next commit carries these offsets too
-            log.warning("offset commit failed (%s); the raw zone remains the record of progress", exc.args[0])
+                self.positions[batch.partition] = batch.last_offset + 1
+            events, quarantined = sum(b.events for b in chosen), sum(b.quarantined for b in chosen)
+            if not lost:  # a lost partition's offsets are not ours to commit
+                offsets = [TopicPartition(self.topic, b.partition, b.last_offset + 1) for b in chosen]
+                try:
+                    self.consumer.commit(offsets=offsets, asynchronous=False)
+                    steps.reached("consumer.offsets-committed")
+                except KafkaException as exc:  # the lake holds the batch; the next commit carries these offsets too
+                    log.warning("offset commit failed (%s); the raw zone remains the record of progress", exc.args[0])
         for batch in chosen:
             if batch.latest_hour is not None:
                 advance_watermark(self.zone, self.topic, batch.partition, self.options.allowed_lateness,
@@ -494,6 +616,14 @@ class ClickstreamConsumer:
                  events, quarantined, len(closing), [b.partition for b in chosen], time.perf_counter() - started,
                  self.counts.rate)
 
+    @staticmethod
+    def _unpublish(spools: Iterable[SpoolFile]) -> None:
+        """Take back the files of a batch that could not be published whole (manifest first): it was
+        not committed, so the broker still holds its offsets and the lake must not show half of it."""
+        for spool in spools:
+            for path in (manifest_path(spool.path), spool.path):
+                path.unlink(missing_ok=True)
+
     def _abandon(self, partitions: set[int]) -> None:
         """Drop the open batches of ``partitions`` unwritten: their spool files are deleted."""
         try:
@@ -509,28 +639,166 @@ class ClickstreamConsumer:
             self._pending -= batch.messages
 
     def _mark_caught_up(self) -> None:
-        """No messages for a while: the assigned partitions are caught up as of now."""
-        now = datetime.now(UTC)
+        """No messages for a while: the assigned partitions are caught up as of the log's now (see the module doc)."""
+        now = self._log_now()
+        if now is None:
+            return  # no message read in this run: nothing says what time it is in the log
         for partition in sorted(self.assigned):
             advance_watermark(self.zone, self.topic, partition, self.options.allowed_lateness, caught_up_at=now,
                               cluster_id=self.cluster_id)
         self._caught_up_marked = time.monotonic()
 
+    def _log_now(self) -> datetime | None:
+        """The newest message's Kafka timestamp plus the time since it arrived, at most the host clock."""
+        if self._log_clock is None:
+            return None
+        stamp_ms, arrived = self._log_clock
+        log_now = datetime.fromtimestamp(stamp_ms / 1000, UTC) + timedelta(seconds=time.monotonic() - arrived)
+        return min(log_now, datetime.now(UTC))
+
+    # -- the log's continuity ---------------------------------------------------------------------
+    def _read_topic_id(self) -> str | None:
+        """The topic's id where the broker gives one (Kafka 2.8+ and the embedded broker do), else None."""
+        try:
+            admin = AdminClient(self.settings.kafka_config(logger=get_logger("kafka")))
+            described = admin.describe_topics(TopicCollection([self.topic]))[self.topic].result(
+                self.options.connect_timeout)
+            return str(described.topic_id) if described.topic_id else None
+        except (KafkaException, AttributeError, TypeError, ValueError) as exc:
+            log.info("the broker gives no topic id (%s): rewinds are found by offsets and fingerprints only", exc)
+            return None
+
+    def _log_start(self, partition: int) -> int | None:
+        """The partition's log start offset (the low watermark), or None if the broker does not say."""
+        try:
+            low, _high = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition),
+                                                             timeout=self.options.connect_timeout)
+            return low if low >= 0 else None
+        except KafkaException:
+            return None
+
+    def _check_log(self, partition: int, position: LakePosition) -> tuple[str, dict] | None:
+        """A discontinuity between the lake's position and the log, found without reading a message, or None."""
+        if position.topic_id and self.topic_id and position.topic_id != self.topic_id:
+            return "topic-recreated", {"topic_id_in_lake": position.topic_id, "topic_id_now": self.topic_id}
+        start = self._log_start(partition)
+        if start is not None and start > position.next_offset:
+            return "gap", {"log_start": start, "missing_offsets": start - position.next_offset}
+        return None
+
+    def _discontinuity(self, partition: int, position: int, kind: str, numbers: dict) -> int | None:
+        """Report a rewind or gap of ``partition``; returns the offset to read from (restart) or None (stop)."""
+        restart = self.options.on_rewind == "restart-from-log-start"
+        epoch = self.epochs.get(partition, 0) + (1 if restart else 0)
+        log_start = self._log_start(partition) if restart else None
+        incident = {"detected_at": datetime.now(UTC).isoformat(), "kind": kind, "topic": self.topic,
+                    "partition": partition, "cluster_id": self.cluster_id, "lake_next_offset": position,
+                    **numbers, "action": "restarted-from-log-start" if restart else "stopped", "log_epoch": epoch}
+        record_incident(self.zone, self.topic, partition, incident)
+        message = (f"Kafka log {self.topic}[{partition}] does not continue where the raw zone stops ({kind}):"
+                   f" the lake holds offsets up to {position - 1}, {orjson.dumps(numbers).decode()}")
+        if not restart:
+            log.error("%s; this partition is stopped", message)
+            self._halted[partition] = message
+            self.stop_requested.set()
+            return None
+        start = log_start or 0
+        with partition_lock(self.zone, self.topic, [partition]):
+            LogEpoch(self.cluster_id, epoch, start, self.topic_id).write(self.zone, self.topic, partition)
+        self.epochs[partition] = epoch
+        self.positions[partition] = start
+        log.error("%s; reading it again from the log's start (offset %d) as log epoch %d", message, start, epoch)
+        return start
+
+    def _read_probes(self, messages: list[Message]) -> list[Message]:
+        """Check the first message of each probed partition (the one before the lake's position) and drop it.
+
+        The same message (fingerprint): the log continues the lake's, reading goes on. An earlier
+        offset or another message: the log rewound (a new log under the same name); the round's
+        messages of that partition are dropped and the rewind reported. A later offset: the message
+        is gone (compaction, retention); only a log start past the position is a gap then.
+        """
+        kept: list[Message] = []
+        dropped: set[int] = set()
+        for msg in messages:
+            partition = msg.partition()
+            if msg.error() is not None or partition not in self._probes and partition not in dropped:
+                kept.append(msg)
+                continue
+            if partition in dropped:
+                continue
+            offset, expected = self._probes.pop(partition)
+            found = {"first_offset_read": msg.offset()}
+            if msg.offset() == offset and fingerprint(msg) == expected:
+                continue  # the lake's last message: already held
+            if msg.offset() > offset:
+                log.warning("%s[%d]: the message at offset %d is no longer in the log (first is %d)",
+                            self.topic, partition, offset, msg.offset())
+                problem = self._check_log(partition, LakePosition(offset + 1))
+                if problem is None:
+                    kept.append(msg)
+                    continue
+                kind, found = problem
+            else:
+                kind = "rewind" if msg.offset() < offset else "log-replaced"
+            dropped.add(partition)
+            restart_at = self._discontinuity(partition, offset + 1, kind, found)
+            tp = TopicPartition(self.topic, partition, OFFSET_BEGINNING if restart_at is None else restart_at)
+            if restart_at is None:
+                self.consumer.pause([tp])
+            else:
+                self.consumer.seek(tp)
+        return kept
+
+    def _probes_unanswered(self) -> None:
+        """The stream went quiet with the broker healthy and a probed message never came: the log now
+        ends before the lake's position (a shorter new log; some brokers wait instead of saying so)."""
+        for partition, (offset, _expected) in sorted(self._probes.items()):
+            del self._probes[partition]
+            restart_at = self._discontinuity(partition, offset + 1, "log-ends-before-lake",
+                                             {"log_start": self._log_start(partition)})
+            tp = TopicPartition(self.topic, partition, OFFSET_BEGINNING if restart_at is None else restart_at)
+            if restart_at is None:
+                self.consumer.pause([tp])
+            else:
+                self.consumer.seek(tp)
+                self._last_activity = time.monotonic()
+
     # -- callbacks ----------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._assigned_once:
             self._refresh_cluster()
-        positions = resume_positions(self.zone, self.topic, [tp.partition for tp in partitions], self.cluster_id)
+        self.topic_id = self._read_topic_id()
+        positions = resume(self.zone, self.topic, [tp.partition for tp in partitions], self.cluster_id)
+        steps.reached("consumer.resumed")
+        halted = []
         for tp in partitions:
-            if tp.partition in positions:
-                tp.offset = positions[tp.partition]
+            position = positions.get(tp.partition)
+            self.positions[tp.partition] = position.next_offset if position else None
+            self.epochs[tp.partition] = position.epoch if position else 0
+            self._probes.pop(tp.partition, None)
+            if position is None:
+                continue
+            tp.offset = position.next_offset
+            problem = self._check_log(tp.partition, position)
+            if problem is not None:
+                restart_at = self._discontinuity(tp.partition, position.next_offset, *problem)
+                if restart_at is None:
+                    halted.append(tp)
+                else:
+                    tp.offset = restart_at
+            elif position.last_message and position.next_offset > 0:
+                tp.offset = position.next_offset - 1  # read the lake's last message back first (_read_probes)
+                self._probes[tp.partition] = (tp.offset, position.last_message)
         consumer.assign(partitions)
+        if halted:
+            consumer.pause(halted)
         self.assigned = {tp.partition for tp in partitions}
         self._last_activity = time.monotonic()
         self._assigned_once = True
         log.info("assigned %s[%s] of cluster %s, resuming at %s (from the raw zone; others at the group's committed"
                  " offset)", self.topic, ",".join(str(p) for p in sorted(self.assigned)), self.cluster_id,
-                 positions or "-")
+                 {p: pos.next_offset for p, pos in positions.items()} or "-")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         revoked = {tp.partition for tp in partitions}
@@ -539,10 +807,12 @@ class ClickstreamConsumer:
         log.info("revoked %s[%s] after closing their open batches", self.topic, ",".join(map(str, sorted(revoked))))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Partitions taken away without a revoke (session lost, broker restarted): publish what we hold
+        unless another member already wrote past it; nothing we received is dropped unless the broker held it."""
         lost = {tp.partition for tp in partitions}
-        self._abandon(lost)
+        self._flush(lost, lost=True)
         self.assigned -= lost
-        log.warning("lost %s[%s]: open batches dropped unwritten (the new owner re-reads them)",
+        log.warning("lost %s[%s]: open batches published unless another member had written past them",
                     self.topic, ",".join(map(str, sorted(lost))))
 
     def _on_message_error(self, msg: Message) -> None:

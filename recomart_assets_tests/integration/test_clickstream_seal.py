@@ -181,3 +181,58 @@ def test_an_interrupted_merge_is_invisible_and_tidied(zone):
         [merged.name, f"{merged.name}.manifest", batch_file_name("t", 1, 30, 10, CLUSTER),
          f"{batch_file_name('t', 1, 30, 10, CLUSTER)}.manifest"])
     assert seal["events"] == 40 and lake_messages(zone) == before and verify_tree(zone.root).ok
+
+
+def test_a_batch_published_while_the_seal_runs_is_never_merged(zone, monkeypatch):
+    """Class 1 of issue 20: the consumer publishes a batch while a seal lists the day, then crashes
+    before the batch's last file; the restarted consumer rolls the batch back and reads it again
+    (a larger batch now). No event may be lost or doubled, whatever the seal merged."""
+    from recomart_assets.sources import clickstream_seal
+
+    for start in (0, 10, 20):
+        write_batch(zone, start, start + 9, {10: lines(start, 10)})
+    folder = zone.partition_dir("clickstream", DAY)
+    listing = clickstream_seal.complete_files
+    published = []
+
+    def consumer_publishes_meanwhile(where, *args, **kwargs):
+        if where == folder and not published:  # the first file of batch 30..39; the crash comes before its second
+            published.append(True)
+            path = folder / batch_file_name("t", 1, 30, 10, CLUSTER)
+            write_data_file(path, b"\n".join(lines(30, 5)) + b"\n", dataset="clickstream", partition=DAY,
+                            record_count=5, fmt="jsonl",
+                            source={"type": "kafka", "topic": "t", "partition": 1, "cluster_id": CLUSTER,
+                                    "batch_start_offset": 30, "batch_end_offset": 39, "batch_files": 2})
+        return listing(where, *args, **kwargs)
+
+    monkeypatch.setattr(clickstream_seal, "complete_files", consumer_publishes_meanwhile)
+    seal_partition(zone, "t", DAY, force=True)
+    monkeypatch.undo()
+
+    position = resume_positions(zone, "t", [1], CLUSTER)[1]  # the restarted consumer
+    write_batch(zone, position, 49, {10: lines(position, 50 - position)})  # reads on to 49 in one batch
+    seal = seal_partition(zone, "t", DAY, force=True)
+    expected = {line: 1 for line in lines(0, 50)}
+    assert dict(lake_messages(zone)) == expected and seal["events"] == 50
+    assert_contiguous(batch_ranges(zone, "t"), 50)
+    assert verify_tree(zone.root).ok
+
+
+@pytest.mark.parametrize("newest_hours", [{10: 6, 11: 4}, {10: 10}], ids=["partly-merged", "wholly-merged"])
+def test_resume_keeps_a_newest_batch_a_merge_holds(zone, newest_hours):
+    """A seal merged batch 30..39 while a newer batch 40.. was being written; the consumer rolled
+    the incomplete 40.. back and was killed before it wrote anything again. Batch 30..39 is now the
+    newest, and (part of) it lives in a merged file: resume must keep it, not roll it back and read it again."""
+    for start in (0, 10, 20):
+        write_batch(zone, start, start + 9, {10: lines(start, 10)})
+    first = 30
+    write_batch(zone, 30, 39, {hour: lines(first + sum(list(newest_hours.values())[:i]), n)
+                               for i, (hour, n) in enumerate(newest_hours.items())})
+    partial = zone.partition_dir("clickstream", DAY) / batch_file_name("t", 1, 40, 10, CLUSTER)
+    partial.write_bytes(b"cut short\n")  # batch 40..: its first file renamed, no manifest yet
+    seal_partition(zone, "t", DAY, force=True)
+    before = lake_messages(zone)
+    assert resume_positions(zone, "t", [1], CLUSTER) == {1: 40}  # rolls back 40..
+    assert resume_positions(zone, "t", [1], CLUSTER) == {1: 40}  # and keeps 30..39
+    assert lake_messages(zone) == before == dict.fromkeys(lines(0, 40), 1)
+    assert verify_tree(zone.root).ok
