@@ -33,13 +33,11 @@ it lives in ``_state/clickstream/``: one small JSON file per topic partition.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +46,7 @@ from upath import UPath
 
 from recomart_assets.lake import RawZone, manifest_path, read_manifest, write_bytes_atomic
 from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX
 from recomart_assets.logs import get_logger
 
@@ -170,28 +169,16 @@ def _roll_back(paths: Iterable[UPath]) -> None:
 
 @contextmanager
 def partition_lock(zone: RawZone, topic: str, partitions: Iterable[int]) -> Iterator[None]:
-    """Hold the locks of ``topic``'s ``partitions`` (sorted, so two holders never wait on each other).
+    """Hold the zone locks of ``topic``'s ``partitions`` (sorted, so two holders never wait on each other).
 
     The consumer holds a partition's lock while it publishes a batch (files, manifests, commit) and
     while it decides where to resume; sealing holds it while it merges that partition's files. On a
     local raw zone only (an object store has no locks: there the order of listing alone protects).
     """
-    wanted = sorted(set(partitions))
-    if not zone.is_local or not wanted:
+    with ExitStack() as held:
+        for partition in sorted(set(partitions)):
+            held.enter_context(zone_lock(zone, f"kafka:{topic}:p{partition}"))
         yield
-        return
-    folder = watermark_dir(zone, topic)
-    folder.mkdir(parents=True, exist_ok=True)
-    handles = []
-    try:
-        for partition in wanted:
-            handle = open(os.path.join(folder.path, f"p{partition}.lock"), "w")  # noqa: SIM115 - closed below
-            handles.append(handle)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        for handle in reversed(handles):
-            handle.close()  # closing releases the lock
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,10 @@ look inside a merged file, and never deletes a file a merge covers. One seal of 
 lock file on a local raw zone).
 """
 
-import fcntl
 import hashlib
-import os
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -61,6 +58,7 @@ from recomart_assets.lake import (
 from recomart_assets.lake.atomic import TEMP_PREFIX
 from recomart_assets.lake.fields import recorded
 from recomart_assets.lake.lineage import Derived, KafkaBatch
+from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
 from recomart_assets.lake.scanning import connect, event_rows, line_widths, local_files, scan_failure, scan_fields
 from recomart_assets.logs import get_logger
@@ -254,20 +252,9 @@ def days_to_seal(zone: RawZone, topic: str) -> list[tuple[str, str]]:
     return wanted
 
 
-@contextmanager
-def seal_lock(zone: RawZone, day: str) -> Iterator[None]:
+def seal_lock(zone: RawZone, day: str) -> AbstractContextManager[bool]:
     """One seal of ``day`` at a time (CLI, sensor runs, a backfill): merges must not overlap."""
-    if not zone.is_local:
-        yield
-        return
-    folder = zone.state_dir / DATASET
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(os.path.join(folder.path, f"seal-{day}.lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return zone_lock(zone, f"seal:{day}")
 
 
 def _delete(path: UPath) -> None:
