@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recomart_assets.config import Settings
+from recomart_assets.text import excerpt
 
 ROOT_LOGGER = "recomart"
 INGESTION_LOG_NAME = "ingestion.log"
@@ -33,9 +34,36 @@ _configured_for: tuple[str, int, bool] | None = None
 _DAGSTER_NOTICES = r".* is currently in (beta|preview)"
 
 
+MAX_MESSAGE_CHARS = 4000  # a log line's message; the traceback of a logged exception gets as much again
+
+
+class Bounded(logging.Filter):
+    """Cut a record's message and traceback to a bounded size, whatever handler prints it.
+
+    Messages quote data (a file name, a reason, an exception's text) and data can be any size: a
+    50 MB line in an error must not become a 50 MB log line. Installed on every logger of the
+    package (a logger's filters see each record it creates), so the run's event log, the console
+    and the file all get the same bounded record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > MAX_MESSAGE_CHARS:
+            record.msg, record.args = excerpt(message, MAX_MESSAGE_CHARS), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = excerpt(logging.Formatter().formatException(record.exc_info), MAX_MESSAGE_CHARS)
+        return True
+
+
+_BOUNDED = Bounded()
+
+
 def get_logger(name: str) -> logging.Logger:
-    """``recomart.<name>``: the logger every module uses."""
-    return logging.getLogger(f"{ROOT_LOGGER}.{name}")
+    """``recomart.<name>``: the logger every module uses (its records bounded in size)."""
+    logger = logging.getLogger(f"{ROOT_LOGGER}.{name}")
+    if _BOUNDED not in logger.filters:
+        logger.addFilter(_BOUNDED)
+    return logger
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO, console: bool = True) -> None:

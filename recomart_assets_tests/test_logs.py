@@ -9,7 +9,7 @@ import yaml
 from dagster import DagsterInstance, job, op
 
 from recomart_assets.config import Settings
-from recomart_assets.logs import configure_logging, get_logger, ingestion_run
+from recomart_assets.logs import MAX_MESSAGE_CHARS, configure_logging, get_logger, ingestion_run
 from recomart_assets.platform.instance import DEFAULT_INSTANCE_YAML
 
 
@@ -72,3 +72,18 @@ def test_dagster_notices_about_our_own_definitions_are_not_printed(zone):
         warnings.warn_explicit(notice, UserWarning, "other.py", 1, module="another_package.module")
         warnings.warn_explicit("a real problem", UserWarning, "checks.py", 90, module="recomart_assets.defs.quality.checks")
     assert [(str(w.message), w.filename) for w in shown] == [(notice, "other.py"), ("a real problem", "checks.py")]
+
+
+def test_a_huge_message_and_traceback_are_logged_bounded(zone, capfd):
+    configure_logging(Settings.from_env({"RECOMART_RAW_ZONE": str(zone.root)}))
+    log = get_logger("bounded")
+    log.warning("a reason quoting data: %s", "x" * 5_000_000)
+    try:
+        raise ValueError("y" * 5_000_000)
+    except ValueError:
+        log.exception("failed")
+    err = capfd.readouterr().err
+    warning, failure = err.split("failed", 1)
+    assert "(5000023 characters)" in warning and "characters)" in failure
+    assert len(err) < 3 * MAX_MESSAGE_CHARS
+    assert len(read_log(zone)) < 3 * MAX_MESSAGE_CHARS

@@ -3,7 +3,7 @@
 Subcommand modules are imported only when that subcommand runs (``--help`` imports none of them),
 so ``recomart consume`` does not pay for Dagster, FastAPI and pandas, and ``recomart --help`` is
 instant. A :class:`~recomart_assets.errors.RecomartError` becomes a one-line message and its exit
-code; any other exception is a bug and keeps its traceback.
+code (bounded in size: it may quote data); any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import logging
 import click
 
 from recomart_assets.errors import RecomartError
+from recomart_assets.text import excerpt
+
+MAX_MESSAGE_CHARS = 2000  # an error message quotes data (names, reasons): bounded like every log line
 
 # subcommand name -> (module in this package exporting ``command``, one-line help for the listing)
 SUBCOMMANDS = {
@@ -51,7 +54,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RecomartError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {excerpt(str(exc), MAX_MESSAGE_CHARS)}", err=True)
             ctx.exit(exc.exit_code)
 
 

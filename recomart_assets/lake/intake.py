@@ -88,9 +88,10 @@ from recomart_assets.lake.manifest import (
     write_data_file,
 )
 from recomart_assets.lake.placing import Placements, TimeBounds, place_many
-from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, excerpt, iter_csv_records
+from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, iter_csv_records
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
+from recomart_assets.text import excerpt
 
 log = get_logger("intake")
 

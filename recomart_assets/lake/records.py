@@ -32,7 +32,6 @@ import numpy as np
 # Formats whose files hold one document (a PDF, a JSON report): record_count is 1.
 DOCUMENT_FORMATS = {"pdf", "json", "bytes"}
 CHUNK_BYTES = 8 << 20  # read size: bounds memory; records and counts do not depend on it
-REASON_CHARS = 300  # the most of its input a reason, a log line or a message quotes
 _UNTERMINATED = "unexpected end of data"  # the csv module's words for a quote still open at the end
 
 
@@ -51,14 +50,6 @@ def _lift_field_size_limit() -> None:
 
 
 _lift_field_size_limit()
-
-
-def excerpt(text: str, limit: int = REASON_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, saying how long it was: every reason and message that
-    quotes input goes through here, so bookkeeping stays small whatever the input's size."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text)} characters)"
 
 
 def format_of(name: str) -> str:

@@ -31,6 +31,7 @@ from recomart_assets.lake.fields import TYPE_SAMPLE_ROWS, json_text, json_type, 
 from recomart_assets.lake.manifest import Manifest
 from recomart_assets.lake.readers import verify_streaming
 from recomart_assets.lake.zone import RawZone
+from recomart_assets.text import excerpt
 
 # DuckDB's own limit (it spills beyond it); the process adds Python and whatever the caller holds.
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -38,7 +39,6 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 WIDE_LINE_BYTES = 8 * 1024
 _WIDTH_CHUNK = 16 * 1024 * 1024
 # Quoted from an engine's error message at most.
-_MAX_MESSAGE_CHARS = 300
 _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
                       "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
@@ -96,7 +96,7 @@ def scan_failure(exc: duckdb.Error, subject: str) -> RecomartError:
     """The error to raise for a DuckDB scan that failed: a file that is not JSON Lines only when DuckDB
     could not parse it; running out of memory or disk, or any other engine failure, is a
     :class:`~recomart_assets.errors.ScanError` that says the files are not at fault."""
-    message = str(exc).split("\n", 1)[0][:_MAX_MESSAGE_CHARS]
+    message = excerpt(str(exc).split("\n", 1)[0])
     if isinstance(exc, duckdb.InvalidInputException) and "maximum_object_size" not in message:
         return CorruptFileError(f"{subject}: a file is not JSON Lines ({message})")
     if isinstance(exc, duckdb.OutOfMemoryException):
@@ -138,7 +138,7 @@ def objects(path: str) -> Iterator[dict]:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
                 raise CorruptFileError(f"{path}: not JSON Lines, line {number} is not JSON "
-                                       f"({str(exc)[:_MAX_MESSAGE_CHARS]})") from None
+                                       f"({excerpt(str(exc))})") from None
             yield value if isinstance(value, dict) else {}
 
 

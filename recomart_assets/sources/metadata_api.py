@@ -48,6 +48,7 @@ from recomart_assets.lake.manifest import Manifest, producer_version, read_manif
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
 from recomart_assets.sources.metadata_schema import CSV_COLUMNS, METADATA_PATH, MetadataItem, PageEnvelope
+from recomart_assets.text import excerpt
 
 log = get_logger("metadata_pull")
 
@@ -205,7 +206,7 @@ def parse_page(response: httpx.Response) -> PageEnvelope:
     try:
         payload = load_json(response.content)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, nesting deeper than the parser's stack
-        raise BadResponse("malformed_json", f"unparseable JSON ({str(exc)[:200]})", retryable=True) from exc
+        raise BadResponse("malformed_json", f"unparseable JSON ({excerpt(str(exc))})", retryable=True) from exc
     try:
         return PageEnvelope.model_validate(payload)
     except ValidationError as exc:

@@ -12,8 +12,8 @@ import os
 import pytest
 
 from recomart_assets.lake import intake, read_manifest, verify_tree
-from recomart_assets.lake.records import REASON_CHARS
 from recomart_assets.sources import clickstream_exports, transactions
+from recomart_assets.text import REASON_CHARS
 from recomart_assets_tests.fixtures.landing import HEADER, drop
 
 BIG = 50 << 20
