@@ -115,8 +115,10 @@ def test_a_full_disk_stops_the_consumer_cleanly_and_a_rerun_completes(kafka_sett
         with pytest.raises(ConsumerWriteError, match="No space left on device"):
             run_consumer(settings, options, handle_signals=False)
         assert_invariants(zone.root)  # verify clean, no temporary file
+        # How many batches fit before the disk filled depends on how the rounds fell (tmpfs gives
+        # every file a page): none, or some, but never all.
         held = sum(lake_messages(zone).values())
-        assert 0 < held < expected.total()
+        assert held < expected.total()
         reader = Consumer(settings.kafka_config(**{"group.id": settings.consumer_group}))
         try:
             committed = reader.committed([TopicPartition(settings.clickstream_topic, p) for p in range(3)], timeout=10)
