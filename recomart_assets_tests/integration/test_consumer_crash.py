@@ -27,6 +27,7 @@ from recomart_assets_tests.fixtures.crash import (
     run,
     run_killed_after,
     run_killed_at,
+    soak_only,
     temporary_files,
 )
 from recomart_assets_tests.fixtures.kafka import CONSUME, assert_contiguous, batch_ranges, consumer_env, lake_messages
@@ -90,7 +91,7 @@ def test_the_seal_killed_at_each_step_then_rerun(zone, step):
     assert_invariants(zone.root, expected_records=50, counted_records=sum(before.values()))
 
 
-@pytest.mark.skipif(os.environ.get("RECOMART_SOAK") != "1", reason="soak run: set RECOMART_SOAK=1")
+@soak_only
 def test_soak_random_kills_of_the_consumer_with_seals_between(kafka_settings, zone):
     """Live traffic while consumers are killed at random steps or instants, with seals in between."""
     trials = int(os.environ.get("RECOMART_SOAK_TRIALS", "30"))
