@@ -31,6 +31,7 @@ def column_id(index: int) -> str:
 
 
 def parsed_name(index: int) -> str:
+    """The identifier of the parsed values of the ``index``-th column (typed columns only)."""
     return f"__parsed_{index}"
 
 

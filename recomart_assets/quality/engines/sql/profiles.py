@@ -155,6 +155,7 @@ class SqlProfiles:
         return self._hour_counts
 
     def charts(self) -> None:
+        """The dataset's charts (histograms, counts, per hour, per category), as the pandas engine draws them."""
         for chart in datasets.get(self.plan.dataset).charts:
             if chart.kind == "histogram":
                 self.found.distributions[chart.title] = self._histogram(chart.column)
@@ -214,4 +215,5 @@ class SqlProfiles:
                 for _, _, v, tally in rows}
 
     def column_types(self) -> dict[str, str]:
+        """The parsed type of every column (``string`` for text)."""
         return {c: column_type(self.plan.parsed[c][1] if c in self.plan.parsed else None) for c in self.plan.columns}
