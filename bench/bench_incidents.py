@@ -30,8 +30,8 @@ from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import RawZone, intake
 from recomart_assets.platform.broker import broker_process
 from recomart_assets.platform.services import free_port
-from recomart_assets.quality.report import write_quality_report
-from recomart_assets.quality.report_changes import warning_lines
+from recomart_assets.quality.report.build import write_quality_report
+from recomart_assets.quality.report.findings import warning_lines
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.incidents import KINDS, Incident
 from recomart_assets.simulate.master import DEFAULT_SEED, write_master_exports

@@ -42,10 +42,10 @@ import pyarrow.compute as pc
 
 from recomart_assets.lake import RawZone, count_records, open_data_file, write_data_file
 from recomart_assets.quality import References, validate_frame, write_quality_report
-from recomart_assets.quality import duckdb_engine as duckdb_engine_module
-from recomart_assets.quality.loading import csv_strings
-from recomart_assets.quality.references import load_references
-from recomart_assets.quality.report_pdf import render_pdf
+from recomart_assets.quality.engines import duckdb_engine as duckdb_engine_module
+from recomart_assets.quality.engines.loading import csv_strings
+from recomart_assets.quality.engines.references import load_references
+from recomart_assets.quality.report.pdf.document import render_pdf
 from recomart_assets.quality.results import history
 from recomart_assets.quality.states import read_state, state_path, write_state
 from recomart_assets.simulate.clickstream import FUNNEL, HOUR_WEIGHTS, SEARCH_TERMS

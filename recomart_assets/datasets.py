@@ -119,7 +119,7 @@ def _resolve(reference: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), function)
 
 
-_SCHEMAS = "recomart_assets.quality.schemas"
+_SCHEMAS = "recomart_assets.quality.rules.schemas"
 
 CATALOG = DatasetSpec(
     name="product_catalog",

@@ -21,7 +21,7 @@ from recomart_assets.lake import verify_tree
 from recomart_assets.lake.frames import LakeFrame
 from recomart_assets.lake.lineage import HttpPull
 from recomart_assets.quality import build_results
-from recomart_assets.quality.schemas import STRING
+from recomart_assets.quality.rules.schemas import STRING
 
 DAY = "2026-11-20"
 

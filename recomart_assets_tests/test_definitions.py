@@ -74,7 +74,7 @@ def test_every_dataset_spec_has_an_asset_and_every_raw_asset_a_spec():
 
 def test_loading_the_definitions_does_not_import_matplotlib():
     """Code servers and the runs of every asset load the definitions; only a report draws (see
-    ``quality/findings.py``). A fresh interpreter, since this one may have drawn already."""
+    ``quality/report/findings.py``). A fresh interpreter, since this one may have drawn already."""
     code = "import sys, recomart_assets.definitions; print(sorted({'matplotlib', 'pypdf'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=120,
                           check=True)

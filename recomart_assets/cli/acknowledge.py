@@ -6,7 +6,7 @@ import click
 
 from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone
-from recomart_assets.quality.acknowledgements import (
+from recomart_assets.quality.changes.acknowledgements import (
     new_acknowledgement,
     one_line,
     read_acknowledgements,

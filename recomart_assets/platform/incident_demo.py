@@ -31,7 +31,7 @@ from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
 from recomart_assets.platform.broker import ensure_broker
 from recomart_assets.platform.demo import QUIET_RUN_CONFIG
 from recomart_assets.platform.instance import persistent_instance
-from recomart_assets.quality.findings import warning_lines
+from recomart_assets.quality.report.findings import warning_lines
 from recomart_assets.quality.results import REPORT_JSON
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.incidents import Incident

@@ -17,17 +17,18 @@ from upath import UPath
 from recomart_assets import datasets
 from recomart_assets.lake import Manifest, RawZone, complete_files, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.lake.lineage import Derived
-from recomart_assets.quality.checks import DEFAULT_FAIL_RATE, worst
-from recomart_assets.quality.outcome import Outcome, dataset_entry
-from recomart_assets.quality.schemas import reference_of
-from recomart_assets.quality.states import read_states
+from recomart_assets.quality.contract import IntegrityEntry, Results, TrendPoint
+from recomart_assets.quality.engines.outcome import Outcome, dataset_entry
+from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE, worst
+from recomart_assets.quality.rules.schemas import reference_of
+from recomart_assets.quality.states import MetricState, read_states
 from recomart_assets.quality.validation import DEFAULT_ENGINE, current
 
 REPORT_DATASET = "data_quality_report"
 REPORT_JSON = "data_quality_report.json"
 
 
-def integrity_results(outcomes: dict[str, Outcome]) -> list[dict]:
+def integrity_results(outcomes: dict[str, Outcome]) -> list[IntegrityEntry]:
     """Cross-table checks: each id column against the same day's catalog or customers."""
     rows = []
     for dataset, outcome in outcomes.items():
@@ -49,7 +50,7 @@ def integrity_results(outcomes: dict[str, Outcome]) -> list[dict]:
     return rows
 
 
-def results_of(day: date | str, outcomes: dict[str, Outcome]) -> dict:
+def results_of(day: date | str, outcomes: dict[str, Outcome]) -> Results:
     """The report JSON of ``day`` from its datasets' validations."""
     entries = {name: dataset_entry(outcome) for name, outcome in outcomes.items()}
     statuses = [entry["status"] for entry in entries.values()]
@@ -72,17 +73,18 @@ def results_of(day: date | str, outcomes: dict[str, Outcome]) -> dict:
 
 
 def build_results(zone: RawZone, day: date | str, fail_rate: float = DEFAULT_FAIL_RATE,
-                  engine: str = DEFAULT_ENGINE) -> dict:
+                  engine: str = DEFAULT_ENGINE) -> Results:
     """The partition's quality results (the content of ``data_quality_report.json``)."""
     return results_of(day, {name: current(zone, name, day, engine=engine, fail_rate=fail_rate) for name in datasets.names()})
 
 
-def results_bytes(results: dict) -> bytes:
+def results_bytes(results: Results) -> bytes:
     """Pretty JSON; non-finite numbers (an ``inf`` price) become null."""
     return orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
 
 
-def write_results(zone: RawZone, results: dict) -> tuple[UPath, Manifest]:
+def write_results(zone: RawZone, results: Results) -> tuple[UPath, Manifest]:
+    """Write ``data_quality_report.json`` of the results' partition, with its manifest."""
     path = zone.reports_dir(results["partition"]) / REPORT_JSON
     sources = {name: entry["files"] for name, entry in results["datasets"].items()}
     manifest = write_data_file(
@@ -99,7 +101,7 @@ def _is_day(name: str) -> bool:
         return False
 
 
-def _trend_point(day: str, states: dict[str, dict]) -> dict:
+def _trend_point(day: str, states: dict[str, MetricState]) -> TrendPoint:
     """The figures the trends page draws for one earlier day, from its datasets' states."""
     entries = {name: {"row_count": state.row_count,
                       "failure_rate": round(state.failed_rows / state.row_count, 6) if state.row_count else 0.0}
@@ -110,14 +112,14 @@ def _trend_point(day: str, states: dict[str, dict]) -> dict:
                         "checks_warned": sum(c["status"] == "warn" for c in checks)}}
 
 
-def history(zone: RawZone, day: date | str, days: int = 30) -> list[dict]:
+def history(zone: RawZone, day: date | str, days: int = 30) -> list[TrendPoint]:
     """Trend figures of up to ``days`` earlier partitions (oldest first), from their metric states; a
     day reported before states existed contributes its verified JSON report instead."""
     folder = zone.root / "reports"
     if not folder.exists():
         return []
     earlier = sorted(p.name for p in folder.iterdir() if p.is_dir() and _is_day(p.name) and p.name < str(day))[-days:]
-    by_day: dict[str, dict] = {name: {} for name in earlier}
+    by_day: dict[str, dict[str, MetricState]] = {name: {} for name in earlier}
     for dataset in datasets.names():
         for found_day, state in read_states(zone, dataset, earlier).items():
             by_day[found_day][dataset] = state

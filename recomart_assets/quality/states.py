@@ -21,14 +21,16 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import cast
 
 import orjson
 
 from recomart_assets.lake import RawZone, complete_files, day_key, read_verified_bytes, utc_now_iso, write_data_file
 from recomart_assets.lake.lineage import Derived
 from recomart_assets.lake.locks import exclusive_writer
-from recomart_assets.quality.checks import DatasetValidation
-from recomart_assets.quality.outcome import InputFile, Outcome, checks_from_entry, dataset_entry
+from recomart_assets.quality.contract import DatasetEntry
+from recomart_assets.quality.engines.outcome import InputFile, Outcome, checks_from_entry, dataset_entry
+from recomart_assets.quality.rules.checks import DatasetValidation
 
 STATE_VERSION = 1
 STATE_DATASET = "data_quality_state"
@@ -59,7 +61,7 @@ class MetricState:
     fail_rate: float = 0.0
     engine: str = ""
     present: dict[str, int] = field(default_factory=dict)
-    report: dict = field(default_factory=dict)
+    report: DatasetEntry = field(default_factory=lambda: cast(DatasetEntry, {}))
     state_version: int = STATE_VERSION
 
     def to_json(self) -> bytes:

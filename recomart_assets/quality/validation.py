@@ -5,11 +5,11 @@ asset checks do, once per run); :func:`current` returns the state's result when 
 the partition and validates otherwise (what the report does, so a report after the checks
 validates nothing again, and a report run on its own validates what is missing or stale). The day's
 catalog and customers are read once per process for a given set of files
-(:func:`~recomart_assets.quality.references.load_references`).
+(:func:`~recomart_assets.quality.engines.references.load_references`).
 
 Engines: ``duckdb`` (the default: out of core, any size) and ``pandas`` (the reference engine,
 whole partition in memory); ``spark`` runs the same compiled checks on a cluster
-(:mod:`recomart_assets.quality.spark_engine`, the ``spark`` extra).
+(:mod:`recomart_assets.quality.engines.spark_engine`, the ``spark`` extra).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from datetime import date
 
 from recomart_assets.lake import RawZone
 from recomart_assets.logs import get_logger
-from recomart_assets.quality import duckdb_engine, pandas_engine
-from recomart_assets.quality.checks import DEFAULT_FAIL_RATE
-from recomart_assets.quality.outcome import Outcome
-from recomart_assets.quality.references import ReferenceData, load_references, partition_files, reference_files
+from recomart_assets.quality.engines import duckdb_engine, pandas_engine
+from recomart_assets.quality.engines.outcome import Outcome
+from recomart_assets.quality.engines.references import ReferenceData, load_references, partition_files, reference_files
+from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE
 from recomart_assets.quality.states import is_fresh, read_state, state_of, write_state
 
 log = get_logger("quality")
@@ -37,7 +37,7 @@ DEFAULT_ENGINE = "duckdb"
 
 def engine_named(name: str) -> Engine:
     if name == "spark":
-        from recomart_assets.quality import spark_engine  # the optional extra: imported when asked for
+        from recomart_assets.quality.engines import spark_engine  # the optional extra: imported when asked for
 
         return spark_engine.validate_partition
     try:

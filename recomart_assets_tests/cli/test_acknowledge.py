@@ -6,7 +6,11 @@ from click.testing import CliRunner
 
 from recomart_assets.cli import main
 from recomart_assets.lake import RawZone
-from recomart_assets.quality.acknowledgements import Acknowledgement, read_acknowledgements, write_acknowledgement
+from recomart_assets.quality.changes.acknowledgements import (
+    Acknowledgement,
+    read_acknowledgements,
+    write_acknowledgement,
+)
 
 
 def run(tmp_path, *args):

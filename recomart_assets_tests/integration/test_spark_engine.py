@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("pyspark")
 
 from recomart_assets.lake import RawZone  # noqa: E402
-from recomart_assets.quality import duckdb_engine, spark_engine  # noqa: E402
-from recomart_assets.quality.references import load_references  # noqa: E402
+from recomart_assets.quality.engines import duckdb_engine, spark_engine  # noqa: E402
+from recomart_assets.quality.engines.references import load_references  # noqa: E402
 from recomart_assets.quality.states import read_state  # noqa: E402
 from recomart_assets.quality.validation import validate  # noqa: E402
 from recomart_assets_tests.fixtures.quality import DAY, build_fixture_zone, click_events, write_jsonl  # noqa: E402

@@ -18,7 +18,7 @@ from recomart_assets_tests.fixtures.landing import drop, tree_snapshot
 
 TOY = DatasetSpec(
     name="toy_readings", folder="toy_readings", file_pattern="*.jsonl", format="jsonl",
-    schema="recomart_assets.quality.schemas:clickstream_schema", lineage="landing_file", group="raw",
+    schema="recomart_assets.quality.rules.schemas:clickstream_schema", lineage="landing_file", group="raw",
     description="A toy file source for the engine's tests.", landing_folder="toy",
 )
 

@@ -1,7 +1,7 @@
 """Dagster asset checks for what changed: anomalies and drift of every raw dataset, per partition.
 
 Each raw asset gets two checks, computed in one pass from the metric states of the day and its
-trailing window (:func:`recomart_assets.quality.changes.changes_of`):
+trailing window (:func:`recomart_assets.quality.changes.what_changed.changes_of`):
 
 * ``anomalies``: a metric of the day outside its expected range (volume per device, null share
   per column, failure counts, ...), as the report's ``anomalies`` section lists them;
@@ -31,7 +31,7 @@ from recomart_assets.config import Settings
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.quality.changes import ChangesConfig, DatasetChanges, changes_of
+from recomart_assets.quality.changes.what_changed import ChangesConfig, DatasetChanges, changes_of
 from recomart_assets.quality.validation import current
 
 ANOMALIES_CHECK = "anomalies"

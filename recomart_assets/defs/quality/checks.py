@@ -32,7 +32,7 @@ from recomart_assets import datasets
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.quality.checks import CheckResult, DatasetValidation, worst
+from recomart_assets.quality.rules.checks import CheckResult, DatasetValidation, worst
 from recomart_assets.quality.validation import validate
 
 SCHEMA_CHECK = "schema"

@@ -37,7 +37,7 @@ from dagster import (
 
 from recomart_assets import datasets
 from recomart_assets.config import Settings
-from recomart_assets.quality.freshness import parse_deadlines
+from recomart_assets.quality.changes.freshness import parse_deadlines
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from recomart_assets import datasets
 from recomart_assets.defs.shared.automation import report_after_checks_pass
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.quality.changes import ChangesConfig
-from recomart_assets.quality.report import summary_markdown, write_quality_report
+from recomart_assets.quality.changes.what_changed import ChangesConfig
+from recomart_assets.quality.report.build import summary_markdown, write_quality_report
 
 
 @asset(

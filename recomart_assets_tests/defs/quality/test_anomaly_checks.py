@@ -8,7 +8,7 @@ from dagster import AssetCheckSeverity, materialize
 from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.defs.quality.anomaly_checks import build_change_checks
-from recomart_assets.quality.acknowledgements import new_acknowledgement, write_acknowledgement
+from recomart_assets.quality.changes.acknowledgements import new_acknowledgement, write_acknowledgement
 from recomart_assets_tests.defs.quality.test_checks import stand_in
 from recomart_assets_tests.fixtures.metric_states import write_busy_clickstream_week
 from recomart_assets_tests.fixtures.quality import DAY

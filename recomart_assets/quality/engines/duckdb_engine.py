@@ -1,0 +1,255 @@
+"""The out-of-core engine: the compiled schema (:mod:`recomart_assets.quality.engines.sql`) run by DuckDB.
+
+Chosen by measurement over pandera's polars backend (lazy frames) and a hand-written DuckDB pass
+(see docs/quality.md, "Engines"): it reads every file once, spills to disk beyond its memory
+limit, and computes the checks, profiles, charts and segments in a few passes over a columnar
+table, so peak memory stays flat as the day grows.
+
+Each partition file is verified against its manifest (size and sha256, or md5 for a manifest
+without one; one streaming read, :func:`~recomart_assets.lake.scanning.local_files`) before any
+of its rows counts: local files while DuckDB loads them, remote ones while they are copied to the
+local files DuckDB reads. CSV is read with every column as text (an empty cell is missing, as
+in the reference engine); JSON Lines with every field as text (a number or a nested value becomes
+its JSON text), unknown fields kept as columns: the fields a source recorded for a file whose md5
+still matches (the clickstream seal records them), else found by one pass over the object keys.
+
+Names are data: each field is read from the raw objects by its JSON Pointer (a string literal,
+:func:`~recomart_assets.lake.scanning.json_pointer`) into a column named by position, never by
+``read_json`` with the keys as column names (which binds them as identifiers: a quote, two keys
+equal but for case, ``rowid`` broke it, and its memory grew with keys x rows). Only the schema's
+fields and the first few others become columns (:func:`~recomart_assets.lake.fields.profiled`);
+the remaining keys of a wide day are counted, in one more scan made only when there are any. A file
+with a line over :data:`~recomart_assets.lake.scanning.WIDE_LINE_BYTES` (as its seal recorded, else
+measured) is streamed in Python instead, only its profiled fields kept, and its rows are loaded in
+their place in file order, so a day of wide events stays within the memory budget.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+from pathlib import Path
+
+import duckdb
+import pandera.pandas as pa
+import pyarrow as pyarrow_lib
+from upath import UPath
+
+from recomart_assets import datasets
+from recomart_assets.lake import Manifest, RawZone, complete_files
+from recomart_assets.lake.fields import MAX_LISTED_FIELDS, extra_fields, merge_types, profiled
+from recomart_assets.lake.scanning import (
+    DEFAULT_MEMORY_LIMIT,
+    connect,
+    files_literal,
+    is_wide,
+    json_pointer,
+    key_counts,
+    line_widths,
+    literal,
+    local_files,
+    scan_fields,
+    streamed_rows,
+)
+from recomart_assets.quality.engines.loading import quarantined
+from recomart_assets.quality.engines.outcome import Outcome, missing_outcome
+from recomart_assets.quality.engines.profiling import add_field_name_checks
+from recomart_assets.quality.engines.references import ReferenceData
+from recomart_assets.quality.engines.sql.compiler import (
+    CATEGORY_TABLE,
+    REFERENCE_TABLES,
+    ROW,
+    Plan,
+    column_id,
+    load_query,
+)
+from recomart_assets.quality.engines.sql.dialect import DUCKDB
+from recomart_assets.quality.engines.sql.passes import SqlValidation, sql_outcome
+from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE
+from recomart_assets.quality.rules.schemas import schema_for
+
+ENGINE = "duckdb"
+# Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
+EXACT_DISTINCT_ROWS = 2_000_000
+
+
+class DuckDBRunner:
+    """A :class:`~recomart_assets.quality.engines.sql.dialect.SqlRunner` on DuckDB."""
+
+    dialect = DUCKDB
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection):
+        self.connection = connection
+
+    def rows(self, query: str) -> list[tuple]:
+        return self.connection.execute(query).fetchall()
+
+    def create_temp(self, name: str, query: str, view: bool = False) -> None:
+        kind = "VIEW" if view else "TABLE"
+        self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
+
+
+def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorded: dict[str, dict] | None = None,
+                widths: dict[str, int] | None = None) -> tuple[list[str], dict[str, str]]:
+    """Every top-level key of the files' objects (file by file, in path order) and the JSON type of
+    each as observed in the first rows of each file.
+
+    ``recorded``: path -> what a source recorded of that file's fields (its content verified against
+    the same manifest, :func:`~recomart_assets.lake.fields.recorded`); the other files, and those
+    whose record left fields out, are scanned (:func:`~recomart_assets.lake.scanning.scan_fields`;
+    ``widths``: their longest lines, measured when not given).
+    """
+    complete = {path: entry["fields"] for path, entry in (recorded or {}).items() if not entry.get("fields_left_out")}
+    per_file = {**complete, **scan_fields(connection, [p for p in paths if p not in complete], widths)}
+    keys: list[str] = []
+    seen: dict[str, set[str]] = {}
+    for path in sorted(per_file):
+        for name, kind in per_file[path].items():
+            if name not in seen:
+                keys.append(name)
+            seen.setdefault(name, set()).add(kind)
+    return keys, merge_types(seen)
+
+
+@dataclass
+class Loaded:
+    """What loading a partition as ``typed`` found: its columns (in order), their observed types, every
+    field name the files have (JSON Lines; CSV headers are checked at intake) and the keys that were
+    only counted (:func:`~recomart_assets.lake.fields.extra_fields`)."""
+
+    columns: list[str]
+    observed: dict[str, str]
+    names: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+def _positional(count: int, values: list[str]) -> str:
+    return ", ".join(f"{value} AS {DUCKDB.quote(column_id(index))}" for index, value in zip(range(count), values,
+                                                                                         strict=True))
+
+
+def _json_sources(connection: duckdb.DuckDBPyConnection, paths: list[str], columns: list[str],
+                  widths: dict[str, int]) -> Iterator[str]:
+    """The files' rows as sources of the ``columns`` (by position), one per run of narrow or wide
+    files in path order: narrow runs read by DuckDB (each field by its JSON Pointer), wide ones
+    streamed into a table of these columns alone, held only while its rows are loaded."""
+    pointers = ", ".join(literal(json_pointer(c)) for c in columns)
+    for wide, run in groupby(paths, key=lambda path: is_wide(widths[path])):
+        run = list(run)
+        if not wide:
+            yield (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
+                   f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "
+                   f"read_ndjson_objects({files_literal(run)})) objects)")
+            continue
+        connection.register("__streamed_rows", streamed_rows(run, columns, [column_id(i) for i in range(len(columns))]))
+        try:
+            yield "(SELECT * EXCLUDE (filename) FROM __streamed_rows)"
+        finally:
+            connection.unregister("__streamed_rows")
+
+
+def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
+               paths: list[str], recorded: dict[str, dict] | None = None) -> Loaded:
+    """Load the files as ``typed`` (see :func:`~recomart_assets.quality.engines.sql.compiler.load_query`), columns named
+    by position. ``recorded``: what a source recorded of some JSON Lines files' fields (by path),
+    their longest lines among it; the other files are measured (wide ones are streamed)."""
+    spec = datasets.get(dataset)
+    readable = [p for p in paths if Path(p).stat().st_size > 0]
+    loaded = Loaded([], {})
+    sources: Iterable[str] = ()
+    if spec.format == "jsonl":
+        recorded = {path: entry for path, entry in (recorded or {}).items() if path in readable}
+        widths = {path: entry["widest_line"] for path, entry in recorded.items() if "widest_line" in entry}
+        widths.update(line_widths([path for path in readable if path not in widths]))
+        keys, observed = json_fields(connection, readable, recorded, widths)
+        columns = profiled(keys, schema.columns)
+        loaded = Loaded(columns, {c: observed[c] for c in columns}, keys)
+        if len(columns) < len(keys):
+            loaded.extra = extra_fields(*key_counts(connection, readable, columns, MAX_LISTED_FIELDS, widths))
+        if columns and readable:
+            sources = _json_sources(connection, readable, columns, widths)
+    elif readable:
+        csv = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
+               f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
+        columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {csv}").fetchall()]
+        loaded = Loaded(columns, {c: "string" for c in columns})
+        # DuckDB's own (de-duplicated) header names, taken by position: ``#1`` is the first column
+        sources = [f"(SELECT {_positional(len(columns), [f'#{i + 1}' for i in range(len(columns))])} FROM {csv})"]
+    loaded.columns = loaded.columns or [name for name, column in schema.columns.items() if column.required]
+    # no rows at all (empty files): zero rows of the required columns are valid
+    empty = f"(SELECT {_positional(len(loaded.columns), ['CAST(NULL AS VARCHAR)'] * len(loaded.columns))} LIMIT 0)"
+    connection.execute(f"CREATE TEMP TABLE t_load AS {load_query(DUCKDB, schema, loaded.columns, empty + ' src')}")
+    for source in sources:  # in file order: rowid is the row's place in the partition
+        connection.execute(f"INSERT INTO t_load {load_query(DUCKDB, schema, loaded.columns, source + ' src')}")
+    connection.execute(f"CREATE TEMP VIEW typed AS SELECT *, rowid AS {ROW} FROM t_load")
+    return loaded
+
+
+def recorded_fields(zone: RawZone, spec: datasets.DatasetSpec, day: str, files: list[tuple[UPath, Manifest]],
+                    paths: list[str]) -> dict[str, dict]:
+    """Local path -> what its source recorded of its fields, for files whose md5 is still the recorded one."""
+    reader = spec.recorded_fields_reader()
+    if reader is None or spec.format != "jsonl":
+        return {}
+    recorded = reader(zone, day)
+    return {local: recorded[path.name][1] for (path, manifest), local in zip(files, paths, strict=True)
+            if recorded.get(path.name, ("",))[0] == manifest.md5}
+
+
+def register_references(connection: duckdb.DuckDBPyConnection, references: ReferenceData) -> None:
+    refs = references.references
+    for check, table in REFERENCE_TABLES.items():
+        ids = refs.ids_for(check)
+        if ids is not None:
+            connection.register(table, pyarrow_lib.table({"id": pyarrow_lib.array(ids.astype(str), pyarrow_lib.string())}))
+    if references.categories is not None:
+        categories = references.categories
+        connection.register(CATEGORY_TABLE, pyarrow_lib.table({
+            "product_id": pyarrow_lib.array(categories.index.astype(str), pyarrow_lib.string()),
+            "category": pyarrow_lib.array(categories.astype(object).where(categories.notna(), None).tolist(),
+                                          pyarrow_lib.string()),
+        }))
+
+
+def validate_partition(
+    zone: RawZone,
+    dataset: str,
+    day: date | str,
+    references: ReferenceData,
+    fail_rate: float = DEFAULT_FAIL_RATE,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    exact_distinct_rows: int = EXACT_DISTINCT_ROWS,
+) -> Outcome:
+    """Verify, load and validate one dataset's partition with DuckDB."""
+    day = str(day)
+    spec = datasets.get(dataset)
+    files = list(complete_files(zone.partition_dir(dataset, day), spec.file_pattern))
+    quarantine = quarantined(zone, dataset, day)
+    if not files:
+        return missing_outcome(dataset, day, quarantine, ENGINE)
+    with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
+        paths, verifying = local_files(zone, files, workdir)
+        spill = Path(workdir) / "spill"
+        spill.mkdir()
+        connection = connect(str(spill), memory_limit)
+        try:
+            register_references(connection, references)
+            schema = schema_for(dataset, day, references.references)
+            loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
+            if verifying is not None:
+                verifying.result()  # a file that does not match its manifest raises here: no row counts
+            plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references,
+                        references.categories is not None)
+            sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
+            validation, found = sql.run()
+            add_field_name_checks(validation, loaded.names)
+        finally:
+            connection.close()
+            if verifying is not None:
+                verifying.result()
+    outcome = sql_outcome(sql, validation, found, files, quarantine, loaded.observed, ENGINE)
+    outcome.extra_fields = loaded.extra
+    return outcome
