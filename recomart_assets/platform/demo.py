@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from recomart_assets.config import Settings
-from recomart_assets.defs.shared import run_resources
 from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.defs.shared.runs import run_resources
 from recomart_assets.errors import DemoFailed
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.lake.verify import VerifyResult

@@ -24,8 +24,8 @@ import orjson
 from dagster import AssetKey
 
 from recomart_assets.config import Settings
-from recomart_assets.defs.shared import run_resources
 from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.defs.shared.runs import run_resources
 from recomart_assets.errors import DemoFailed
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
 from recomart_assets.platform.broker import ensure_broker
