@@ -104,7 +104,7 @@ def interrupts_raise() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _end_process_group(pgid: int, grace: float = 5.0) -> None:
+def end_process_group(pgid: int, grace: float = 5.0) -> None:
     """Give a stopped child's own process group (its grandchildren) ``grace`` seconds to exit,
     then kill what is left of it."""
     def gone() -> bool:
@@ -134,7 +134,7 @@ def process_tree(process: ManagedProcess, stop_timeout: float = STOP_TIMEOUT) ->
     finally:
         process.stop(stop_timeout)
         if process.process is not None:
-            _end_process_group(process.process.pid)
+            end_process_group(process.process.pid)
 
 
 def dagster_dev_argv(host: str, port: int) -> list[str]:
