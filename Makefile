@@ -18,7 +18,7 @@ UV_TARGET := --python $(BIN)/python
 LOCK_FLAGS ?=
 PROJECT := recomart-assets[dev,spark]
 
-.PHONY: demo test dev bench lock clean system-deps
+.PHONY: demo test typecheck dev bench lock clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,11 +67,17 @@ system-deps:
 	    fi; \
 	fi
 
+# `dg check defs` loads the code location the way Dagster's tools do (the defs/ folder, [tool.dg]).
 # Two workers (one per core here): the integration tests mostly wait on services; loadfile keeps a
 # module's tests (and its module-scoped services) on one worker.
 test: $(STAMP) system-deps
 	$(BIN)/ruff check recomart_assets recomart_assets_tests bench
+	$(BIN)/dg check defs
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# mypy on lake/ and quality/ (configured in pyproject.toml, [tool.mypy]); not yet part of `make test`.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done

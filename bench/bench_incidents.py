@@ -29,13 +29,13 @@ from recomart_assets.config import Settings
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import RawZone, intake
 from recomart_assets.platform.broker import broker_process
+from recomart_assets.platform.metadata_api import metadata_api_process
 from recomart_assets.platform.services import free_port
 from recomart_assets.quality.report.build import write_quality_report
 from recomart_assets.quality.report.findings import warning_lines
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.incidents import KINDS, Incident
 from recomart_assets.simulate.master import DEFAULT_SEED, write_master_exports
-from recomart_assets.simulate.metadata_server import metadata_api_process
 from recomart_assets.simulate.transactions import write_daily_drops
 from recomart_assets.sources.clickstream_seal import seal_partition
 from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer

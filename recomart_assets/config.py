@@ -145,6 +145,29 @@ class Settings(BaseSettings):
             raise ConfigError(_describe_errors(exc)) from None
 
     @classmethod
+    def usable_from_env(cls, environ: Mapping[str, str] | None = None) -> tuple[Settings, str | None]:
+        """Settings from ``environ`` with every variable that cannot be used treated as unset, and
+        the message naming those variables (``None`` when every variable is usable).
+
+        For the Dagster code location, whose definitions show and depend on a few settings: one bad
+        variable must not stop it from loading (the UI then shows the location and this message in
+        its log), while every run reads the settings again with :meth:`from_env` and fails naming
+        the variable. An error no variable can be blamed for (an unreadable Kafka properties file)
+        drops every variable: the defaults load.
+        """
+        usable = dict(os.environ if environ is None else environ)
+        try:
+            return cls(_build_sources=((_EnvironSource(cls, usable),), {})), None
+        except ValidationError as exc:
+            message = _describe_errors(exc)
+            bad = {str(error["loc"][0]) for error in exc.errors(include_url=False) if error["loc"]}
+        usable = {var: value for var, value in usable.items() if var not in bad} if bad else {}
+        try:
+            return cls.from_env(usable), message
+        except ConfigError:
+            return cls.from_env({}), message
+
+    @classmethod
     def secret_fields(cls) -> frozenset[str]:
         """Names of the fields holding secrets (masked everywhere but the client that needs them)."""
         return frozenset(name for name, info in cls.model_fields.items() if _is_secret_annotation(info.annotation))

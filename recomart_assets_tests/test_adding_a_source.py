@@ -15,7 +15,7 @@ from dagster import AssetKey, Definitions, asset
 from recomart_assets import datasets
 from recomart_assets.datasets import Chart, DatasetSpec
 from recomart_assets.defs.quality.checks import dataset_checks
-from recomart_assets.defs.shared import run_resources
+from recomart_assets.defs.shared.runs import run_resources
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake import verify_tree
 from recomart_assets.lake.frames import LakeFrame

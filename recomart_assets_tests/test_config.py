@@ -151,3 +151,15 @@ def test_replace_validates_like_the_environment(tmp_path):
         settings.replace(clock_skew_seconds="soon")
     with pytest.raises(TypeError, match="raw_zoen"):
         settings.replace(raw_zoen="typo")
+
+
+def test_usable_settings_leave_out_only_the_bad_variables(tmp_path):
+    """What the code location loads with: a bad variable unset (and named), every other one kept."""
+    settings, problem = Settings.usable_from_env({"RECOMART_CLOCK_SKEW_SECONDS": "abc", "RECOMART_CHANGES_BLOCK": "1"})
+    assert settings.changes_block and settings.clock_skew_seconds == Settings.from_env({}).clock_skew_seconds
+    assert problem.startswith("invalid configuration: RECOMART_CLOCK_SKEW_SECONDS='abc'")
+    assert Settings.usable_from_env({"RECOMART_CHANGES_BLOCK": "1"})[1] is None
+    config = tmp_path / "client.properties"
+    config.write_text("security.protocol\n")
+    settings, problem = Settings.usable_from_env({"RECOMART_KAFKA_CONFIG": str(config), "RECOMART_CHANGES_BLOCK": "1"})
+    assert settings == Settings.from_env({}) and "expected key=value" in problem

@@ -6,6 +6,7 @@ sensors, schedules or job selections shows up here as a diff. After an intended 
 baseline on its own, so deleting it fails the test.
 """
 
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,16 @@ def test_loading_the_definitions_does_not_import_matplotlib():
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=120,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_one_bad_variable_does_not_stop_the_code_location_loading():
+    """Nothing under ``defs/`` reads the environment at import; the settings read at load treat an
+    unusable variable as unset (with a warning naming it), and runs read them again and fail."""
+    code = ("from recomart_assets.definitions import defs; "
+            "print(len(defs.resolve_asset_graph().get_all_asset_keys()))")
+    environ = {**os.environ, "RECOMART_CLOCK_SKEW_SECONDS": "abc"}
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=120,
+                          env=environ)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) == len(defs.resolve_asset_graph().get_all_asset_keys())
+    assert "RECOMART_CLOCK_SKEW_SECONDS" in done.stderr

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from recomart_assets.errors import BrokerUnavailable
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger
 from recomart_assets.platform.services import ManagedProcess, port_open, split_host_port
+from recomart_assets.platform.waiting import wait_until
 
 log = get_logger("broker")
 
@@ -95,21 +95,30 @@ def ensure_topic(settings: Settings, topic: str | None = None, partitions: int =
     """
     topic = topic or settings.clickstream_topic
     admin = AdminClient(settings.kafka_config())
-    deadline = time.monotonic() + timeout
-    while True:
+    failures: list[KafkaException] = []
+
+    def attempt() -> tuple[bool] | None:
+        """``(created,)`` once the topic exists, ``None`` after a refusal worth retrying."""
         try:
             if topic in admin.list_topics(timeout=5).topics:
-                return False
+                return (False,)
             admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(timeout=5)
             log.info("created topic %s with %d partitions", topic, partitions)
-            return True
+            return (True,)
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
             if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                return False
-            if time.monotonic() > deadline:
-                raise BrokerUnavailable(f"cannot create topic {topic!r}: {exc}") from exc
-            time.sleep(0.2)
+                return (False,)
+            failures[:] = [exc]
+            return None
+
+    def refused() -> BrokerUnavailable:
+        failed = BrokerUnavailable(f"cannot create topic {topic!r}: {failures[-1]}")
+        failed.__cause__ = failures[-1]
+        return failed
+
+    [created] = wait_until(attempt, timeout, interval=0.2, fail=refused)
+    return created
 
 
 @contextmanager

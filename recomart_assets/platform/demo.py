@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from recomart_assets.config import Settings
-from recomart_assets.defs.shared import run_resources
 from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.defs.shared.runs import run_resources
 from recomart_assets.errors import DemoFailed
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.lake.verify import VerifyResult
 from recomart_assets.platform.broker import ensure_broker
 from recomart_assets.platform.instance import persistent_instance
+from recomart_assets.platform.metadata_api import ensure_metadata_api
 from recomart_assets.platform.scorecard import ScoreRow, foreign_transaction_files, transaction_scorecard
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.master import write_master_exports
-from recomart_assets.simulate.metadata_server import DEMO_FAULTS, ensure_metadata_api
+from recomart_assets.simulate.metadata_server import DEMO_FAULTS
 from recomart_assets.simulate.transactions import write_transaction_drops
 from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
 

@@ -19,7 +19,6 @@ import ipaddress
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -31,8 +30,9 @@ from recomart_assets.logs import get_logger
 from recomart_assets.platform.broker import ensure_broker
 from recomart_assets.platform.graphql import DagsterUI
 from recomart_assets.platform.instance import ensure_dagster_home
+from recomart_assets.platform.metadata_api import ensure_metadata_api
 from recomart_assets.platform.services import ManagedProcess
-from recomart_assets.simulate.metadata_server import ensure_metadata_api
+from recomart_assets.platform.waiting import poll_until
 
 log = get_logger("dev")
 
@@ -104,14 +104,19 @@ def interrupts_raise() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _end_process_group(pgid: int, grace: float = 5.0) -> None:
+def end_process_group(pgid: int, grace: float = 5.0) -> None:
     """Give a stopped child's own process group (its grandchildren) ``grace`` seconds to exit,
     then kill what is left of it."""
-    deadline = time.monotonic() + grace
-    try:
-        while time.monotonic() < deadline:
+    def gone() -> bool:
+        try:
             os.killpg(pgid, 0)
-            time.sleep(0.2)
+        except ProcessLookupError:
+            return True
+        return False
+
+    if poll_until(gone, grace, interval=0.2):
+        return
+    try:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         return
@@ -129,7 +134,7 @@ def process_tree(process: ManagedProcess, stop_timeout: float = STOP_TIMEOUT) ->
     finally:
         process.stop(stop_timeout)
         if process.process is not None:
-            _end_process_group(process.process.pid)
+            end_process_group(process.process.pid)
 
 
 def dagster_dev_argv(host: str, port: int) -> list[str]:
@@ -189,8 +194,7 @@ def run_dev(
             echo(f"starting the Dagster UI (DAGSTER_HOME={ensure_dagster_home(settings)})")
             dev = stack.enter_context(dagster_dev(settings, host, port))
             echo(f"Dagster UI on {dev.url} (Ctrl-C stops everything started here)")
-            while (code := dev.process.process.poll()) is None:
-                time.sleep(0.5)
+            code = dev.process.process.wait()  # an interrupt (Ctrl-C, SIGTERM) raises out of the wait
             echo(f"dagster dev exited with code {code}")
             return code
         except KeyboardInterrupt:

@@ -8,7 +8,6 @@ hand in the UI.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 
 from recomart_assets.errors import UIError
+from recomart_assets.platform.waiting import wait_until
 
 # Backfill states after which nothing more happens.
 FINISHED_BACKFILL_STATES = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
@@ -196,14 +196,14 @@ class DagsterUI:
 
     def wait_for_run(self, run_id: str, timeout: float, poll: float = 0.5) -> RunInfo:
         """Poll until the run has finished; returns it (TimeoutError if it has not)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            [run] = self.runs(run_ids=[run_id])
-            if run.status in FINISHED_RUN_STATES:
-                return run
-            if time.monotonic() > deadline:
-                raise UIError(f"run {run_id} still {run.status} after {timeout:.0f}s")
-            time.sleep(poll)
+        last: list[RunInfo] = []
+
+        def finished() -> RunInfo | None:
+            last[:] = self.runs(run_ids=[run_id])
+            return last[0] if last[0].status in FINISHED_RUN_STATES else None
+
+        return wait_until(finished, timeout, poll,
+                          fail=lambda: UIError(f"run {run_id} still {last[0].status} after {timeout:.0f}s"))
 
     def backfill_status(self, backfill_id: str) -> str:
         result = self.query(_BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
@@ -227,11 +227,11 @@ class DagsterUI:
 
     def wait_for_backfill(self, backfill_id: str, timeout: float, poll: float = 1.0) -> str:
         """Poll until the backfill has finished; returns its final status (TimeoutError if not)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.backfill_status(backfill_id)
-            if status in FINISHED_BACKFILL_STATES:
-                return status
-            if time.monotonic() > deadline:
-                raise UIError(f"backfill {backfill_id} still {status} after {timeout:.0f}s")
-            time.sleep(poll)
+        last: list[str] = []
+
+        def finished() -> str | None:
+            last[:] = [self.backfill_status(backfill_id)]
+            return last[0] if last[0] in FINISHED_BACKFILL_STATES else None
+
+        return wait_until(finished, timeout, poll,
+                          fail=lambda: UIError(f"backfill {backfill_id} still {last[0]} after {timeout:.0f}s"))

@@ -24,19 +24,19 @@ import orjson
 from dagster import AssetKey
 
 from recomart_assets.config import Settings
-from recomart_assets.defs.shared import run_resources
 from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.defs.shared.runs import run_resources
 from recomart_assets.errors import DemoFailed
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
 from recomart_assets.platform.broker import ensure_broker
 from recomart_assets.platform.demo import QUIET_RUN_CONFIG
 from recomart_assets.platform.instance import persistent_instance
+from recomart_assets.platform.metadata_api import ensure_metadata_api
 from recomart_assets.quality.report.findings import warning_lines
 from recomart_assets.quality.results import REPORT_JSON
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.incidents import Incident
 from recomart_assets.simulate.master import write_master_exports
-from recomart_assets.simulate.metadata_server import ensure_metadata_api
 from recomart_assets.simulate.transactions import write_daily_drops
 from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
 

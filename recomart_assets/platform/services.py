@@ -11,12 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from recomart_assets.errors import ServiceUnavailable
 from recomart_assets.logs import get_logger
+from recomart_assets.platform.waiting import poll_until
 
 log = get_logger("services")
 
@@ -73,16 +73,18 @@ class ManagedProcess:
             list(self.argv), stdout=output, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
             preexec_fn=_die_with_parent if self.die_with_parent and _prctl is not None else None,
         )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServiceUnavailable(f"{self.name} exited with code {self.process.returncode} during start-up")
-            if self.ready():
-                log.info("%s started (pid %d)", self.name, self.process.pid)
-                return self
-            time.sleep(0.1)
+        if poll_until(self._answers, self.startup_timeout, interval=0.1):
+            log.info("%s started (pid %d)", self.name, self.process.pid)
+            return self
         self.stop()
         raise ServiceUnavailable(f"{self.name} did not become ready within {self.startup_timeout:.0f}s")
+
+    def _answers(self) -> bool:
+        """Whether the started process is ready; raises when it exited instead."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise ServiceUnavailable(f"{self.name} exited with code {self.process.returncode} during start-up")
+        return self.ready()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:

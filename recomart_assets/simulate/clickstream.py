@@ -29,10 +29,10 @@ from recomart_assets.errors import ServiceUnavailable
 from recomart_assets.logs import get_logger
 from recomart_assets.simulate import master
 from recomart_assets.simulate.incidents import Incident, apply_to_events
+from recomart_assets.simulate.shop import CATEGORIES, DEVICES, NOUNS
 
 log = get_logger("simulate.clickstream")
 
-DEVICES = ("web", "android", "ios")
 DEVICE_WEIGHTS = tuple(accumulate((0.5, 0.3, 0.2)))  # cumulative, for random.choices
 IST = timezone(timedelta(hours=5, minutes=30))
 # Share of sessions starting in each UTC hour: quiet nights, busy evenings.
@@ -48,8 +48,8 @@ FUNNEL = {
     }.items()
 }
 SEARCH_TERMS = sorted(
-    {noun.lower() for nouns in master._NOUNS.values() for noun in nouns}
-    | {f"{brand.lower()} {category}" for category, (brands, _) in master.CATEGORIES.items() for brand in brands}
+    {noun.lower() for nouns in NOUNS.values() for noun in nouns}
+    | {f"{brand.lower()} {category}" for category, (brands, _) in CATEGORIES.items() for brand in brands}
 )
 BAD_TIMESTAMPS = ("2026-13-45T25:61:00Z", "not-a-date", "", 1767225600, "2026-01-05 10:00:00")
 DEFECTS = ("malformed_json", "missing_fields", "bad_timestamp", "duplicate")

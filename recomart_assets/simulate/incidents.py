@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
+from recomart_assets.simulate.shop import CATEGORIES, DEVICES
+
 KINDS = ("missing_device_share", "null_product_id_on_device", "prices_in_cents", "new_event_field", "source_stops")
 SOURCES = ("transactions", "clickstream", "external_metadata")
 
@@ -46,10 +48,6 @@ class Incident:
     source: str = "transactions"  # the source that stops (source_stops)
 
     def __post_init__(self) -> None:
-        # The simulators apply incidents, so they import this module: import them late.
-        from recomart_assets.simulate.clickstream import DEVICES
-        from recomart_assets.simulate.master import CATEGORIES
-
         if self.kind not in KINDS:
             raise ValueError(f"unknown incident {self.kind!r}: known are {', '.join(KINDS)}")
         for name, value, known in (("source", self.source, SOURCES), ("category", self.category, tuple(CATEGORIES)),

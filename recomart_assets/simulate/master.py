@@ -19,41 +19,13 @@ from upath import UPath
 from recomart_assets.config import Settings
 from recomart_assets.lake.atomic import write_bytes_atomic
 from recomart_assets.simulate.incidents import Incident, apply_to_catalog
+from recomart_assets.simulate.shop import CATEGORIES, NOUNS
 from recomart_assets.sources.master_exports import export_path
 
 DEFAULT_SEED = 42
 DEFAULT_PRODUCTS = 2_000
 DEFAULT_CUSTOMERS = 20_000
 
-# category -> (brands, median price)
-CATEGORIES: dict[str, tuple[list[str], float]] = {
-    "electronics": (["Voltix", "Nexa", "Sonora", "Pixelon"], 240.0),
-    "computers": (["Corebyte", "Lumetra", "Nexa"], 780.0),
-    "home": (["Casa Verde", "Nordhaus", "Dwello"], 45.0),
-    "kitchen": (["Cucina", "Steelmark", "Nordhaus"], 35.0),
-    "fashion": (["Urban Thread", "Maison Rue", "Kodo"], 55.0),
-    "shoes": (["Stride", "Kodo", "Peakline"], 85.0),
-    "beauty": (["Lumi", "Verdant", "Aurelle"], 22.0),
-    "sports": (["Peakline", "Aerofit", "Stride"], 60.0),
-    "toys": (["Playwise", "Tinker & Co"], 25.0),
-    "books": (["Inkwell Press", "Northpage"], 15.0),
-    "grocery": (["FarmFresh", "Daily Basket"], 6.0),
-    "garden": (["Verdant", "Casa Verde"], 30.0),
-}
-_NOUNS = {
-    "electronics": ["Headphones", "Speaker", "Smartwatch", "Camera", "Soundbar"],
-    "computers": ["Laptop", "Monitor", "Keyboard", "Tablet", "SSD"],
-    "home": ["Lamp", "Cushion", "Rug", "Shelf", "Mirror"],
-    "kitchen": ["Pan", "Knife Set", "Blender", "Kettle", "Toaster"],
-    "fashion": ["Jacket", "Shirt", "Dress", "Scarf", "Jeans"],
-    "shoes": ["Sneakers", "Boots", "Sandals", "Loafers"],
-    "beauty": ["Serum", "Lipstick", "Moisturizer", "Shampoo"],
-    "sports": ["Yoga Mat", "Dumbbells", "Bike Helmet", "Running Belt"],
-    "toys": ["Puzzle", "Building Blocks", "Doll", "Board Game"],
-    "books": ["Novel", "Cookbook", "Travel Guide", "Biography"],
-    "grocery": ["Coffee", "Olive Oil", "Granola", "Tea"],
-    "garden": ["Hose", "Planter", "Pruner", "Seeds"],
-}
 _ADJECTIVES = ["Classic", "Pro", "Lite", "Max", "Eco", "Smart", "Mini", "Ultra", "Essential", "Premium"]
 _FIRST = ["Aarav", "Maya", "Liam", "Sofia", "Noah", "Priya", "Emma", "Lucas", "Zara", "Omar", "Chen", "Ana",
           "Ravi", "Lea", "Jonas", "Ines", "Kenji", "Amara", "Diego", "Freya"]
@@ -80,7 +52,7 @@ def generate_catalog(seed: int = DEFAULT_SEED, n_products: int = DEFAULT_PRODUCT
     for i, category in enumerate(categories, start=1):
         brands, median = CATEGORIES[category]
         brand = brands[rng.integers(len(brands))]
-        noun = _NOUNS[category][rng.integers(len(_NOUNS[category]))]
+        noun = NOUNS[category][rng.integers(len(NOUNS[category]))]
         adjective = _ADJECTIVES[rng.integers(len(_ADJECTIVES))]
         price = round(float(median * rng.lognormal(0.0, 0.45)), 2)
         rows.append((product_id(i), f"{brand} {adjective} {noun}", category, brand, max(price, 0.99)))

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from recomart_assets.platform.services import free_port, port_open
-from recomart_assets_tests.fixtures.waiting import wait_until
+from recomart_assets.platform.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

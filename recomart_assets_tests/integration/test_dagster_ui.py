@@ -20,7 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from recomart_assets.definitions import defs
 from recomart_assets.lake import RawZone, read_manifest, verify_tree
 from recomart_assets.lake.frames import partition_file
-from recomart_assets_tests.fixtures.waiting import wait_until
+from recomart_assets.platform.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

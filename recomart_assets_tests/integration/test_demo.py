@@ -13,8 +13,9 @@ from recomart_assets.cli import main
 from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone, verify_tree
 from recomart_assets.platform.broker import broker_process, ensure_topic
+from recomart_assets.platform.metadata_api import metadata_api_process
 from recomart_assets.platform.services import free_port
-from recomart_assets.simulate.metadata_server import DEMO_FAULTS, metadata_api_process
+from recomart_assets.simulate.metadata_server import DEMO_FAULTS
 
 
 @pytest.fixture

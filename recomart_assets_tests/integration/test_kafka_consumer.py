@@ -16,6 +16,7 @@ from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone, complete_files, verify_tree
 from recomart_assets.platform.broker import BrokerUnavailable, ensure_broker
 from recomart_assets.platform.services import free_port
+from recomart_assets.platform.waiting import wait_until
 from recomart_assets.simulate.clickstream import ProducedCounts, SessionGenerator, dirty_messages, produce_clickstream
 from recomart_assets.sources.kafka_consumer import ConsumerOptions, ConsumerStartError, run_consumer
 from recomart_assets_tests.fixtures.kafka import (
@@ -24,7 +25,6 @@ from recomart_assets_tests.fixtures.kafka import (
     lake_messages,
     start_consumer,
 )
-from recomart_assets_tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

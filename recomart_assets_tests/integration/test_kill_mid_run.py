@@ -28,11 +28,11 @@ from recomart_assets.lake.manifest import MANIFEST_SUFFIX
 from recomart_assets.lake.verify import SKIPPED_FOLDERS
 from recomart_assets.platform.dev import CODE_LOCATION_MODULE
 from recomart_assets.platform.instance import ensure_dagster_home
+from recomart_assets.platform.waiting import wait_until
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.transactions import write_transaction_drops
 from recomart_assets.sources.master_exports import ingest_master
 from recomart_assets.sources.transactions import LANDING
-from recomart_assets_tests.fixtures.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -5,9 +5,9 @@ import os
 import httpx
 import pytest
 
-from recomart_assets.config import Settings
+from recomart_assets.platform.metadata_api import metadata_api_process
 from recomart_assets.platform.services import free_port
-from recomart_assets.simulate.metadata_server import Faults, ensure_metadata_api, metadata_api_process
+from recomart_assets.simulate.metadata_server import Faults
 from recomart_assets.sources.metadata_schema import METADATA_PATH, MetadataPage
 from recomart_assets_tests.fixtures.metadata_api import PRODUCTS
 
@@ -103,9 +103,3 @@ def test_drip_sends_the_announced_body_a_few_bytes_at_a_time(metadata_api):
 def test_fault_rates_above_one_are_refused():
     with pytest.raises(ValueError, match="more than 1"):
         Faults(fail_rate=0.6, malformed_rate=0.6)
-
-
-def test_ensure_leaves_a_configured_api_alone():
-    settings = Settings.from_env({"RECOMART_METADATA_API_URL": "http://127.0.0.1:9"})
-    with ensure_metadata_api(settings) as started:
-        assert started is False

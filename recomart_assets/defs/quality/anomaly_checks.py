@@ -22,7 +22,9 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
+    Definitions,
     MetadataValue,
+    definitions,
     multi_asset_check,
 )
 
@@ -30,7 +32,7 @@ from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
-from recomart_assets.defs.shared.resources import RecomartResource
+from recomart_assets.defs.shared.resources import RecomartResource, settings_at_load
 from recomart_assets.quality.changes.what_changed import ChangesConfig, DatasetChanges, changes_of
 from recomart_assets.quality.validation import current
 
@@ -108,4 +110,11 @@ def change_checks(dataset: str, block: bool) -> AssetChecksDefinition:
 
 
 def build_change_checks(settings: Settings) -> list[AssetChecksDefinition]:
+    """The change checks of every dataset, blocking when ``settings.changes_block``."""
     return [change_checks(dataset, settings.changes_block) for dataset in datasets.names()]
+
+
+@definitions
+def change_check_definitions() -> Definitions:
+    """The change checks, built when the code location loads (whether they block is a setting)."""
+    return Definitions(asset_checks=build_change_checks(settings_at_load()))

@@ -28,15 +28,18 @@ from dagster import (
     AssetCheckSeverity,
     AssetKey,
     DefaultSensorStatus,
+    Definitions,
     SensorDefinition,
     SupersessionWarning,
     build_last_update_freshness_checks,
     build_sensor_for_freshness_checks,
     build_time_partition_freshness_checks,
+    definitions,
 )
 
 from recomart_assets import datasets
 from recomart_assets.config import Settings
+from recomart_assets.defs.shared.resources import settings_at_load
 from recomart_assets.quality.changes.freshness import parse_deadlines
 
 
@@ -50,6 +53,7 @@ def _partition_aware():
 
 
 def cron_of(deadline: time) -> str:
+    """The daily cron expression of a UTC deadline (``02:00`` -> ``0 2 * * *``)."""
     return f"{deadline.minute} {deadline.hour} * * *"
 
 
@@ -80,6 +84,15 @@ def _checks(overrides: dict[str, time], severity: AssetCheckSeverity) -> list[As
 
 
 def build_freshness_sensor(checks: list[AssetChecksDefinition]) -> SensorDefinition:
+    """The sensor that runs each freshness check when it could have become overdue (on by default)."""
     with _partition_aware():
         return build_sensor_for_freshness_checks(freshness_checks=checks, minimum_interval_seconds=300,
                                                  default_status=DefaultSensorStatus.RUNNING)
+
+
+@definitions
+def freshness_definitions() -> Definitions:
+    """The freshness checks and their sensor, built when the code location loads (the deadlines
+    and the severity are settings)."""
+    checks = build_freshness_checks(settings_at_load())
+    return Definitions(asset_checks=checks, sensors=[build_freshness_sensor(checks)])

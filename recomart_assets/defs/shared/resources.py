@@ -14,6 +14,7 @@ run), when an asset first asks for :meth:`~RecomartResource.settings`.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from dagster import ConfigurableResource
@@ -22,6 +23,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, create_model, field_validat
 from recomart_assets.config import ENV_VARS, Settings
 from recomart_assets.errors import ConfigError
 from recomart_assets.lake.zone import RawZone
+from recomart_assets.logs import get_logger
 
 MASK = "**********"  # what pydantic's SecretStr shows
 
@@ -83,3 +85,25 @@ RecomartResource = create_model(
     },
     **_resource_fields(),
 )
+
+
+def settings_at_load() -> Settings:
+    """The settings the definitions show or depend on (the resource's values in the UI, whether the
+    change checks block, the freshness deadlines), read when the code location loads, never at import.
+
+    A variable that cannot be used is treated as unset here, with a warning naming it: one bad
+    variable must not stop the code location from loading. Runs read the settings again
+    (:meth:`RecomartResource.settings`) and fail with the same message.
+    """
+    settings, problem = Settings.usable_from_env()
+    if problem:
+        _warn_once(problem)
+    return settings
+
+
+@cache
+def _warn_once(problem: str) -> None:
+    """One warning per distinct problem and process (several modules read the settings at load)."""
+    get_logger("definitions").warning("%s (the definitions load with these variables unset; runs fail until fixed)",
+                                      problem)
+
