@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from recomart_assets.config import Settings
-from recomart_assets.sources.metadata_api import PullOptions, pull_metadata
+from recomart_assets.sources.http.metadata_api import PullOptions, pull_metadata
 
 _defaults = PullOptions()
 

@@ -47,7 +47,7 @@ from recomart_assets.logs import get_logger
 from recomart_assets.platform.services import ManagedProcess, port_open, split_host_port
 from recomart_assets.simulate.master import product_id
 from recomart_assets.simulate.metadata_values import CatalogRow, MetadataSource
-from recomart_assets.sources.metadata_schema import (
+from recomart_assets.sources.http.metadata_schema import (
     CURSOR_HELP,
     MAX_ID_LENGTH,
     MAX_PAGE_SIZE,

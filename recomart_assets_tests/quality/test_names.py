@@ -25,7 +25,7 @@ from recomart_assets.quality.report import write_quality_report
 from recomart_assets.quality.results import results_of
 from recomart_assets.quality.schemas import References, schema_for
 from recomart_assets.quality.sql import DUCKDB, SPARK, Plan, SqlValidation, compile_rules, load_query
-from recomart_assets.sources.clickstream_seal import seal_partition
+from recomart_assets.sources.clickstream.seal import seal_partition
 from recomart_assets_tests.fixtures.quality import DAY, click_events, transaction_rows, write_csv, write_jsonl
 
 HOSTILE_KEYS = [

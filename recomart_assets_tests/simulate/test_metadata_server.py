@@ -8,7 +8,7 @@ import pytest
 from recomart_assets.config import Settings
 from recomart_assets.platform.services import free_port
 from recomart_assets.simulate.metadata_server import Faults, ensure_metadata_api, metadata_api_process
-from recomart_assets.sources.metadata_schema import METADATA_PATH, MetadataPage
+from recomart_assets.sources.http.metadata_schema import METADATA_PATH, MetadataPage
 from recomart_assets_tests.fixtures.metadata_api import PRODUCTS
 
 pytestmark = pytest.mark.integration

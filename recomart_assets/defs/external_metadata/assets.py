@@ -16,7 +16,7 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake.frames import LakeFrame, frame_writer
 from recomart_assets.logs import ingestion_run
-from recomart_assets.sources.metadata_api import (
+from recomart_assets.sources.http.metadata_api import (
     DATASET,
     MetadataPullError,
     PullOptions,

@@ -8,7 +8,7 @@ import pytest
 
 from recomart_assets.config import Settings
 from recomart_assets.simulate.metadata_values import MetadataSource
-from recomart_assets.sources.metadata_api import (
+from recomart_assets.sources.http.metadata_api import (
     BadResponse,
     MetadataPullError,
     fetch_metadata,

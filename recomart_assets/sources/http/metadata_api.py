@@ -47,7 +47,7 @@ from recomart_assets.lake.lineage import HttpPull
 from recomart_assets.lake.manifest import Manifest, producer_version, read_manifest, write_data_file
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger, ingestion_run
-from recomart_assets.sources.metadata_schema import CSV_COLUMNS, METADATA_PATH, MetadataItem, PageEnvelope
+from recomart_assets.sources.http.metadata_schema import CSV_COLUMNS, METADATA_PATH, MetadataItem, PageEnvelope
 from recomart_assets.text import excerpt
 
 log = get_logger("metadata_pull")

@@ -6,7 +6,7 @@ day), so memory stays flat however large the batch: each ``consume()`` round is 
 handed, hour by hour, to a writer thread. A batch closes when the consumer holds ``batch_size``
 messages, when it is ``batch_timeout`` seconds old, when the stream goes quiet, on a revoke and
 on shutdown; closing fsyncs its files, renames them into place, writes their manifests (see
-:mod:`~recomart_assets.sources.clickstream_lake`), and only then commits the offsets. On
+:mod:`~recomart_assets.sources.clickstream.batches`), and only then commits the offsets. On
 assignment the consumer seeks each partition to the offset after the last complete batch the lake
 holds, so the lake, not the broker, decides where to resume. Offsets only mean something within
 one cluster, so the consumer reads the cluster id from the broker's metadata at start and on
@@ -23,7 +23,7 @@ timestamp, any parse error) is decided by orjson and :func:`~recomart_assets.lak
 the reference, so both paths give the same answers.
 
 Publishing a batch (the protocol, ``docs/protocol.md``): under the partitions' locks
-(:func:`~recomart_assets.sources.clickstream_lake.partition_lock`) each spool file is fsynced,
+(:func:`~recomart_assets.sources.clickstream.batches.partition_lock`) each spool file is fsynced,
 renamed into place and given its manifest (``consumer.file-published``); once every file of the
 batch is in place the batch is part of the lake (``consumer.batch-published``, the commit point:
 resume rolls such a batch forward), and only then are the offsets committed to Kafka
@@ -91,7 +91,7 @@ from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.manifest import StreamingDataFile
 from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
 from recomart_assets.logs import get_logger, ingestion_run
-from recomart_assets.sources.clickstream_lake import (
+from recomart_assets.sources.clickstream.batches import (
     DATASET,
     LakePosition,
     LogEpoch,

@@ -57,7 +57,7 @@ BATCH_FILE = re.compile(
     r"^(?:h(?P<hour>\d\d)|q)-(?P<topic>.+)-p(?P<partition>\d+)-o(?P<offset>\d+)"
     r"(?:-c(?P<cluster>[0-9a-f]{8})(?:e(?P<epoch>[1-9]\d*))?)?\.jsonl$"
 )
-# What sealing writes when it merges an hour's batch files (see clickstream_seal): the highest batch
+# What sealing writes when it merges an hour's batch files (see seal.py): the highest batch
 # start offset it holds and its number of batch files name it, so each merge gets a new name.
 MERGED_FILE = re.compile(
     r"^(?:h(?P<hour>\d\d)|q)-(?P<topic>.+)-p(?P<partition>\d+)-m(?P<offset>\d+)x(?P<segments>\d+)"
