@@ -14,14 +14,10 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import complete_files, manifest_path, read_manifest, verify_tree, write_data_file
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.sources.clickstream.batches import (
-    MERGED_FILE,
-    advance_watermark,
-    batch_file_name,
-    resume_positions,
-)
+from recomart_assets.sources.clickstream.batches import MERGED_FILE, batch_file_name, resume_positions
 from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
 from recomart_assets.sources.clickstream.seal import SEAL_FILE, read_seal, seal_partition
+from recomart_assets.sources.clickstream.watermarks import advance_watermark
 from recomart_assets_tests.fixtures.kafka import assert_contiguous, batch_ranges, lake_messages
 
 DAY = "2026-03-01"

@@ -18,9 +18,10 @@ from recomart_assets.platform.broker import broker_process, ensure_topic
 from recomart_assets.platform.services import free_port
 from recomart_assets.simulate.clickstream import produce_clickstream
 from recomart_assets.sources.clickstream import consumer as kafka_consumer
-from recomart_assets.sources.clickstream.batches import read_watermark, resume_positions
+from recomart_assets.sources.clickstream.batches import resume_positions
 from recomart_assets.sources.clickstream.consumer import ClickstreamConsumer, ConsumerOptions, run_consumer
 from recomart_assets.sources.clickstream.seal import day_end
+from recomart_assets.sources.clickstream.watermarks import read_watermark
 from recomart_assets_tests.fixtures.crash import assert_invariants, fill, small_disk
 from recomart_assets_tests.fixtures.kafka import lake_messages
 from recomart_assets_tests.fixtures.waiting import wait_until

@@ -19,8 +19,9 @@ from confluent_kafka import Producer
 
 from recomart_assets.lake import complete_files, verify_tree
 from recomart_assets.lake.placing import Placement
-from recomart_assets.sources.clickstream.batches import read_partition_watermarks
-from recomart_assets.sources.clickstream.consumer import ConsumerOptions, reference_placement, run_consumer
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.messages import reference_placement
+from recomart_assets.sources.clickstream.watermarks import read_partition_watermarks
 
 pytestmark = pytest.mark.integration
 

@@ -70,8 +70,8 @@ from recomart_assets.sources.clickstream.batches import (
     merged_file_name,
     name_epoch,
     partition_lock,
-    read_watermark,
 )
+from recomart_assets.sources.clickstream.watermarks import read_watermark
 
 log = get_logger("clickstream.seal")
 
