@@ -44,8 +44,8 @@ from recomart_assets.lake import RawZone, complete_files
 from recomart_assets.platform.broker import broker_process, ensure_topic
 from recomart_assets.platform.services import free_port
 from recomart_assets.simulate.clickstream import IST, SessionGenerator, produce_clickstream
-from recomart_assets.sources.clickstream_lake import BATCH_FILE, DATASET, MERGED_FILE
-from recomart_assets.sources.clickstream_seal import seal_partition
+from recomart_assets.sources.clickstream.batches import BATCH_FILE, DATASET, MERGED_FILE
+from recomart_assets.sources.clickstream.seal import seal_partition
 
 PARTITIONS = 3
 

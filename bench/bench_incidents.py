@@ -37,10 +37,10 @@ from recomart_assets.simulate.clickstream import produce_clickstream, recent_day
 from recomart_assets.simulate.incidents import KINDS, Incident
 from recomart_assets.simulate.master import DEFAULT_SEED, write_master_exports
 from recomart_assets.simulate.transactions import write_daily_drops
-from recomart_assets.sources.clickstream_seal import seal_partition
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.seal import seal_partition
+from recomart_assets.sources.http.metadata_api import pull_metadata
 from recomart_assets.sources.master_exports import ingest_master
-from recomart_assets.sources.metadata_api import pull_metadata
 from recomart_assets.sources.transactions import LANDING
 
 

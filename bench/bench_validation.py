@@ -50,7 +50,7 @@ from recomart_assets.quality.results import history
 from recomart_assets.quality.states import read_state, state_path, write_state
 from recomart_assets.simulate.clickstream import FUNNEL, HOUR_WEIGHTS, SEARCH_TERMS
 from recomart_assets.simulate.master import generate_catalog, generate_customers
-from recomart_assets.sources.clickstream_seal import read_seal, seal_partition
+from recomart_assets.sources.clickstream.seal import read_seal, seal_partition
 
 DAY = "2026-01-05"
 COLUMNS = ["transaction_id", "customer_id", "product_id", "quantity", "price", "rating", "timestamp"]

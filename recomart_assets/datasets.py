@@ -203,7 +203,7 @@ CLICKSTREAM = DatasetSpec(
     landing_folder="clickstream",
     kinds=frozenset({"kafka", "json"}),
     freshness=Freshness(time(2, 0), after_day=True),  # sealed once the watermark passed midnight
-    recorded_fields="recomart_assets.sources.clickstream_seal:recorded_fields",
+    recorded_fields="recomart_assets.sources.clickstream.seal:recorded_fields",
 )
 
 EXTERNAL_METADATA = DatasetSpec(

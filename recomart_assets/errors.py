@@ -72,12 +72,16 @@ class MasterExportError(RecomartError):
     """A master export is missing or cannot be read as CSV."""
 
 
-class MetadataPullError(RecomartError):
-    """The pull gave up: names the request, the last status or error, and the attempts made."""
+class PullError(RecomartError):
+    """A REST pull gave up: names the request, the last status or error, and the attempts made."""
 
     def __init__(self, url: str, error: str, attempts: int):
         super().__init__(f"GET {url} failed after {attempts} attempt{'s' if attempts != 1 else ''}: {error}")
         self.url, self.error, self.attempts = url, error, attempts
+
+
+class MetadataPullError(PullError):
+    """The pull of the external metadata API gave up."""
 
 
 class AcknowledgementError(RecomartError, ValueError):

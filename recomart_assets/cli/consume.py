@@ -8,7 +8,7 @@ import click
 
 from recomart_assets.config import Settings
 from recomart_assets.platform.broker import ensure_broker
-from recomart_assets.sources.kafka_consumer import ON_REWIND, ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.consumer import ON_REWIND, ConsumerOptions, run_consumer
 
 
 @click.command("consume")

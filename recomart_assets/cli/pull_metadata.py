@@ -6,37 +6,23 @@ from datetime import UTC, datetime
 
 import click
 
+from recomart_assets.cli.options import click_options, options_from
 from recomart_assets.config import Settings
-from recomart_assets.sources.metadata_api import PullOptions, pull_metadata
-
-_defaults = PullOptions()
+from recomart_assets.sources.http.metadata_api import pull_metadata
+from recomart_assets.sources.http.pull import PullOptions
 
 
 @click.command("pull-metadata")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="as_of day (UTC) [default: today].")
-@click.option("--attempts", type=click.IntRange(1), default=_defaults.attempts, show_default=True,
-              help="Attempts per page request.")
-@click.option("--connect-timeout", type=click.FloatRange(0, min_open=True), default=_defaults.connect_timeout,
-              show_default=True, help="Seconds.")
-@click.option("--read-timeout", type=click.FloatRange(0, min_open=True), default=_defaults.read_timeout,
-              show_default=True, help="Seconds of silence allowed between two reads.")
-@click.option("--deadline", type=click.FloatRange(0, min_open=True), default=_defaults.deadline,
-              show_default=True, help="Seconds allowed for each request as a whole, body included.")
-@click.option("--page-size", type=click.IntRange(1), default=_defaults.page_size, show_default=True)
-def command(
-    day: datetime | None, attempts: int, connect_timeout: float, read_timeout: float, deadline: float, page_size: int
-) -> None:
+@click_options(PullOptions)
+def command(day: datetime | None, **options: float | int) -> None:
     """Pull the metadata of every product as of one day into the raw zone.
 
     Writes external_metadata/D/external_metadata_D.csv and refreshes external_metadata.csv (unless
     it holds a newer day), each with a manifest. Exits 1, changing nothing, when the API fails.
     """
     as_of = (day or datetime.now(UTC)).date().isoformat()
-    options = PullOptions(
-        attempts=attempts, connect_timeout=connect_timeout, read_timeout=read_timeout, deadline=deadline,
-        page_size=page_size,
-    )
-    manifest = pull_metadata(Settings.from_env(), as_of, options)
+    manifest = pull_metadata(Settings.from_env(), as_of, options_from(PullOptions, options))
     source = manifest.source
     click.echo(
         f"external_metadata {as_of}: {manifest.record_count} products in {source['pages']} page(s), "

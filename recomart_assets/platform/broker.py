@@ -5,7 +5,7 @@ and committed offsets in memory only, which is what a demo or a test wants (and 
 treats the raw zone, not Kafka, as the record of what it has written). Every start is therefore a
 new log whose offsets begin at 0 again: each start gets its own cluster id, so the consumer can
 tell its offsets from those of an earlier start (see
-:mod:`~recomart_assets.sources.clickstream_lake`). :func:`ensure_broker` is
+:mod:`~recomart_assets.sources.clickstream.batches`). :func:`ensure_broker` is
 what commands and the demo use: it starts the broker only when the default address is configured
 and nothing answers there; with a real cluster configured it never starts anything.
 """

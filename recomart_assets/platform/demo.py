@@ -28,7 +28,7 @@ from recomart_assets.simulate.clickstream import produce_clickstream, recent_day
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.metadata_server import DEMO_FAULTS
 from recomart_assets.simulate.transactions import write_transaction_drops
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
 
 # Dagster's console logger prints every step event at DEBUG; the demo prints its own progress.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -38,7 +38,7 @@ from recomart_assets.simulate.clickstream import produce_clickstream, recent_day
 from recomart_assets.simulate.incidents import Incident
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.transactions import write_daily_drops
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
 
 DEFAULT_DAYS = 15  # two weeks of history, then the incident
 

@@ -40,7 +40,7 @@ from starlette.types import Receive, Scope, Send
 from recomart_assets.logs import get_logger
 from recomart_assets.simulate.master import product_id
 from recomart_assets.simulate.metadata_values import CatalogRow, MetadataSource
-from recomart_assets.sources.metadata_schema import (
+from recomart_assets.sources.http.metadata_schema import (
     CURSOR_HELP,
     MAX_ID_LENGTH,
     MAX_PAGE_SIZE,

@@ -1,5 +1,5 @@
 """Sealing a day, late data after the seal, and the merge of an hour's batch files (CSV exports:
-``sources/test_clickstream_exports.py``)."""
+``sources/clickstream/test_exports.py``)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,10 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import complete_files, manifest_path, read_manifest, verify_tree, write_data_file
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.sources.clickstream_lake import (
-    MERGED_FILE,
-    advance_watermark,
-    batch_file_name,
-    resume_positions,
-)
-from recomart_assets.sources.clickstream_seal import SEAL_FILE, read_seal, seal_partition
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.batches import MERGED_FILE, batch_file_name, resume_positions
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.seal import SEAL_FILE, read_seal, seal_partition
+from recomart_assets.sources.clickstream.watermarks import advance_watermark
 from recomart_assets_tests.fixtures.kafka import assert_contiguous, batch_ranges, lake_messages
 
 DAY = "2026-03-01"
@@ -187,7 +183,7 @@ def test_a_batch_published_while_the_seal_runs_is_never_merged(zone, monkeypatch
     """Class 1 of issue 20: the consumer publishes a batch while a seal lists the day, then crashes
     before the batch's last file; the restarted consumer rolls the batch back and reads it again
     (a larger batch now). No event may be lost or doubled, whatever the seal merged."""
-    from recomart_assets.sources import clickstream_seal
+    from recomart_assets.sources.clickstream import seal as clickstream_seal
 
     for start in (0, 10, 20):
         write_batch(zone, start, start + 9, {10: lines(start, 10)})

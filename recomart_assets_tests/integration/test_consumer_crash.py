@@ -21,7 +21,7 @@ import pytest
 
 from recomart_assets.lake import verify_tree
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.sources.clickstream_seal import seal_partition
+from recomart_assets.sources.clickstream.seal import seal_partition
 from recomart_assets_tests.fixtures.crash import (
     assert_invariants,
     run,
@@ -71,7 +71,7 @@ def test_the_consumer_killed_at_each_step_with_seals_between_loses_nothing(kafka
     assert_invariants(zone.root, expected_records=expected.total(), counted_records=sum(lake_messages(zone).values()))
 
 
-SEAL = ("from recomart_assets.lake import RawZone; from recomart_assets.sources.clickstream_seal import seal_partition;"
+SEAL = ("from recomart_assets.lake import RawZone; from recomart_assets.sources.clickstream.seal import seal_partition;"
         " from upath import UPath; import sys; seal_partition(RawZone(UPath(sys.argv[1])), 't', sys.argv[2], force=True)")
 
 

@@ -21,10 +21,11 @@ from recomart_assets.platform.broker import broker_process, ensure_topic
 from recomart_assets.platform.services import free_port
 from recomart_assets.platform.waiting import wait_until
 from recomart_assets.simulate.clickstream import produce_clickstream
-from recomart_assets.sources import kafka_consumer
-from recomart_assets.sources.clickstream_lake import read_watermark, resume_positions
-from recomart_assets.sources.clickstream_seal import day_end
-from recomart_assets.sources.kafka_consumer import ClickstreamConsumer, ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream import consumer as kafka_consumer
+from recomart_assets.sources.clickstream.batches import resume_positions
+from recomart_assets.sources.clickstream.consumer import ClickstreamConsumer, ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.seal import day_end
+from recomart_assets.sources.clickstream.watermarks import read_watermark
 from recomart_assets_tests.fixtures.crash import assert_invariants, fill, small_disk
 from recomart_assets_tests.fixtures.kafka import lake_messages
 from recomart_assets_tests.integration.test_kafka_consumer import DAYS, assert_exactly_once, expected_messages

@@ -10,8 +10,8 @@ import pytest
 from recomart_assets.config import Settings
 from recomart_assets.lake import RawZone, complete_files, verify_tree
 from recomart_assets.simulate.clickstream import ProducedCounts, SessionGenerator, dirty_messages, produce_clickstream
-from recomart_assets.sources.clickstream_lake import BATCH_FILE, batch_folders, cluster_tag
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.batches import BATCH_FILE, batch_folders, cluster_tag
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
 from recomart_assets_tests.fixtures.kafka import (
     assert_contiguous,
     batch_ranges,

@@ -18,7 +18,7 @@ from recomart_assets.platform.broker import BrokerUnavailable, ensure_broker
 from recomart_assets.platform.services import free_port
 from recomart_assets.platform.waiting import wait_until
 from recomart_assets.simulate.clickstream import ProducedCounts, SessionGenerator, dirty_messages, produce_clickstream
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, ConsumerStartError, run_consumer
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, ConsumerStartError, run_consumer
 from recomart_assets_tests.fixtures.kafka import (
     assert_contiguous,
     batch_ranges,

@@ -1,7 +1,7 @@
 """Where the consumer puts each message: its fast path agrees with the reference, and event-time bounds hold.
 
 Real broker, real raw zone: tricky values are produced to Kafka, consumed, and each must land
-where :func:`~recomart_assets.sources.kafka_consumer.reference_placement` (orjson, then
+where :func:`~recomart_assets.sources.clickstream.consumer.reference_placement` (orjson, then
 :func:`~recomart_assets.lake.placing.place`) says: in the file of its UTC hour, or in quarantine
 with that reason. Events before the first partition or beyond now + the allowed clock skew are
 quarantined and never move the watermark.
@@ -19,8 +19,9 @@ from confluent_kafka import Producer
 
 from recomart_assets.lake import complete_files, verify_tree
 from recomart_assets.lake.placing import Placement
-from recomart_assets.sources.clickstream_lake import read_partition_watermarks
-from recomart_assets.sources.kafka_consumer import ConsumerOptions, reference_placement, run_consumer
+from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.messages import reference_placement
+from recomart_assets.sources.clickstream.watermarks import read_partition_watermarks
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.errors import KafkaLogDiscontinuity
 from recomart_assets.lake import verify_tree
 from recomart_assets.platform.broker import ensure_topic
-from recomart_assets.sources.clickstream_lake import read_incidents
-from recomart_assets.sources.kafka_consumer import ClickstreamConsumer, ConsumerOptions, run_consumer
+from recomart_assets.sources.clickstream.batches import read_incidents
+from recomart_assets.sources.clickstream.consumer import ClickstreamConsumer, ConsumerOptions, run_consumer
 from recomart_assets_tests.fixtures.kafka import lake_messages
 
 pytestmark = pytest.mark.integration

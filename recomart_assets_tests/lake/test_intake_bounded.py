@@ -12,7 +12,8 @@ import os
 import pytest
 
 from recomart_assets.lake import intake, read_manifest, verify_tree
-from recomart_assets.sources import clickstream_exports, transactions
+from recomart_assets.sources import transactions
+from recomart_assets.sources.clickstream import exports as clickstream_exports
 from recomart_assets.text import REASON_CHARS
 from recomart_assets_tests.fixtures.landing import HEADER, drop
 

@@ -8,7 +8,7 @@ import pytest
 from recomart_assets.platform.metadata_api import metadata_api_process
 from recomart_assets.platform.services import free_port
 from recomart_assets.simulate.metadata_server import Faults
-from recomart_assets.sources.metadata_schema import METADATA_PATH, MetadataPage
+from recomart_assets.sources.http.metadata_schema import METADATA_PATH, MetadataPage
 from recomart_assets_tests.fixtures.metadata_api import PRODUCTS
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import pandas as pd
 
 from recomart_assets.simulate.master import generate_catalog
 from recomart_assets.simulate.metadata_values import TRENDS, MetadataSource
-from recomart_assets.sources.metadata_schema import CSV_COLUMNS, MetadataItem
+from recomart_assets.sources.http.metadata_schema import CSV_COLUMNS, MetadataItem
 
 DAY = date(2026, 1, 5)
 

@@ -1,4 +1,4 @@
-"""The daily ``clickstream`` asset: materializing day D seals it (see :mod:`sources.clickstream_seal`)."""
+"""The daily ``clickstream`` asset: materializing day D seals it (see :mod:`~recomart_assets.sources.clickstream.seal`)."""
 
 from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
 
@@ -7,8 +7,8 @@ from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake.readers import CorruptFileError
 from recomart_assets.logs import ingestion_run
-from recomart_assets.sources.clickstream_lake import DATASET
-from recomart_assets.sources.clickstream_seal import SEAL_FILE, PartitionNotClosed, seal_partition
+from recomart_assets.sources.clickstream.batches import DATASET
+from recomart_assets.sources.clickstream.seal import SEAL_FILE, PartitionNotClosed, seal_partition
 
 
 class SealConfig(Config):

@@ -2,7 +2,7 @@
 
 The consumer records every rewind or gap it finds between the raw zone and the Kafka log (a topic
 deleted and created again, a broker that lost its log, messages deleted before the lake got them)
-in ``_state/clickstream/<topic>/`` (:func:`~recomart_assets.sources.clickstream_lake.record_incident`).
+in ``_state/clickstream/<topic>/`` (:func:`~recomart_assets.sources.clickstream.batches.record_incident`).
 The check of day D fails when one was found that day, with its numbers, whether the consumer
 stopped there or was told to read the partition again from the log's start: either way the day's
 data may miss or repeat what the old log held, and that must show.
@@ -21,7 +21,7 @@ from dagster import (
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.sources.clickstream_lake import DATASET, read_incidents
+from recomart_assets.sources.clickstream.batches import DATASET, read_incidents
 
 CONTINUITY_CHECK = "kafka_log_continuity"
 SHOWN = 5  # incidents listed in the check's metadata (the rest are counted)

@@ -1,7 +1,7 @@
 """Clickstream CSV exports: their sensor and their per-file run.
 
 Exports dropped in ``landing/clickstream/`` are taken in by the same landing intake engine as
-transaction files (:mod:`recomart_assets.sources.clickstream_exports`). The sensor only decides
+transaction files (:mod:`recomart_assets.sources.clickstream.exports`). The sensor only decides
 (one run per new complete export, keyed by content sha256); the run lands the export's events in
 ``clickstream/D/`` beside the Kafka batches, and the seal sensor then re-seals each closed day that
 gained files (late data), which materializes ``clickstream`` for it.
@@ -23,7 +23,7 @@ from dagster import (
 from recomart_assets.defs.shared.landing import decide, landing_tags
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import intake
-from recomart_assets.sources.clickstream_exports import LANDING
+from recomart_assets.sources.clickstream.exports import LANDING
 
 SENSOR_INTERVAL_SECONDS = 30
 

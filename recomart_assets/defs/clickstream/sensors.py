@@ -3,8 +3,8 @@
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, define_asset_job, sensor
 
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.sources.clickstream_lake import DATASET
-from recomart_assets.sources.clickstream_seal import days_to_seal
+from recomart_assets.sources.clickstream.batches import DATASET
+from recomart_assets.sources.clickstream.seal import days_to_seal
 
 seal_job = define_asset_job("clickstream_seal", selection=[DATASET])
 

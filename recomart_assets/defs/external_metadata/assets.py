@@ -5,44 +5,25 @@ the same implementation as ``recomart pull-metadata``; the raw-zone IO manager w
 ``external_metadata/D/`` and refreshes ``external_metadata.csv`` unless that holds a newer day.
 Records outside the schema's types go to ``quarantine/external_metadata/D/`` with their reason
 before the snapshot is written. When the API cannot be read the step fails with the URL, the error and the attempts made, and
-nothing is written. Retry budget and timeouts are run config (:class:`MetadataPullConfig`).
+nothing is written. Retry budget and timeouts are run config (:class:`MetadataPullConfig`, derived from
+:class:`~recomart_assets.sources.http.pull.PullOptions`).
 """
 
-from dagster import AssetExecutionContext, Config, Failure, asset
+from dagster import AssetExecutionContext, Failure, asset
 
 from recomart_assets.datasets import EXTERNAL_METADATA
 from recomart_assets.defs.shared.automation import EXTERNAL_METADATA_CRON, pull_on_cron
+from recomart_assets.defs.shared.options import config_from_options
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake.frames import LakeFrame, frame_writer
 from recomart_assets.logs import ingestion_run
-from recomart_assets.sources.metadata_api import (
-    DATASET,
-    MetadataPullError,
-    PullOptions,
-    fetch_metadata,
-    store_rejects,
-)
-
-_defaults = PullOptions()
+from recomart_assets.sources.http.metadata_api import DATASET, MetadataPullError, fetch_metadata, store_rejects
+from recomart_assets.sources.http.pull import PullOptions
 
 
-class MetadataPullConfig(Config):
-    """Per-run overrides of :class:`PullOptions` (seconds throughout)."""
-
-    connect_timeout: float = _defaults.connect_timeout
-    read_timeout: float = _defaults.read_timeout
-    deadline: float = _defaults.deadline
-    page_size: int = _defaults.page_size
-    attempts: int = _defaults.attempts
-    wait_initial: float = _defaults.wait_initial
-    wait_max: float = _defaults.wait_max
-    wait_jitter: float = _defaults.wait_jitter
-    max_retry_after: float = _defaults.max_retry_after
-    passes: int = _defaults.passes
-
-    def options(self) -> PullOptions:
-        return PullOptions(**self.model_dump())
+class MetadataPullConfig(config_from_options(PullOptions)):  # type: ignore[misc]
+    """Per-run overrides of :class:`PullOptions` (seconds throughout): the same fields, defaults and help."""
 
 
 @asset(**asset_args(EXTERNAL_METADATA, io_manager=True, automation_condition=pull_on_cron(EXTERNAL_METADATA_CRON)))

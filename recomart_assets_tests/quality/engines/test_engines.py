@@ -17,7 +17,7 @@ from recomart_assets.quality.engines import duckdb_engine, pandas_engine
 from recomart_assets.quality.engines.references import load_references
 from recomart_assets.quality.results import results_of
 from recomart_assets.quality.states import state_of
-from recomart_assets.sources.clickstream_seal import seal_partition
+from recomart_assets.sources.clickstream.seal import seal_partition
 from recomart_assets_tests.fixtures.quality import DAY, build_demo_zone, click_events, write_csv, write_jsonl
 from recomart_assets_tests.quality.rules import test_schemas as scenarios
 

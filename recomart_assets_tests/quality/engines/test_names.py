@@ -28,7 +28,7 @@ from recomart_assets.quality.engines.sql.rule_compilers import compile_rules
 from recomart_assets.quality.report.build import write_quality_report
 from recomart_assets.quality.results import results_of
 from recomart_assets.quality.rules.schemas import References, schema_for
-from recomart_assets.sources.clickstream_seal import seal_partition
+from recomart_assets.sources.clickstream.seal import seal_partition
 from recomart_assets_tests.fixtures.quality import DAY, click_events, transaction_rows, write_csv, write_jsonl
 
 HOSTILE_KEYS = [

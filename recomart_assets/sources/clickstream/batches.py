@@ -27,8 +27,9 @@ newest of their log (listed first, the newest found after the listing), so a bat
 could still roll back is never merged. On a local raw zone both also take the partition's lock
 (:func:`partition_lock`) while they decide and write, so they never even interleave.
 
-The watermark (how far event time has progressed, minus the allowed lateness) is bookkeeping, so
-it lives in ``_state/clickstream/``: one small JSON file per topic partition.
+Log continuity: a rewind or gap the consumer finds is recorded per partition in
+``_state/clickstream/<topic>/p<N>.incidents.json`` (:func:`record_incident`, read by the
+``clickstream`` asset check).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 from upath import UPath
@@ -57,7 +58,7 @@ BATCH_FILE = re.compile(
     r"^(?:h(?P<hour>\d\d)|q)-(?P<topic>.+)-p(?P<partition>\d+)-o(?P<offset>\d+)"
     r"(?:-c(?P<cluster>[0-9a-f]{8})(?:e(?P<epoch>[1-9]\d*))?)?\.jsonl$"
 )
-# What sealing writes when it merges an hour's batch files (see clickstream_seal): the highest batch
+# What sealing writes when it merges an hour's batch files (see seal.py): the highest batch
 # start offset it holds and its number of batch files name it, so each merge gets a new name.
 MERGED_FILE = re.compile(
     r"^(?:h(?P<hour>\d\d)|q)-(?P<topic>.+)-p(?P<partition>\d+)-m(?P<offset>\d+)x(?P<segments>\d+)"
@@ -202,7 +203,7 @@ class LogEpoch:
 
     @staticmethod
     def path(zone: RawZone, topic: str, partition: int, cluster_id: str) -> UPath:
-        return watermark_dir(zone, topic) / f"p{partition}-c{cluster_tag(cluster_id)}.epoch.json"
+        return state_dir(zone, topic) / f"p{partition}-c{cluster_tag(cluster_id)}.epoch.json"
 
     @classmethod
     def read(cls, zone: RawZone, topic: str, partition: int, cluster_id: str) -> LogEpoch | None:
@@ -272,100 +273,16 @@ def lake_position(zone: RawZone, topic: str, partition: int, cluster_id: str) ->
     return start if position is None else position.next_offset
 
 
-@dataclass(frozen=True)
-class PartitionWatermark:
-    """Event-time progress of one topic partition as recorded by the consumer that owns it.
-
-    Event time is not tied to a cluster, so the progress carries over when the cluster changes;
-    ``cluster_id`` says which cluster the partition was last read from.
-    """
-
-    topic: str
-    partition: int
-    event_time_max: datetime | None
-    caught_up_at: datetime | None
-    allowed_lateness: timedelta
-    cluster_id: str | None = None
-
-    @property
-    def watermark(self) -> datetime | None:
-        """Latest time before which no more events are expected: progress minus lateness."""
-        progress = max((t for t in (self.event_time_max, self.caught_up_at) if t is not None), default=None)
-        return None if progress is None else progress - self.allowed_lateness
-
-    def to_json(self) -> bytes:
-        def iso(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
-        return orjson.dumps({
-            "topic": self.topic, "partition": self.partition, "cluster_id": self.cluster_id,
-            "event_time_max": iso(self.event_time_max),
-            "caught_up_at": iso(self.caught_up_at), "allowed_lateness_s": self.allowed_lateness.total_seconds(),
-            "watermark": iso(self.watermark), "updated_at": datetime.now(UTC).isoformat(),
-        }, option=orjson.OPT_INDENT_2)
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> PartitionWatermark:
-        data = orjson.loads(raw)
-
-        def moment(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value)
-
-        return cls(data["topic"], int(data["partition"]), moment(data["event_time_max"]),
-                   moment(data["caught_up_at"]), timedelta(seconds=data["allowed_lateness_s"]), data.get("cluster_id"))
-
-
-def watermark_dir(zone: RawZone, topic: str) -> UPath:
+def state_dir(zone: RawZone, topic: str) -> UPath:
+    """``_state/clickstream/<topic>/``: the consumer's bookkeeping (log epochs, incidents, watermarks)."""
     return zone.state_dir / DATASET / topic
-
-
-def _watermark_path(zone: RawZone, topic: str, partition: int) -> UPath:
-    return watermark_dir(zone, topic) / f"p{partition}.watermark.json"
-
-
-def read_partition_watermarks(zone: RawZone, topic: str) -> list[PartitionWatermark]:
-    folder = watermark_dir(zone, topic)
-    if not folder.exists():
-        return []
-    return [PartitionWatermark.from_json(p.read_bytes()) for p in sorted(folder.glob("p*.watermark.json"))]
-
-
-def advance_watermark(
-    zone: RawZone, topic: str, partition: int, allowed_lateness: timedelta,
-    event_time_max: datetime | None = None, caught_up_at: datetime | None = None, cluster_id: str | None = None,
-) -> PartitionWatermark:
-    """Move a partition's recorded progress forward (never back) and return it.
-
-    ``cluster_id``: the cluster the progress was read from (None keeps the recorded one).
-    """
-    path = _watermark_path(zone, topic, partition)
-    current = PartitionWatermark.from_json(path.read_bytes()) if path.exists() else None
-
-    def later(old: datetime | None, new: datetime | None) -> datetime | None:
-        return max((t for t in (old, new) if t is not None), default=None)
-
-    updated = PartitionWatermark(
-        topic, partition,
-        later(current and current.event_time_max, event_time_max),
-        later(current and current.caught_up_at, caught_up_at),
-        allowed_lateness,
-        cluster_id or (current and current.cluster_id),
-    )
-    write_bytes_atomic(path, updated.to_json())
-    return updated
-
-
-def read_watermark(zone: RawZone, topic: str) -> datetime | None:
-    """The topic's watermark: the slowest partition's. None until the consumer recorded any."""
-    marks = [w.watermark for w in read_partition_watermarks(zone, topic) if w.watermark is not None]
-    return min(marks, default=None)
 
 
 INCIDENTS_KEPT = 20  # per topic partition: the incident file stays small whatever happens to the log
 
 
 def _incidents_path(zone: RawZone, topic: str, partition: int) -> UPath:
-    return watermark_dir(zone, topic) / f"p{partition}.incidents.json"
+    return state_dir(zone, topic) / f"p{partition}.incidents.json"
 
 
 def record_incident(zone: RawZone, topic: str, partition: int, incident: dict) -> None:
@@ -377,7 +294,7 @@ def record_incident(zone: RawZone, topic: str, partition: int, incident: dict) -
 
 def read_incidents(zone: RawZone, topic: str) -> list[dict]:
     """Every recorded log incident of ``topic``, oldest first."""
-    folder = watermark_dir(zone, topic)
+    folder = state_dir(zone, topic)
     found = [i for p in (folder.glob("p*.incidents.json") if folder.exists() else ())
              for i in orjson.loads(p.read_bytes())]
     return sorted(found, key=lambda incident: incident["detected_at"])

@@ -6,24 +6,18 @@ day), so memory stays flat however large the batch: each ``consume()`` round is 
 handed, hour by hour, to a writer thread. A batch closes when the consumer holds ``batch_size``
 messages, when it is ``batch_timeout`` seconds old, when the stream goes quiet, on a revoke and
 on shutdown; closing fsyncs its files, renames them into place, writes their manifests (see
-:mod:`~recomart_assets.sources.clickstream_lake`), and only then commits the offsets. On
+:mod:`~recomart_assets.sources.clickstream.batches`), and only then commits the offsets. On
 assignment the consumer seeks each partition to the offset after the last complete batch the lake
 holds, so the lake, not the broker, decides where to resume. Offsets only mean something within
 one cluster, so the consumer reads the cluster id from the broker's metadata at start and on
 every assignment, and only resumes from that cluster's batches.
 
-Placement: every message must be a JSON object whose ``timestamp`` :func:`~recomart_assets.lake.placing.place`
-can place (ISO 8601 with a UTC offset, from the first partition to now + the allowed clock skew);
-anything else goes to quarantine with its reason, its Kafka coordinates and its original bytes,
-and never moves the watermark. Events are kept byte for byte as received (a value spread over
-several lines is re-serialised on one, as JSONL needs). The common case is parsed by simdjson and
-placed a round at a time by :func:`~recomart_assets.lake.placing.place_many`; whatever that fast
-path cannot vouch for (a value with escapes or a repeated ``timestamp`` key, a non-string
-timestamp, any parse error) is decided by orjson and :func:`~recomart_assets.lake.placing.place`,
-the reference, so both paths give the same answers.
+Placement: each round is parsed and placed by :mod:`~recomart_assets.sources.clickstream.messages`
+(an event line for its hour, or a quarantine record with its reason); the open batch's files and the
+threads that write and close them are :mod:`~recomart_assets.sources.clickstream.spool`'s.
 
 Publishing a batch (the protocol, ``docs/protocol.md``): under the partitions' locks
-(:func:`~recomart_assets.sources.clickstream_lake.partition_lock`) each spool file is fsynced,
+(:func:`~recomart_assets.sources.clickstream.batches.partition_lock`) each spool file is fsynced,
 renamed into place and given its manifest (``consumer.file-published``); once every file of the
 batch is in place the batch is part of the lake (``consumer.batch-published``, the commit point:
 resume rolls such a batch forward), and only then are the offsets committed to Kafka
@@ -57,20 +51,15 @@ clock runs ahead cannot close today early.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import signal
 import threading
 import time
-from base64 import b64encode
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import orjson
-import simdjson
 from confluent_kafka import (
     OFFSET_BEGINNING,
     TIMESTAMP_NOT_AVAILABLE,
@@ -82,45 +71,38 @@ from confluent_kafka import (
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient
-from upath import UPath
 
 from recomart_assets.config import Settings
 from recomart_assets.errors import ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
-from recomart_assets.lake import RawZone, manifest_path, open_data_file, steps
-from recomart_assets.lake.lineage import KafkaBatch
+from recomart_assets.lake import RawZone, steps
 from recomart_assets.lake.manifest import StreamingDataFile
-from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
 from recomart_assets.logs import get_logger, ingestion_run
-from recomart_assets.sources.clickstream_lake import (
-    DATASET,
+from recomart_assets.sources.clickstream.batches import (
     LakePosition,
     LogEpoch,
-    advance_watermark,
-    batch_file_name,
     cluster_tag,
     lake_position,
     partition_lock,
     record_incident,
     resume,
 )
+from recomart_assets.sources.clickstream.messages import MessagePlacer, Routed, fingerprint
+from recomart_assets.sources.clickstream.spool import ONE_HOUR, PartitionBatch, SpoolWriters, open_spool, unpublish
+from recomart_assets.sources.clickstream.watermarks import advance_watermark
 
 log = get_logger("clickstream.consumer")
 
 steps.declare(
     "consumer.resumed",  # on assignment: leftovers removed, the newest batch rolled forward or back
-    "consumer.file-published",  # one file of the batch fsynced, renamed into place and given its manifest
     "consumer.batch-published",  # every file of the batch in place: the lake holds the batch (commit point)
     "consumer.offsets-committed",  # the batch's offsets committed to Kafka (a hint for the group)
 )
 
 ON_REWIND = ("stop", "restart-from-log-start")
 
-_ONE_HOUR = 3600
 UNKNOWN_CLUSTER = "unknown"  # for brokers that report no cluster id (Kafka before 0.10.1)
 GROUP_JOIN_ALLOWANCE = 20.0  # seconds a consumer may wait for its first assignment before --idle-exit counts
 _ROUND = 10_000  # messages asked of consume() at a time (what the bare-client baseline uses too)
-_STAMP = b'"timestamp"'
-_BACKSLASH, _LF, _CR = 92, 10, 13
 
 
 @dataclass(frozen=True)
@@ -163,105 +145,6 @@ class ConsumeCounts:
                 **{f"quarantined_{k}": v for k, v in sorted(self.reasons.items())}}
 
 
-class _Abandoned(Exception):
-    """Thrown into a spool file's writer to delete it unwritten (a lost partition, a failed batch)."""
-
-
-class SpoolFile:
-    """One file of an open batch: a hidden temporary file until the batch closes (see :func:`open_data_file`)."""
-
-    __slots__ = ("path", "_context", "handle")
-
-    def __init__(self, path: UPath, day: str, source: KafkaBatch):
-        self.path = path
-        self._context: AbstractContextManager[StreamingDataFile] = open_data_file(
-            path, dataset=DATASET, partition=day, fmt="jsonl", source=source)
-        self.handle = self._context.__enter__()
-
-    def close(self, **source: object) -> None:
-        """Complete the lineage, make the file durable under its name, then write its manifest."""
-        self.handle.source.update(source)
-        self._context.__exit__(None, None, None)
-        steps.reached("consumer.file-published")
-
-    def abandon(self) -> None:
-        """Delete the file unwritten. Closing it flushes buffered bytes, which a full disk refuses: the
-        temporary file is removed all the same, so that error is not ours to raise."""
-        try:
-            self._context.__exit__(_Abandoned, _Abandoned(), None)
-        except OSError as exc:
-            log.debug("%s: dropped (closing it failed: %s)", self.path.name, exc)
-
-
-class PartitionBatch:
-    """The open batch of one partition: its offset range and its spool files (event hours, quarantine days)."""
-
-    __slots__ = ("partition", "base", "first_offset", "last_offset", "last_message", "files", "events", "quarantined",
-                 "latest_hour")
-
-    def __init__(self, partition: int, first_offset: int, base: int | None):
-        self.partition = partition
-        self.base = base  # the lake's position when the batch opened (None: the lake held nothing of this log)
-        self.first_offset = first_offset
-        self.last_offset = first_offset
-        self.last_message: Message | None = None
-        self.files: dict[int | str, SpoolFile] = {}  # hours since the epoch (events) or day (quarantine) -> file
-        self.events = 0
-        self.quarantined = 0
-        self.latest_hour: int | None = None  # hours since the epoch of the latest event, for the watermark
-
-    @property
-    def messages(self) -> int:
-        return self.events + self.quarantined
-
-
-def reference_placement(value: bytes | None, bounds: TimeBounds, latest: datetime) -> Placement | Unplaceable:
-    """The reference answer for one message (orjson, then :func:`place`): where it goes, or why it cannot."""
-    if value is None:
-        return Unplaceable("empty_message", "empty message")
-    try:
-        event = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        return Unplaceable("invalid_json", f"invalid JSON: {exc}")
-    if not isinstance(event, dict):
-        return Unplaceable("not_a_json_object", f"not a JSON object: {type(event).__name__}")
-    return place(event.get("timestamp"), bounds, require_offset=True, latest=latest)
-
-
-def quarantine_record(msg: Message, problem: Unplaceable, topic: str) -> bytes:
-    """One quarantine line: reason, Kafka coordinates and the original key and value (base64)."""
-    value, key = msg.value(), msg.key()
-    text = None
-    if value is not None:
-        try:
-            text = value.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return orjson.dumps({
-        "reason": problem.reason, "kind": problem.kind, "topic": topic, "partition": msg.partition(),
-        "offset": msg.offset(), "kafka_timestamp_ms": msg.timestamp()[1],
-        "key_b64": None if key is None else b64encode(key).decode(),
-        "value_b64": None if value is None else b64encode(value).decode(), "value_text": text,
-        "quarantined_at": datetime.now(UTC).isoformat(),
-    })
-
-
-def fingerprint(msg: Message) -> str:
-    """What identifies one message of a log beyond its offset: a hash of its timestamp, key and value."""
-    digest = hashlib.sha256(str(msg.timestamp()[1]).encode())
-    for part in (msg.key(), msg.value()):
-        digest.update(b"\0%d\0" % len(part or b""))
-        digest.update(part or b"")
-    return digest.hexdigest()[:32]
-
-
-def _write_chunks(chunks: list[tuple[StreamingDataFile, list[bytes]]]) -> None:
-    """The appender thread's task: one round's lines, file by file, as JSONL."""
-    for handle, lines in chunks:
-        lines.append(b"")  # the final newline
-        handle.write(b"\n".join(lines), len(lines) - 1)
-
-
 class ClickstreamConsumer:
     """One member of the consumer group; :meth:`run` is the loop."""
 
@@ -277,12 +160,8 @@ class ClickstreamConsumer:
         self.assigned: set[int] = set()
         self.stop_requested = threading.Event()
         self._pending = 0
-        self._parser = simdjson.Parser()
-        # One thread appends (in order) while the loop parses the next round; md5 and the write release the GIL.
-        self._appender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-append")
-        self._appending: Future | None = None
-        # Closing a batch waits on one fsync per file: a few threads wait on them together.
-        self._closers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lake-close")
+        self._placer = MessagePlacer(self.topic, self.bounds, self.counts.reasons, self._on_message_error)
+        self._writers = SpoolWriters()
         self._batch_opened = 0.0
         self._last_activity = time.monotonic()
         self._caught_up_marked = 0.0
@@ -370,8 +249,7 @@ class ClickstreamConsumer:
         return self.counts
 
     def _shutdown_threads(self) -> None:
-        self._appender.shutdown()
-        self._closers.shutdown()
+        self._writers.shutdown()
 
     def _loop(self) -> None:
         opts = self.options
@@ -428,96 +306,26 @@ class ClickstreamConsumer:
 
     # -- the hot path -----------------------------------------------------------------------
     def _route(self, messages: list[Message]) -> None:
-        """Parse, place and append one round of messages; kept lean, its first loop runs once per message."""
+        """Parse, place and append one round of messages (see :mod:`.messages`); note the log's clock."""
         if self._probes:
             messages = self._read_probes(messages)
-        parse = self._parser.parse
-        fast: list[Message] = []  # messages the fast path parsed, by position
-        values: list[bytes] = []  # their values (on one line)
-        stamps: list[str] = []  # their timestamps, for place_many
-        partitions: list[int] = []  # their partitions
-        slow: list[Message] = []  # everything the fast path cannot vouch for
-        batches = self.batches
-        partition = -1
-        previous: Message | None = None
-        for msg in messages:
-            if msg.error() is not None:
-                self._on_message_error(msg)
-                continue
-            if msg.partition() != partition:  # messages come in runs per partition
-                if previous is not None:
-                    batches[partition].last_offset = previous.offset()
-                    batches[partition].last_message = previous
-                partition = msg.partition()
-                if partition not in batches:
-                    batches[partition] = PartitionBatch(partition, msg.offset(), self.positions.get(partition))
-            previous = msg
-            value = msg.value()
-            try:
-                stamp = parse(value)["timestamp"]
-            except Exception:  # noqa: BLE001 - not parsed here: the reference path says why
-                stamp = None
-            # simdjson keeps the first of repeated keys, orjson the last; escapes could spell the key too.
-            if type(stamp) is not str or _BACKSLASH in value or value.count(_STAMP) != 1:
-                stamp = None  # let go of a simdjson array or object now: the parser refuses to reparse while one lives
-                slow.append(msg)
-                continue
-            if _LF in value or _CR in value:  # pretty-printed JSON: JSONL needs one line per record
-                value = orjson.dumps(orjson.loads(value))
-            fast.append(msg)
-            values.append(value)
-            stamps.append(stamp)
-            partitions.append(partition)
-        if previous is not None:
-            batches[partition].last_offset = previous.offset()
-            batches[partition].last_message = previous
-            kind, stamp_ms = previous.timestamp()
+        routed, newest = self._placer.place_round(messages, self.batches, self.positions)
+        if newest is not None:
+            kind, stamp_ms = newest.timestamp()
             if kind != TIMESTAMP_NOT_AVAILABLE and (self._log_clock is None or stamp_ms > self._log_clock[0]):
                 self._log_clock = (stamp_ms, time.monotonic())
-        latest = self.bounds.latest()
-        routed: dict[tuple[int, int | str], list[bytes]] = {}
-        if values:
-            placed = place_many(stamps, self.bounds, require_offset=True, latest=latest)
-            hours = (placed.micros // MICROS_PER_HOUR).tolist()
-            for i in placed.problems:  # out of bounds (or a shape only the reference reads): decided per message
-                hours[i] = None
-            for p, hour, value in zip(partitions, hours, values, strict=True):
-                if hour is not None:
-                    key = (p, hour)
-                    lines = routed.get(key)
-                    if lines is None:
-                        lines = routed[key] = []
-                    lines.append(value)
-            slow.extend(fast[i] for i in placed.problems)
-        for msg in slow:
-            self._route_slow(msg, latest, routed)
         self._append(routed)
 
-    def _route_slow(self, msg: Message, latest: datetime, routed: dict[tuple[int, int | str], list[bytes]]) -> None:
-        """The reference path for one message: an event line for its hour, or a quarantine record with the reason."""
-        value = msg.value()
-        answer = reference_placement(value, self.bounds, latest)
-        if isinstance(answer, Placement):
-            if _LF in value or _CR in value:
-                value = orjson.dumps(orjson.loads(value))
-            key: int | str = int(answer.moment.timestamp()) // _ONE_HOUR
-        else:
-            kind, stamp_ms = msg.timestamp()
-            moment = datetime.fromtimestamp(stamp_ms / 1000, UTC) if kind and stamp_ms > 0 else datetime.now(UTC)
-            key = moment.date().isoformat()
-            value = quarantine_record(msg, answer, self.topic)
-            self.counts.reasons[answer.kind] = self.counts.reasons.get(answer.kind, 0) + 1
-        routed.setdefault((msg.partition(), key), []).append(value)
-
-    def _append(self, routed: dict[tuple[int, int | str], list[bytes]]) -> None:
+    def _append(self, routed: Routed) -> None:
         """Hand this round's lines to the appender thread in one task (once the previous round's are written)."""
-        self._wait_appends()
+        self._writers.wait()
         chunks: list[tuple[StreamingDataFile, list[bytes]]] = []
         for (partition, key), lines in routed.items():
             batch = self.batches[partition]
             spool = batch.files.get(key)
             if spool is None:
-                spool = batch.files[key] = self._open_file(batch, key)
+                spool = batch.files[key] = open_spool(self.zone, self.topic, self.group, batch, key, self.cluster_id,
+                                                      self.epochs.get(batch.partition, 0), self.topic_id)
             if isinstance(key, int):
                 batch.events += len(lines)
                 if batch.latest_hour is None or key > batch.latest_hour:
@@ -527,31 +335,9 @@ class ClickstreamConsumer:
             self._pending += len(lines)
             chunks.append((spool.handle, lines))
         if chunks:
-            self._appending = self._appender.submit(_write_chunks, chunks)
-
-    def _open_file(self, batch: PartitionBatch, key: int | str) -> SpoolFile:
-        if isinstance(key, int):
-            start = datetime.fromtimestamp(key * _ONE_HOUR, UTC)
-            day, hour = start.date().isoformat(), start.hour
-            folder = self.zone.partition_dir(DATASET, day)
-        else:
-            day, hour = key, None
-            folder = self.zone.quarantine_dir(DATASET, day)
-        epoch = self.epochs.get(batch.partition, 0)
-        name = batch_file_name(self.topic, batch.partition, batch.first_offset, hour, self.cluster_id, epoch)
-        source = KafkaBatch(topic=self.topic, partition=batch.partition, batch_start_offset=batch.first_offset,
-                            batch_end_offset=batch.first_offset, cluster_id=self.cluster_id,
-                            consumer_group=self.group, quarantine=hour is None)
-        spool = SpoolFile(folder / name, day, source)
-        spool.handle.source.update(log_epoch=epoch, topic_id=self.topic_id)
-        return spool
+            self._writers.append(chunks)
 
     # -- closing and committing -----------------------------------------------------------------
-    def _wait_appends(self) -> None:
-        appending, self._appending = self._appending, None
-        if appending is not None:
-            appending.result()  # re-raises a failed write
-
     def _flush(self, partitions: set[int] | None = None, lost: bool = False) -> None:
         """Close the open batches (of ``partitions``, default all): files durable and manifested, then commit.
 
@@ -565,7 +351,7 @@ class ClickstreamConsumer:
         if not chosen:
             return
         started = time.perf_counter()
-        self._wait_appends()
+        self._writers.wait()
         with partition_lock(self.zone, self.topic, [b.partition for b in chosen]):
             if lost:
                 overtaken = {b.partition for b in chosen
@@ -579,9 +365,9 @@ class ClickstreamConsumer:
                                 "last_message": fingerprint(batch.last_message) if batch.last_message else None})
                        for batch in chosen for spool in batch.files.values()]
             try:
-                list(self._closers.map(lambda item: item[0].close(**item[1]), closing))  # re-raises the first error
+                self._writers.close(closing)  # re-raises the first error
             except BaseException:
-                self._unpublish(spool for spool, _ in closing)
+                unpublish(spool for spool, _ in closing)
                 raise
             finally:
                 for batch in chosen:
@@ -602,7 +388,7 @@ class ClickstreamConsumer:
         for batch in chosen:
             if batch.latest_hour is not None:
                 advance_watermark(self.zone, self.topic, batch.partition, self.options.allowed_lateness,
-                                  event_time_max=datetime.fromtimestamp(batch.latest_hour * _ONE_HOUR, UTC),
+                                  event_time_max=datetime.fromtimestamp(batch.latest_hour * ONE_HOUR, UTC),
                                   cluster_id=self.cluster_id)
         self._pending -= events + quarantined
         self.counts.messages += events + quarantined
@@ -616,18 +402,10 @@ class ClickstreamConsumer:
                  events, quarantined, len(closing), [b.partition for b in chosen], time.perf_counter() - started,
                  self.counts.rate)
 
-    @staticmethod
-    def _unpublish(spools: Iterable[SpoolFile]) -> None:
-        """Take back the files of a batch that could not be published whole (manifest first): it was
-        not committed, so the broker still holds its offsets and the lake must not show half of it."""
-        for spool in spools:
-            for path in (manifest_path(spool.path), spool.path):
-                path.unlink(missing_ok=True)
-
     def _abandon(self, partitions: set[int]) -> None:
         """Drop the open batches of ``partitions`` unwritten: their spool files are deleted."""
         try:
-            self._wait_appends()
+            self._writers.wait()
         except OSError as exc:  # the files are being deleted anyway
             log.warning("append failed while dropping a batch: %s", exc)
         for partition in partitions:

@@ -8,13 +8,8 @@ import pytest
 
 from recomart_assets.config import Settings
 from recomart_assets.simulate.metadata_values import MetadataSource
-from recomart_assets.sources.metadata_api import (
-    BadResponse,
-    MetadataPullError,
-    fetch_metadata,
-    parse_retry_after,
-    retry_decision,
-)
+from recomart_assets.sources.http.metadata_api import MetadataPullError, fetch_metadata
+from recomart_assets.sources.http.pull import BadResponse, parse_retry_after, retry_decision
 from recomart_assets_tests.fixtures.metadata_api import FAST
 
 API = "http://metadata.test"

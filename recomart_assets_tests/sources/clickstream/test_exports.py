@@ -10,7 +10,7 @@ import pytest
 
 from recomart_assets.lake import complete_files, intake, read_manifest, verify_tree
 from recomart_assets.lake.lineage import LandingFile
-from recomart_assets.sources.clickstream_exports import LANDING
+from recomart_assets.sources.clickstream.exports import LANDING
 from recomart_assets_tests.fixtures.landing import drop
 
 DAY = "2026-03-01"

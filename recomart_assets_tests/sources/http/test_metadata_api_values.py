@@ -9,7 +9,7 @@ import pytest
 from recomart_assets.config import Settings
 from recomart_assets.lake import read_manifest, verify_tree
 from recomart_assets.simulate.metadata_values import MetadataSource
-from recomart_assets.sources.metadata_api import MetadataPullError, fetch_metadata, pull_metadata
+from recomart_assets.sources.http.metadata_api import MetadataPullError, fetch_metadata, pull_metadata
 from recomart_assets_tests.fixtures.metadata_api import FAST
 
 API = "http://metadata.test"

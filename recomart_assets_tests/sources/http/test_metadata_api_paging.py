@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from recomart_assets.simulate.metadata_server import Faults
-from recomart_assets.sources.metadata_api import MetadataPullError, pull_metadata
-from recomart_assets.sources.metadata_schema import METADATA_PATH
+from recomart_assets.sources.http.metadata_api import MetadataPullError, pull_metadata
+from recomart_assets.sources.http.metadata_schema import METADATA_PATH
 from recomart_assets_tests.fixtures.metadata_api import FAST, PRODUCTS
 
 pytestmark = pytest.mark.integration

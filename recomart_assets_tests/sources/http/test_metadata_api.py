@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from recomart_assets.cli import main
 from recomart_assets.lake import read_manifest, read_verified_bytes, verify_tree
 from recomart_assets.simulate.metadata_server import Faults
-from recomart_assets.sources.metadata_api import MetadataPullError, pull_metadata
+from recomart_assets.sources.http.metadata_api import MetadataPullError, pull_metadata
 from recomart_assets_tests.fixtures.metadata_api import FAST, PRODUCTS, SLOW_MS
 
 pytestmark = pytest.mark.integration

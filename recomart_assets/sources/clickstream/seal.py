@@ -62,7 +62,7 @@ from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
 from recomart_assets.lake.scanning import connect, event_rows, line_widths, local_files, scan_failure, scan_fields
 from recomart_assets.logs import get_logger
-from recomart_assets.sources.clickstream_lake import (
+from recomart_assets.sources.clickstream.batches import (
     BATCH_FILE,
     DATASET,
     MERGED_FILE,
@@ -70,8 +70,8 @@ from recomart_assets.sources.clickstream_lake import (
     merged_file_name,
     name_epoch,
     partition_lock,
-    read_watermark,
 )
+from recomart_assets.sources.clickstream.watermarks import read_watermark
 
 log = get_logger("clickstream.seal")
 

@@ -1,0 +1,166 @@
+"""Parsing and placing one round of Kafka messages: an event line for its hour, or a quarantine record.
+
+Placement: every message must be a JSON object whose ``timestamp`` :func:`~recomart_assets.lake.placing.place`
+can place (ISO 8601 with a UTC offset, from the first partition to now + the allowed clock skew);
+anything else goes to quarantine with its reason, its Kafka coordinates and its original bytes,
+and never moves the watermark. Events are kept byte for byte as received (a value spread over
+several lines is re-serialised on one, as JSONL needs). The common case is parsed by simdjson and
+placed a round at a time by :func:`~recomart_assets.lake.placing.place_many`; whatever that fast
+path cannot vouch for (a value with escapes or a repeated ``timestamp`` key, a non-string
+timestamp, any parse error) is decided by orjson and :func:`~recomart_assets.lake.placing.place`,
+the reference (:func:`reference_placement`), so both paths give the same answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import b64encode
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+import simdjson
+from confluent_kafka import Message
+
+from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
+from recomart_assets.sources.clickstream.spool import ONE_HOUR, PartitionBatch
+
+_STAMP = b'"timestamp"'
+_BACKSLASH, _LF, _CR = 92, 10, 13
+
+# (partition, hours since the epoch for events or the day for quarantine) -> the round's lines for that file
+Routed = dict[tuple[int, int | str], list[bytes]]
+
+
+def reference_placement(value: bytes | None, bounds: TimeBounds, latest: datetime) -> Placement | Unplaceable:
+    """The reference answer for one message (orjson, then :func:`place`): where it goes, or why it cannot."""
+    if value is None:
+        return Unplaceable("empty_message", "empty message")
+    try:
+        event = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        return Unplaceable("invalid_json", f"invalid JSON: {exc}")
+    if not isinstance(event, dict):
+        return Unplaceable("not_a_json_object", f"not a JSON object: {type(event).__name__}")
+    return place(event.get("timestamp"), bounds, require_offset=True, latest=latest)
+
+
+def quarantine_record(msg: Message, problem: Unplaceable, topic: str) -> bytes:
+    """One quarantine line: reason, Kafka coordinates and the original key and value (base64)."""
+    value, key = msg.value(), msg.key()
+    text = None
+    if value is not None:
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return orjson.dumps({
+        "reason": problem.reason, "kind": problem.kind, "topic": topic, "partition": msg.partition(),
+        "offset": msg.offset(), "kafka_timestamp_ms": msg.timestamp()[1],
+        "key_b64": None if key is None else b64encode(key).decode(),
+        "value_b64": None if value is None else b64encode(value).decode(), "value_text": text,
+        "quarantined_at": datetime.now(UTC).isoformat(),
+    })
+
+
+def fingerprint(msg: Message) -> str:
+    """What identifies one message of a log beyond its offset: a hash of its timestamp, key and value."""
+    digest = hashlib.sha256(str(msg.timestamp()[1]).encode())
+    for part in (msg.key(), msg.value()):
+        digest.update(b"\0%d\0" % len(part or b""))
+        digest.update(part or b"")
+    return digest.hexdigest()[:32]
+
+
+class MessagePlacer:
+    """Places rounds of one topic's messages into lines per file; counts quarantine reasons in ``reasons``."""
+
+    def __init__(self, topic: str, bounds: TimeBounds, reasons: dict[str, int],
+                 on_error: Callable[[Message], None]):
+        self.topic = topic
+        self.bounds = bounds
+        self.reasons = reasons  # quarantine kind -> messages (the consumer's counts)
+        self.on_error = on_error  # a message that carries a Kafka error instead of a value
+        self._parser = simdjson.Parser()
+
+    def place_round(self, messages: list[Message], batches: dict[int, PartitionBatch],
+                    positions: dict[int, int | None]) -> tuple[Routed, Message | None]:
+        """Parse and place one round; kept lean, its first loop runs once per message.
+
+        Opens a :class:`PartitionBatch` in ``batches`` for a partition without one (its base from
+        ``positions``) and moves each batch's last offset; returns the round's lines per file and its
+        newest message (None if the round held none).
+        """
+        parse = self._parser.parse
+        fast: list[Message] = []  # messages the fast path parsed, by position
+        values: list[bytes] = []  # their values (on one line)
+        stamps: list[str] = []  # their timestamps, for place_many
+        partitions: list[int] = []  # their partitions
+        slow: list[Message] = []  # everything the fast path cannot vouch for
+        partition = -1
+        previous: Message | None = None
+        for msg in messages:
+            if msg.error() is not None:
+                self.on_error(msg)
+                continue
+            if msg.partition() != partition:  # messages come in runs per partition
+                if previous is not None:
+                    batches[partition].last_offset = previous.offset()
+                    batches[partition].last_message = previous
+                partition = msg.partition()
+                if partition not in batches:
+                    batches[partition] = PartitionBatch(partition, msg.offset(), positions.get(partition))
+            previous = msg
+            value = msg.value()
+            try:
+                stamp = parse(value)["timestamp"]
+            except Exception:  # noqa: BLE001 - not parsed here: the reference path says why
+                stamp = None
+            # simdjson keeps the first of repeated keys, orjson the last; escapes could spell the key too.
+            if type(stamp) is not str or _BACKSLASH in value or value.count(_STAMP) != 1:
+                stamp = None  # let go of a simdjson array or object now: the parser refuses to reparse while one lives
+                slow.append(msg)
+                continue
+            if _LF in value or _CR in value:  # pretty-printed JSON: JSONL needs one line per record
+                value = orjson.dumps(orjson.loads(value))
+            fast.append(msg)
+            values.append(value)
+            stamps.append(stamp)
+            partitions.append(partition)
+        if previous is not None:
+            batches[partition].last_offset = previous.offset()
+            batches[partition].last_message = previous
+        latest = self.bounds.latest()
+        routed: Routed = {}
+        if values:
+            placed = place_many(stamps, self.bounds, require_offset=True, latest=latest)
+            hours = (placed.micros // MICROS_PER_HOUR).tolist()
+            for i in placed.problems:  # out of bounds (or a shape only the reference reads): decided per message
+                hours[i] = None
+            for p, hour, value in zip(partitions, hours, values, strict=True):
+                if hour is not None:
+                    key = (p, hour)
+                    lines = routed.get(key)
+                    if lines is None:
+                        lines = routed[key] = []
+                    lines.append(value)
+            slow.extend(fast[i] for i in placed.problems)
+        for msg in slow:
+            self._place_slow(msg, latest, routed)
+        return routed, previous
+
+    def _place_slow(self, msg: Message, latest: datetime, routed: Routed) -> None:
+        """The reference path for one message: an event line for its hour, or a quarantine record with the reason."""
+        value = msg.value()
+        answer = reference_placement(value, self.bounds, latest)
+        if isinstance(answer, Placement):
+            if _LF in value or _CR in value:
+                value = orjson.dumps(orjson.loads(value))
+            key: int | str = int(answer.moment.timestamp()) // ONE_HOUR
+        else:
+            kind, stamp_ms = msg.timestamp()
+            moment = datetime.fromtimestamp(stamp_ms / 1000, UTC) if kind and stamp_ms > 0 else datetime.now(UTC)
+            key = moment.date().isoformat()
+            value = quarantine_record(msg, answer, self.topic)
+            self.reasons[answer.kind] = self.reasons.get(answer.kind, 0) + 1
+        routed.setdefault((msg.partition(), key), []).append(value)
