@@ -12,7 +12,7 @@ back, manifests first.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
@@ -143,8 +143,12 @@ class SpoolWriters:
             appending.result()  # re-raises a failed write
 
     def close(self, closing: list[tuple[SpoolFile, dict[str, object]]]) -> None:
-        """Close every spool file with its lineage completion, in parallel; re-raises the first error."""
-        list(self._closers.map(lambda item: item[0].close(**item[1]), closing))  # re-raises the first error
+        """Close every spool file with its lineage completion, in parallel; re-raises the first error
+        only once every close has ended, so that taking the batch back (:func:`unpublish`) never runs
+        beside a close that would then put a file or a manifest back."""
+        done, _ = wait([self._closers.submit(spool.close, **source) for spool, source in closing])
+        for future in done:
+            future.result()  # re-raises the first error
 
     def shutdown(self) -> None:
         """Stop both thread pools (after the last batch was closed or dropped)."""
