@@ -65,8 +65,8 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
     if outcome.status == "missing" and config.sha256:
         entry = intake.ledger_entry(LANDING, zone, config.sha256)
         if entry is not None:  # ingested meanwhile by another pass: report what that pass did
-            outcome = intake.FileOutcome(config.landing_file, "ingested", config.sha256, dict(entry["partitions"]),
-                                         entry["rejected_rows"], stored_as=entry["target"])
+            outcome = intake.FileOutcome(config.landing_file, "ingested", config.sha256, dict(entry.partitions),
+                                         entry.rejected_rows, stored_as=entry.target)
     if config.sha256 and outcome.sha256 and outcome.sha256 != config.sha256:
         context.log.warning("%r changed since the sensor saw it (sha256 %s, now %s)", config.landing_file,
                             config.sha256[:16], outcome.sha256[:16])
