@@ -8,8 +8,9 @@ import pytest
 import yaml
 from dagster import DagsterInstance, job, op
 
+from recomart_assets.cli.logging_setup import configure_logging
 from recomart_assets.config import Settings
-from recomart_assets.logs import MAX_MESSAGE_CHARS, configure_logging, get_logger, ingestion_run
+from recomart_assets.logs import MAX_MESSAGE_CHARS, get_logger, ingestion_run
 from recomart_assets.platform.instance import DEFAULT_INSTANCE_YAML
 
 

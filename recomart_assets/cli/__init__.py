@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
     """RecoMart raw-data platform: ingestion, raw zone, data quality."""
+    from recomart_assets.cli.logging_setup import configure_logging
     from recomart_assets.config import Settings
-    from recomart_assets.logs import configure_logging
 
     configure_logging(Settings.from_env(), level=logging.DEBUG if verbose else logging.INFO)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from recomart_assets.cli.logging_setup import configure_logging
 from recomart_assets.config import Settings
-from recomart_assets.logs import configure_logging
 from recomart_assets.platform.services import split_host_port
 from recomart_assets.simulate.master import DEFAULT_PRODUCTS, DEFAULT_SEED
 from recomart_assets.simulate.metadata_server import Faults, create_app, serve

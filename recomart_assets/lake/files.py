@@ -5,7 +5,7 @@ file turns invisible at once, and no reader ever sees a manifest whose bytes are
 between the two leaves a data file without a manifest (incomplete, skipped by readers, reported by
 ``verify``), which the writer's next run removes or rewrites. Every writer that takes back or
 replaces files (a landing split, a correction, a consumer batch, a seal's merge) removes them here.
-Zone locks live in :mod:`~recomart_assets.lake.locks`, temporary names in :mod:`~recomart_assets.lake.atomic`.
+Zone locks live in :mod:`~recomart_assets.lake.locks`, temporary names (:func:`~recomart_assets.lake.atomic.parse_temporary_name`) in :mod:`~recomart_assets.lake.atomic`.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ from upath import UPath
 
 from recomart_assets.config import Settings
 from recomart_assets.errors import ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
-from recomart_assets.lake import RawZone, manifest_path, open_data_file, steps
+from recomart_assets.lake import RawZone, open_data_file, steps
+from recomart_assets.lake.files import remove_data_files
 from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.manifest import StreamingDataFile
 from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
@@ -271,7 +272,7 @@ class ClickstreamConsumer:
         self.topic = topic or settings.clickstream_topic
         self.group = options.group or settings.consumer_group
         self.zone = RawZone.from_settings(settings)
-        self.bounds = settings.time_bounds()
+        self.bounds = TimeBounds(clock_skew=settings.clock_skew)
         self.counts = ConsumeCounts()
         self.batches: dict[int, PartitionBatch] = {}
         self.assigned: set[int] = set()
@@ -620,9 +621,7 @@ class ClickstreamConsumer:
     def _unpublish(spools: Iterable[SpoolFile]) -> None:
         """Take back the files of a batch that could not be published whole (manifest first): it was
         not committed, so the broker still holds its offsets and the lake must not show half of it."""
-        for spool in spools:
-            for path in (manifest_path(spool.path), spool.path):
-                path.unlink(missing_ok=True)
+        remove_data_files(spool.path for spool in spools)
 
     def _abandon(self, partitions: set[int]) -> None:
         """Drop the open batches of ``partitions`` unwritten: their spool files are deleted."""

@@ -61,7 +61,7 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
               recomart: RecomartResource) -> Iterator[AssetMaterialization]:
     """Ingest the configured landing file; one materialization per partition it touched."""
     zone = recomart.zone()
-    outcome = intake.ingest_file(LANDING, zone, config.landing_file, recomart.settings().time_bounds())
+    outcome = intake.ingest_file(LANDING, zone, config.landing_file, recomart.time_bounds())
     if outcome.status == "missing" and config.sha256:
         entry = intake.ledger_entry(LANDING, zone, config.sha256)
         if entry is not None:  # ingested meanwhile by another pass: report what that pass did
@@ -110,7 +110,7 @@ def transactions(
         raise Failure("a transactions run needs a partition (to re-derive it) or a landing_file to ingest")
     zone = recomart.zone()
     days = frozenset(context.partition_keys)
-    rederived = intake.rederive_partitions(LANDING, zone, days, recomart.settings().time_bounds())
+    rederived = intake.rederive_partitions(LANDING, zone, days, recomart.time_bounds())
     context.log.info("re-derived %d partition(s) from the archive: %s", len(rederived), rederived)
     summaries = {day: partition_summary(zone, day) for day in sorted(days)}
     yield MaterializeResult(
