@@ -28,6 +28,7 @@ from pathlib import Path
 from recomart_assets.config import Settings
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import RawZone, intake
+from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.platform.broker import broker_process
 from recomart_assets.platform.metadata_api import metadata_api_process
 from recomart_assets.platform.services import free_port
@@ -73,7 +74,7 @@ def simulate(settings: Settings, days: list[date], events_per_day: int, rows_per
                 and day == incident.day):
             pull_metadata(settings, day.isoformat())
     write_daily_drops(settings, days, seed=seed, rows_per_day=rows_per_day, dirty_rate=dirty_rate, incident=incident)
-    intake.run_pass(LANDING, zone, 0.0, settings.time_bounds())
+    intake.run_pass(LANDING, zone, 0.0, TimeBounds(clock_skew=settings.clock_skew))
     produce_clickstream(settings, events_per_day * len(days), days, seed=seed + len(days), dirty_rate=dirty_rate,
                         incident=incident)
     run_consumer(settings, ConsumerOptions(idle_exit=3.0, allowed_lateness=timedelta(0)), handle_signals=False)

@@ -14,16 +14,13 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
 from recomart_assets.errors import ConfigError
-
-if TYPE_CHECKING:
-    from recomart_assets.lake.placing import TimeBounds
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 DEFAULT_METADATA_API_URL = "http://127.0.0.1:8000"
@@ -195,11 +192,11 @@ class Settings(BaseSettings):
         """True when the metadata API is the simulated one's default address (we may start it)."""
         return self.metadata_api_url == DEFAULT_METADATA_API_URL
 
-    def time_bounds(self) -> TimeBounds:
-        """The event times that can be placed (see :mod:`recomart_assets.lake.placing`)."""
-        from recomart_assets.lake.placing import TimeBounds
-
-        return TimeBounds(clock_skew=timedelta(seconds=self.clock_skew_seconds))
+    @property
+    def clock_skew(self) -> timedelta:
+        """How far ahead of now an event may be timestamped: callers build the lake's
+        ``TimeBounds(clock_skew=settings.clock_skew)`` (the settings know nothing of the lake)."""
+        return timedelta(seconds=self.clock_skew_seconds)
 
     @property
     def kafka_options(self) -> dict[str, str | SecretStr]:

@@ -40,7 +40,7 @@ def test_defaults_match_the_contract():
     assert settings.consumer_group == "recomart-clickstream"
     assert settings.master_exports_dir == "./master_exports"
     assert settings.tansu_bin is None and settings.metadata_api_token is None
-    assert settings.time_bounds().clock_skew == timedelta(hours=6)
+    assert settings.clock_skew == timedelta(hours=6)
 
 
 def test_every_variable_is_declared_once_on_its_field():
@@ -57,7 +57,7 @@ def test_every_variable_is_read_and_reaches_a_child(tmp_path):
     settings = Settings.from_env(environ)
     assert settings.as_environ() == environ
     assert Settings.from_env(settings.as_environ()) == settings
-    assert settings.time_bounds().clock_skew == timedelta(seconds=90.5)
+    assert settings.clock_skew == timedelta(seconds=90.5)
 
 
 def test_a_given_mapping_is_the_only_source(monkeypatch):

@@ -12,6 +12,7 @@ import click
 from recomart_assets.config import Settings
 from recomart_assets.errors import LandingFilesWaiting
 from recomart_assets.lake import RawZone, intake
+from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.sources.transactions import LANDING
 
 
@@ -35,7 +36,7 @@ def command(settle_seconds: float, max_wait: float | None) -> None:
     zone = RawZone.from_settings(settings)
     zone.create_tree()
     wait = settle_seconds + intake.WAIT_MARGIN_SECONDS if max_wait is None else max_wait
-    result = intake.run_pass(LANDING, zone, settle_seconds, settings.time_bounds(), max_wait=wait)
+    result = intake.run_pass(LANDING, zone, settle_seconds, TimeBounds(clock_skew=settings.clock_skew), max_wait=wait)
     for outcome in result.outcomes:
         detail = outcome.reason or f"{outcome.records} records in {len(outcome.partitions)} partition(s)"
         if outcome.rejected_rows:

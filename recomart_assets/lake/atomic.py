@@ -28,6 +28,7 @@ from recomart_assets.lake.zone import is_local_path
 
 TEMP_PREFIX = ".tmp-"  # temporary names are ".tmp-<32 hex>-<final name>"
 _OWNER_HEX = 12  # the first hex digits of a temporary name: its owner's tag (or random, untagged)
+_UNIQUE_HEX = 32  # hex digits between the prefix and the final name
 _owner: ContextVar[str] = ContextVar("temporary_files_owner", default="")
 
 # The bytes of a write are durable in its temporary file, not yet renamed into place.
@@ -53,6 +54,32 @@ def _temporary_name(final_name: str) -> str:
     unique = uuid.uuid4().hex
     owner = _owner.get()
     return f"{TEMP_PREFIX}{_owner_tag(owner) + unique[_OWNER_HEX:] if owner else unique}-{final_name}"
+
+
+@dataclass(frozen=True)
+class TemporaryName:
+    """What a temporary file's name ``.tmp-<32 hex>-<final name>`` tells: whose it is and what it becomes."""
+
+    owner_tag: str  # the first hex digits: its owner's tag, or random for an untagged write
+    final_name: str  # the name the file is renamed to once it is durable (a ``.manifest`` included)
+
+    def owned_by(self, owner: str) -> bool:
+        """True when ``owner`` (see :func:`temporary_files_owned_by`) wrote it."""
+        return self.owner_tag == _owner_tag(owner)
+
+
+def parse_temporary_name(name: str) -> TemporaryName | None:
+    """The owner tag and final name of a temporary file's name (None when ``name`` is not one).
+
+    Writers that recognise their own leftovers by the final name (the consumer's spool files, a
+    seal's merged files) read it here instead of cutting the name at a fixed offset.
+    """
+    if not name.startswith(TEMP_PREFIX):
+        return None
+    unique, dash, final = name[len(TEMP_PREFIX):].partition("-")
+    if not dash or len(unique) != _UNIQUE_HEX or not final:
+        return None
+    return TemporaryName(unique[:_OWNER_HEX], final)
 
 
 def sweep_temporary_files(folder: UPath, owner: str, recursive: bool = True) -> int:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from upath import UPath
 
 from recomart_assets import datasets
-from recomart_assets.config import Settings
+
+if TYPE_CHECKING:  # the one bridge from the settings to the lake: only its type is needed here
+    from recomart_assets.config import Settings
 
 
 # Dataset name (manifests, reports, asset checks) -> folder under the raw zone, and the "latest" flat
@@ -53,6 +56,7 @@ class RawZone:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RawZone:
+        """The zone the settings name (``RECOMART_RAW_ZONE``): the one bridge from settings to the lake."""
         return cls.at(settings.raw_zone)
 
     @classmethod

@@ -18,7 +18,7 @@ import pytest
 from confluent_kafka import Producer
 
 from recomart_assets.lake import complete_files, verify_tree
-from recomart_assets.lake.placing import Placement
+from recomart_assets.lake.placing import Placement, TimeBounds
 from recomart_assets.sources.clickstream.consumer import ConsumerOptions, run_consumer
 from recomart_assets.sources.clickstream.messages import reference_placement
 from recomart_assets.sources.clickstream.watermarks import read_partition_watermarks
@@ -87,9 +87,9 @@ def test_every_message_lands_where_the_reference_says(kafka_settings, zone):
                 record = orjson.loads(line)
                 original = None if record["value_b64"] is None else base64.b64decode(record["value_b64"])
                 quarantined[original] = record
-    latest = kafka_settings.time_bounds().latest()
+    latest = TimeBounds(clock_skew=kafka_settings.clock_skew).latest()
     for value in values:
-        answer = reference_placement(value, kafka_settings.time_bounds(), latest)
+        answer = reference_placement(value, TimeBounds(clock_skew=kafka_settings.clock_skew), latest)
         if isinstance(answer, Placement):
             line = orjson.dumps(orjson.loads(value)) if b"\n" in value else value
             assert placed.get(line) == (answer.day, f"h{answer.hour:02d}"), value

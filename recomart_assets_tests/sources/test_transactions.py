@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from upath import UPath
 
 from recomart_assets.lake import RawZone, count_records, intake, read_manifest, verify_tree
+from recomart_assets.lake.intake import identity, split
 from recomart_assets.lake.records import iter_csv_records
 from recomart_assets.simulate.transactions import write_transaction_drops
 from recomart_assets.sources.transactions import LANDING, partition_file_name
@@ -318,7 +319,8 @@ def landing_records(draw) -> str:
 def test_every_record_is_counted_once_placed_or_quarantined(tmp_path_factory, monkeypatch, records, end, chunk):
     """For any file: its records (as the raw zone counts them) are exactly the placed ones plus the
     rejected ones, each once and as received, and the manifests say so."""
-    monkeypatch.setattr(intake, "CHUNK_BYTES", chunk)
+    for module in (identity, split):
+        monkeypatch.setattr(module, "CHUNK_BYTES", chunk)
     zone = RawZone(UPath(tmp_path_factory.mktemp("zone")))
     zone.create_tree()
     data = "".join(line + end for line in [HEADER, *records]).encode()

@@ -38,7 +38,7 @@ class ExportFileConfig(Config):
 @op
 def land_clickstream_export(context: OpExecutionContext, config: ExportFileConfig, recomart: RecomartResource) -> None:
     """Land one export through the intake engine and say what became of it."""
-    outcome = intake.ingest_file(LANDING, recomart.zone(), config.file_name, recomart.settings().time_bounds())
+    outcome = intake.ingest_file(LANDING, recomart.zone(), config.file_name, recomart.time_bounds())
     context.log.info(
         "%r: %s, %d events in %d day(s), %d rejected%s", config.file_name, outcome.status, outcome.records,
         len(outcome.partitions), outcome.rejected_rows, f" ({outcome.reason})" if outcome.reason else "",

@@ -22,6 +22,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, create_model, field_validat
 
 from recomart_assets.config import ENV_VARS, Settings
 from recomart_assets.errors import ConfigError
+from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger
 
@@ -55,7 +56,12 @@ class _RecomartResourceBase(ConfigurableResource):
         return self._settings
 
     def zone(self) -> RawZone:
+        """The raw zone these settings point at."""
         return RawZone.from_settings(self.settings())
+
+    def time_bounds(self) -> TimeBounds:
+        """The event times that can be placed, with these settings' clock skew."""
+        return TimeBounds(clock_skew=self.settings().clock_skew)
 
 
 def _only_mask(value: str | None) -> str | None:

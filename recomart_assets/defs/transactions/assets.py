@@ -61,12 +61,12 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
               recomart: RecomartResource) -> Iterator[AssetMaterialization]:
     """Ingest the configured landing file; one materialization per partition it touched."""
     zone = recomart.zone()
-    outcome = intake.ingest_file(LANDING, zone, config.landing_file, recomart.settings().time_bounds())
+    outcome = intake.ingest_file(LANDING, zone, config.landing_file, recomart.time_bounds())
     if outcome.status == "missing" and config.sha256:
         entry = intake.ledger_entry(LANDING, zone, config.sha256)
         if entry is not None:  # ingested meanwhile by another pass: report what that pass did
-            outcome = intake.FileOutcome(config.landing_file, "ingested", config.sha256, dict(entry["partitions"]),
-                                         entry["rejected_rows"], stored_as=entry["target"])
+            outcome = intake.FileOutcome(config.landing_file, "ingested", config.sha256, dict(entry.partitions),
+                                         entry.rejected_rows, stored_as=entry.target)
     if config.sha256 and outcome.sha256 and outcome.sha256 != config.sha256:
         context.log.warning("%r changed since the sensor saw it (sha256 %s, now %s)", config.landing_file,
                             config.sha256[:16], outcome.sha256[:16])
@@ -110,7 +110,7 @@ def transactions(
         raise Failure("a transactions run needs a partition (to re-derive it) or a landing_file to ingest")
     zone = recomart.zone()
     days = frozenset(context.partition_keys)
-    rederived = intake.rederive_partitions(LANDING, zone, days, recomart.settings().time_bounds())
+    rederived = intake.rederive_partitions(LANDING, zone, days, recomart.time_bounds())
     context.log.info("re-derived %d partition(s) from the archive: %s", len(rederived), rederived)
     summaries = {day: partition_summary(zone, day) for day in sorted(days)}
     yield MaterializeResult(

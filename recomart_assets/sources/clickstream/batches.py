@@ -45,8 +45,9 @@ from datetime import UTC, datetime
 import orjson
 from upath import UPath
 
-from recomart_assets.lake import RawZone, manifest_path, read_manifest, write_bytes_atomic
-from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake import RawZone, read_manifest, write_bytes_atomic
+from recomart_assets.lake.atomic import parse_temporary_name
+from recomart_assets.lake.files import remove_data_files
 from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX
 from recomart_assets.logs import get_logger
@@ -121,9 +122,10 @@ def _log_files(zone: RawZone, topic: str, epochs: dict[int, int], cluster_id: st
                 continue
             for path in day.iterdir():
                 name = path.name
-                temporary = name.startswith(TEMP_PREFIX)
-                if temporary:  # .tmp-<uuid hex>-<final name>
-                    name = name[len(TEMP_PREFIX) + 33:].removesuffix(MANIFEST_SUFFIX)
+                parsed = parse_temporary_name(name)
+                temporary = parsed is not None
+                if parsed is not None:
+                    name = parsed.final_name.removesuffix(MANIFEST_SUFFIX)
                 batch, merged = BATCH_FILE.match(name), MERGED_FILE.match(name)
                 match = batch or merged
                 if not (match and match["cluster"] == tag and match["topic"] == topic
@@ -162,10 +164,7 @@ def _newest_position(files: _LogFiles, partition: int, epoch: int) -> tuple[int,
 
 
 def _roll_back(paths: Iterable[UPath]) -> None:
-    for path in paths:
-        for victim in (manifest_path(path), path):  # manifest first: the file turns invisible at once
-            if victim.exists():
-                victim.unlink()
+    remove_data_files(paths)  # each manifest first: the file turns invisible at once
 
 
 @contextmanager

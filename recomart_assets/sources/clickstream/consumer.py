@@ -76,6 +76,7 @@ from recomart_assets.config import Settings
 from recomart_assets.errors import ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
 from recomart_assets.lake import RawZone, steps
 from recomart_assets.lake.manifest import StreamingDataFile
+from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.logs import get_logger, ingestion_run
 from recomart_assets.sources.clickstream.batches import (
     LakePosition,
@@ -154,7 +155,7 @@ class ClickstreamConsumer:
         self.topic = topic or settings.clickstream_topic
         self.group = options.group or settings.consumer_group
         self.zone = RawZone.from_settings(settings)
-        self.bounds = settings.time_bounds()
+        self.bounds = TimeBounds(clock_skew=settings.clock_skew)
         self.counts = ConsumeCounts()
         self.batches: dict[int, PartitionBatch] = {}
         self.assigned: set[int] = set()

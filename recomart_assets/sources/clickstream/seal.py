@@ -55,8 +55,9 @@ from recomart_assets.lake import (
     utc_now_iso,
     write_data_file,
 )
-from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.atomic import parse_temporary_name
 from recomart_assets.lake.fields import recorded
+from recomart_assets.lake.files import remove_data_file
 from recomart_assets.lake.lineage import Derived, KafkaBatch
 from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
@@ -257,12 +258,6 @@ def seal_lock(zone: RawZone, day: str) -> AbstractContextManager[bool]:
     return zone_lock(zone, f"seal:{day}")
 
 
-def _delete(path: UPath) -> None:
-    """Remove a data file and its manifest (manifest first: the file turns invisible at once)."""
-    manifest_path(path).unlink(missing_ok=True)
-    path.unlink(missing_ok=True)
-
-
 def _tidy(folder: UPath) -> None:
     """Finish what an interrupted merge left: replaced files still present, merged files without a manifest."""
     if not folder.exists():
@@ -272,12 +267,13 @@ def _tidy(folder: UPath) -> None:
                   for name in manifest.source.get("supersedes") or ()}
     for path in folder.iterdir():
         name = path.name
-        if name.startswith(TEMP_PREFIX):  # .tmp-<uuid hex>-<final name>[.manifest]
-            if MERGED_FILE.match(name[len(TEMP_PREFIX) + 33:].removesuffix(".manifest")):
+        temporary = parse_temporary_name(name)
+        if temporary is not None:
+            if MERGED_FILE.match(temporary.final_name.removesuffix(".manifest")):
                 path.unlink(missing_ok=True)
         elif name in superseded:
             log.info("%s: removing %s, replaced by a merge that was interrupted", folder, name)
-            _delete(path)
+            remove_data_file(path)
         elif MERGED_FILE.match(name) and path not in complete and not manifest_path(path).exists():
             log.info("%s: removing %s, a merge cut short before its manifest", folder, name)
             path.unlink(missing_ok=True)
@@ -325,7 +321,7 @@ def _merge(folder: UPath, day: str, group: list[tuple[UPath, Manifest]], hour: i
             out.write(read_verified_bytes(path, manifest), records=manifest.record_count)
     steps.reached("seal.merged-written")
     for path, _ in group:  # the merged manifest exists: these are hidden already
-        _delete(path)
+        remove_data_file(path)
     steps.reached("seal.replaced-deleted")
     return name
 

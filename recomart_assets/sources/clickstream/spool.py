@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from confluent_kafka import Message
 from upath import UPath
 
-from recomart_assets.lake import RawZone, manifest_path, open_data_file, steps
+from recomart_assets.lake import RawZone, open_data_file, steps
+from recomart_assets.lake.files import remove_data_files
 from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.manifest import StreamingDataFile
 from recomart_assets.logs import get_logger
@@ -110,9 +111,7 @@ def open_spool(zone: RawZone, topic: str, group: str, batch: PartitionBatch, key
 def unpublish(spools: Iterable[SpoolFile]) -> None:
     """Take back the files of a batch that could not be published whole (manifest first): it was
     not committed, so the broker still holds its offsets and the lake must not show half of it."""
-    for spool in spools:
-        for path in (manifest_path(spool.path), spool.path):
-            path.unlink(missing_ok=True)
+    remove_data_files(spool.path for spool in spools)
 
 
 def _write_chunks(chunks: list[tuple[StreamingDataFile, list[bytes]]]) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from recomart_assets.lake import complete_files, intake, read_manifest, verify_tree
 from recomart_assets.lake.lineage import LandingFile
+from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.sources.clickstream.exports import LANDING
 from recomart_assets_tests.fixtures.landing import drop
 
@@ -105,7 +106,7 @@ def test_row_problems_are_rejected_with_their_reason_never_dropped(zone, setting
         'C6,P6,search,2026-03-01T10:08:00Z,web,e-6,"spring, ""sale""\nand more"',  # quoted comma, quote, newline
     ]
     drop_export(zone, "mixed.csv", HEADER + "\n" + "\n".join(rows) + "\n")
-    outcome = intake.run_pass(LANDING, zone, bounds=settings.time_bounds()).outcomes[0]
+    outcome = intake.run_pass(LANDING, zone, bounds=TimeBounds(clock_skew=settings.clock_skew)).outcomes[0]
     assert outcome.partitions == {DAY: 2} and outcome.rejected_rows == 4
     reasons = {r["line"]: r["reason"] for r in quarantined(zone)}
     assert reasons[3] == "malformed line: expected 7 fields, found 8"

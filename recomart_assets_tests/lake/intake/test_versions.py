@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from recomart_assets.lake import complete_files, intake, read_manifest, verify_tree
+from recomart_assets.lake.intake import ingest as engine
 from recomart_assets.lake.lineage import LandingFile
 from recomart_assets.sources.transactions import LANDING
 from recomart_assets_tests.fixtures.landing import csv_text, drop, partition_digests, partition_records, row
@@ -86,7 +87,7 @@ def test_a_crash_in_the_middle_of_a_replacement_is_completed_by_the_next_pass(zo
     drop(zone, "orders.csv", csv_text(MONDAY))
     v1 = run_pass(zone)
     drop(zone, "orders.csv.replace", csv_text([MONDAY[0].replace("19.99", "1.00"), row(7, "2026-03-02T08:00:00Z")]))
-    real = intake._remove_outputs
+    real = engine.take_back
     calls = []
 
     def dies_after_retracting_one(zone, outputs):
@@ -96,13 +97,13 @@ def test_a_crash_in_the_middle_of_a_replacement_is_completed_by_the_next_pass(zo
             raise Crash()
         real(zone, outputs)
 
-    monkeypatch.setattr(intake, "_remove_outputs", dies_after_retracting_one)
+    monkeypatch.setattr(engine, "take_back", dies_after_retracting_one)
     with pytest.raises(Crash):
         intake.ingest_file(LANDING, zone, "orders.csv.replace")
-    monkeypatch.setattr(intake, "_remove_outputs", real)
+    monkeypatch.setattr(engine, "take_back", real)
     assert intake.run_pass(LANDING, zone).outcomes == []  # recovery finished it: nothing left to scan
     assert prices(zone, "2026-03-01") == {"T00001": "1.00"} and prices(zone, "2026-03-02") == {"T00007": "19.99"}
-    assert intake.ledger_entry(LANDING, zone, v1.sha256)["status"] == "ingested"
+    assert intake.ledger_entry(LANDING, zone, v1.sha256).status == "ingested"
     assert verify_tree(zone.root).ok
 
 

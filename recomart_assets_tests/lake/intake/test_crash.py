@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import pytest
 
 from recomart_assets.lake import complete_files, intake, verify_tree
+from recomart_assets.lake.intake import ingest as engine
+from recomart_assets.lake.intake import split
 from recomart_assets.sources.transactions import LANDING
 from recomart_assets_tests.fixtures.landing import csv_text, drop, partition_records, quarantined_rows, row
 
@@ -39,7 +41,7 @@ def assert_exactly_once(zone) -> None:
 
 def test_crash_mid_split_leaves_no_partial_partition(zone, small_chunks, monkeypatch):
     drop(zone, "orders.csv", csv_text(ROWS))
-    real = intake.split_chunks
+    real = split.split_chunks
 
     def dies_after_two_chunks(*args, **kwargs):
         for n, item in enumerate(real(*args, **kwargs)):
@@ -47,19 +49,19 @@ def test_crash_mid_split_leaves_no_partial_partition(zone, small_chunks, monkeyp
                 raise Crash()
             yield item
 
-    monkeypatch.setattr(intake, "split_chunks", dies_after_two_chunks)
+    monkeypatch.setattr(split, "split_chunks", dies_after_two_chunks)
     with pytest.raises(Crash):
         ingest(zone)
     assert list(complete_files(zone.partition_dir("transactions", DAYS[0]))) == []
     assert not [p for p in (zone.root / "transactions").rglob("*") if p.is_file()]  # not even temp files
-    monkeypatch.setattr(intake, "split_chunks", real)
+    monkeypatch.setattr(split, "split_chunks", real)
     run_pass(zone)
     assert_exactly_once(zone)
 
 
 def test_crash_between_partition_writes(zone, small_chunks, monkeypatch):
     """Two partitions sealed with manifests, the rest not: the re-run overwrites, never duplicates."""
-    real = intake.open_data_file
+    real = split.open_data_file
     opened = []
 
     @contextmanager
@@ -71,25 +73,25 @@ def test_crash_between_partition_writes(zone, small_chunks, monkeypatch):
                 raise Crash()
 
     drop(zone, "orders.csv", csv_text(ROWS))
-    monkeypatch.setattr(intake, "open_data_file", dies_sealing_the_third)
+    monkeypatch.setattr(split, "open_data_file", dies_sealing_the_third)
     with pytest.raises(Crash):
         ingest(zone)
     sealed = partition_records(zone)
     assert 0 < len(sealed) < len(EXPECTED)
-    monkeypatch.setattr(intake, "open_data_file", real)
+    monkeypatch.setattr(split, "open_data_file", real)
     run_pass(zone)
     assert_exactly_once(zone)
 
 
 def test_crash_between_partition_writes_and_archiving(zone, monkeypatch):
     drop(zone, "orders.csv", csv_text(ROWS))
-    real = intake._finish
-    monkeypatch.setattr(intake, "_finish", lambda source, zone, plan: (_ for _ in ()).throw(Crash()))
+    real = engine.finish
+    monkeypatch.setattr(engine, "finish", lambda source, zone, plan: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         ingest(zone)
     assert partition_records(zone) == EXPECTED  # written, not yet archived
     assert (zone.landing / "orders.csv").exists()
-    monkeypatch.setattr(intake, "_finish", real)
+    monkeypatch.setattr(engine, "finish", real)
     result = run_pass(zone)
     assert result.outcomes == []  # recovery finished it; nothing left to scan
     assert_exactly_once(zone)
@@ -97,16 +99,16 @@ def test_crash_between_partition_writes_and_archiving(zone, monkeypatch):
 
 def test_crash_after_the_move_before_the_manifest(zone, monkeypatch):
     drop(zone, "orders.csv", csv_text(ROWS))
-    real = intake._write_moved_manifest
+    real = engine.write_moved_manifest
 
     def dies(*args, **kwargs):
         raise Crash()
 
-    monkeypatch.setattr(intake, "_write_moved_manifest", dies)
+    monkeypatch.setattr(engine, "write_moved_manifest", dies)
     with pytest.raises(Crash):
         ingest(zone)
     assert not verify_tree(zone.root).ok  # the archived original has no manifest yet
-    monkeypatch.setattr(intake, "_write_moved_manifest", real)
+    monkeypatch.setattr(engine, "write_moved_manifest", real)
     drop(zone, "orders.csv", csv_text(ROWS))  # the upstream even re-sends it meanwhile
     run_pass(zone)
     assert_exactly_once(zone)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from recomart_assets.lake import intake, verify_tree
+from recomart_assets.lake.intake import ingest as engine
 from recomart_assets.sources.transactions import LANDING
 from recomart_assets_tests.fixtures.landing import csv_text, drop, partition_records, quarantined_rows, row
 
@@ -20,13 +21,13 @@ SECOND = [row(100 + i, "2026-03-03T10:00:00Z") for i in range(7)] + [row(91, "ga
 
 # Moments of the pass, as functions both the old and the new engine call: after the file was
 # identified, after its split was published, while versions are compared, before it is archived.
-MOMENTS = [("content_problem", False), ("write_partitions", False), ("_compare_versions", False), ("_finish", True)]
+MOMENTS = [("content_problem", False), ("write_partitions", False), ("compare_versions", False), ("finish", True)]
 
 
 def replace_at(monkeypatch, zone, moment: tuple[str, bool], change, name: str = NAME) -> None:
     """Run ``change`` once, right after (or before) the engine's function ``moment`` runs."""
     function, before = moment
-    monkeypatch.setattr(intake, function, _around(getattr(intake, function), before,
+    monkeypatch.setattr(engine, function, _around(getattr(engine, function), before,
                                                   lambda: change(os.path.join(zone.landing.path, name))))
 
 
@@ -111,7 +112,7 @@ def test_a_correction_replaced_while_it_replaces_keeps_every_version(zone, monke
     drop(zone, NAME, csv_text(FIRST))
     intake.run_pass(LANDING, zone)
     drop(zone, NAME + ".replace", csv_text(FIRST[:4]))
-    replace_at(monkeypatch, zone, ("_compare_versions", False), replace_by_rename, name=NAME + ".replace")
+    replace_at(monkeypatch, zone, ("compare_versions", False), replace_by_rename, name=NAME + ".replace")
     done = intake.run_pass(LANDING, zone).outcomes[0]
     assert done.replaced_partitions == ["2026-03-01", "2026-03-02"]
     monkeypatch.undo()

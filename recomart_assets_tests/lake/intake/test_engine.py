@@ -12,6 +12,8 @@ import pytest
 from recomart_assets import datasets
 from recomart_assets.datasets import DatasetSpec
 from recomart_assets.lake import complete_files, intake, read_manifest, verify_tree
+from recomart_assets.lake.intake import ingest as engine
+from recomart_assets.lake.intake import split
 from recomart_assets.lake.placing import Unplaceable
 from recomart_assets.lake.records import RecordChunk
 from recomart_assets_tests.fixtures.landing import drop, tree_snapshot
@@ -91,7 +93,7 @@ def test_a_toy_source_gets_split_archive_rejects_and_ledger(toy_zone):
     archived = zone.root / outcome.stored_as
     assert archived.parent.parent == zone.archive_dir(TOY.name) and archived.read_text() == GOOD
     assert read_manifest(archived).record_count == 3  # placed + rejected
-    assert intake.ledger_entry(SOURCE, zone, outcome.sha256)["status"] == "ingested"
+    assert intake.ledger_entry(SOURCE, zone, outcome.sha256).status == "ingested"
     drop_toy(zone, "r-again.csv", GOOD)
     assert intake.run_pass(SOURCE, zone).outcomes[0].status == "duplicate"
     assert verify_tree(zone.root).ok
@@ -119,7 +121,7 @@ def test_a_failing_split_leaves_nothing_published(toy_zone, monkeypatch):
     """An error in the middle of publishing (disk full, a bug) takes back what the file already published."""
     zone = toy_zone
     drop_toy(zone, "r.csv", "sensor,at,value\ns1,2026-03-01T10:15:00Z,1\ns2,2026-03-02T10:15:00Z,2\n")
-    real = intake.open_data_file
+    real = split.open_data_file
     sealed = []
 
     def fails_sealing_the_second(path, **kwargs):
@@ -138,13 +140,13 @@ def test_a_failing_split_leaves_nothing_published(toy_zone, monkeypatch):
 
         return Guard()
 
-    monkeypatch.setattr(intake, "open_data_file", fails_sealing_the_second)
+    monkeypatch.setattr(split, "open_data_file", fails_sealing_the_second)
     [outcome] = intake.run_pass(SOURCE, zone).outcomes
     assert outcome.status == "failed" and "no space left" in outcome.reason
     assert len(sealed) == 2 and all(not p.exists() for p in sealed)  # both published, both taken back
     assert list(complete_files(zone.partition_dir(TOY.name, "2026-03-01"))) == []
     assert (zone.landing / "toy" / "r.csv").exists()
-    monkeypatch.setattr(intake, "open_data_file", real)
+    monkeypatch.setattr(split, "open_data_file", real)
     assert intake.run_pass(SOURCE, zone).outcomes[0].partitions == {"2026-03-01": 1, "2026-03-02": 1}
     assert verify_tree(zone.root).ok
 
@@ -201,15 +203,15 @@ def test_a_split_interrupted_then_abandoned_by_its_producer_is_taken_back(toy_zo
     pass removes what the interrupted split had published, since nothing will ever finish it."""
     zone = toy_zone
     drop_toy(zone, "r.csv", "sensor,at,value\ns1,2026-03-01T10:15:00Z,1\ns2,2026-03-02T10:15:00Z,2\n")
-    real = intake._compare_versions
+    real = engine.compare_versions
 
     class Crash(BaseException):
         pass
 
-    monkeypatch.setattr(intake, "_compare_versions", lambda *args: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(engine, "compare_versions", lambda *args: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         intake.ingest_file(SOURCE, zone, "r.csv")
-    monkeypatch.setattr(intake, "_compare_versions", real)
+    monkeypatch.setattr(engine, "compare_versions", real)
     assert sum(1 for _ in complete_files(zone.partition_dir(TOY.name, "2026-03-01"))) == 1  # published
     (zone.landing / "toy" / "r.csv").unlink()  # the producer takes the file back
     assert intake.run_pass(SOURCE, zone).outcomes == []

@@ -1,0 +1,65 @@
+"""Identity: a landing file *is* its content sha256, computed in one streaming read that also
+tells its size, md5 and whether it can be text (NUL bytes, UTF-8 validity)."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from upath import UPath
+
+from recomart_assets.lake.records import CHUNK_BYTES
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What one read of a landing file tells: identity, size and encoding."""
+
+    sha256: str
+    md5: str
+    size: int
+    has_nul: bool
+    bad_utf8_offset: int | None
+    has_text: bool
+
+    @property
+    def short_id(self) -> str:
+        """The first 16 hex digits of the sha256 (archive names, log lines)."""
+        return self.sha256[:16]
+
+
+def inspect_file(path: UPath) -> FileFacts:
+    """One streaming pass: sha256, md5, size, NUL bytes, UTF-8 validity."""
+    with path.open("rb") as stream:
+        return inspect_stream(stream)
+
+
+def inspect_stream(stream: BinaryIO, copy_to: BinaryIO | None = None) -> FileFacts:
+    """:func:`inspect_file` of an open stream; with ``copy_to`` every byte read is also written there,
+    so the copy is exactly the bytes the facts describe."""
+    sha, md5 = hashlib.sha256(), hashlib.md5()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    has_nul = has_text = False
+    bad_offset: int | None = None
+    while chunk := stream.read(CHUNK_BYTES):
+        if copy_to is not None:
+            copy_to.write(chunk)
+        sha.update(chunk)
+        md5.update(chunk)
+        has_nul = has_nul or b"\x00" in chunk
+        has_text = has_text or bool(chunk.strip())
+        if bad_offset is None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad_offset = size + exc.start
+        size += len(chunk)
+    if bad_offset is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad_offset = size
+    return FileFacts(sha.hexdigest(), md5.hexdigest(), size, has_nul, bad_offset, has_text)
