@@ -63,7 +63,7 @@ def test_a_registered_spec_reaches_layout_assets_checks_and_report(toy_spec, rec
     @asset(**asset_args(toy_spec, io_manager=True))
     def toy_reviews() -> LakeFrame:
         frame = pd.DataFrame({"review_id": ["R1", "R2", "R2"], "stars": ["5", "9", "3"]})
-        return LakeFrame(frame, HttpPull(url="http://127.0.0.1/reviews", fetched_at="2026-11-20T00:00:00Z").to_source())
+        return LakeFrame(frame, HttpPull(url="http://127.0.0.1/reviews", fetched_at="2026-11-20T00:00:00Z"))
 
     checks = dataset_checks(toy_spec.name)
     defs = Definitions(assets=[toy_reviews], asset_checks=[checks], resources=run_resources(recomart_resource))

@@ -8,6 +8,7 @@ import click
 
 from recomart_assets.cli.options import click_options, options_from
 from recomart_assets.config import Settings
+from recomart_assets.lake.lineage import HttpPull
 from recomart_assets.sources.http.metadata_api import pull_metadata
 from recomart_assets.sources.http.pull import PullOptions
 
@@ -24,7 +25,8 @@ def command(day: datetime | None, **options: float | int) -> None:
     as_of = (day or datetime.now(UTC)).date().isoformat()
     manifest = pull_metadata(Settings.from_env(), as_of, options_from(PullOptions, options))
     source = manifest.source
+    pages, attempts = (source.pages, source.attempts) if isinstance(source, HttpPull) else ("?", "?")
     click.echo(
-        f"external_metadata {as_of}: {manifest.record_count} products in {source['pages']} page(s), "
-        f"{source['attempts']} request(s) -> {manifest.file}"
+        f"external_metadata {as_of}: {manifest.record_count} products in {pages} page(s), "
+        f"{attempts} request(s) -> {manifest.file}"
     )

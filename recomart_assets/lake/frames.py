@@ -6,14 +6,13 @@ Dagster IO manager and by the plain commands (``recomart ingest-master``, ``pull
 """
 
 import io
-from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 from upath import UPath
 
+from recomart_assets.lake.lineage import Lineage, UnknownLineage
 from recomart_assets.lake.locks import exclusive_writer
 from recomart_assets.lake.manifest import Manifest, read_manifest, write_data_file
 from recomart_assets.lake.zone import RawZone
@@ -24,7 +23,7 @@ class LakeFrame:
     """A DataFrame on its way into the raw zone, with the lineage for its manifest."""
 
     frame: pd.DataFrame
-    source: Mapping[str, Any] = field(default_factory=dict)
+    source: Lineage = field(default_factory=UnknownLineage)
 
 
 def serialize_frame(frame: pd.DataFrame, fmt: str) -> bytes:
@@ -55,7 +54,7 @@ def write_latest_if_newer(zone: RawZone, dataset: str, data: bytes, manifest: Ma
         return False
     write_data_file(
         latest, data, dataset=dataset, partition=manifest.partition, record_count=manifest.record_count,
-        fmt=manifest.format, source={**manifest.source, "snapshot": manifest.file}, columns=manifest.columns,
+        fmt=manifest.format, source=manifest.source.updated(snapshot=manifest.file), columns=manifest.columns,
     )
     return True
 

@@ -3,8 +3,9 @@
 Every data file ``F`` in the raw zone has ``F.manifest``, written after ``F`` (so a file without
 one is incomplete); when ``F`` is replaced, its old manifest is withdrawn before the new bytes are
 renamed into place, unless it describes them already. The checksums let ``recomart verify`` and every reader detect corruption; the
-``source`` object is the lineage (Kafka offsets, landing file and sha256, API URL and fetch time),
-built from the typed classes of :mod:`recomart_assets.lake.lineage`.
+``source`` object is the lineage (Kafka offsets, landing file and sha256, API URL and fetch time):
+in memory one of the typed classes of :mod:`recomart_assets.lake.lineage`, parsed by
+:meth:`Manifest.from_json` and turned back into the JSON object only by :meth:`Manifest.to_json`.
 
 ``manifest_version`` 2 adds the version field itself and a ``type`` in every ``source``. Version 1
 manifests (and manifests with only the contract's fields, written by another tool) are still read.
@@ -12,10 +13,11 @@ manifests (and manifests with only the contract's fields, written by another too
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
@@ -26,7 +28,7 @@ from upath import UPath
 from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake import steps
 from recomart_assets.lake.atomic import HashingWriter, atomic_writer, write_bytes_atomic
-from recomart_assets.lake.lineage import Lineage, parse_lineage
+from recomart_assets.lake.lineage import Lineage, as_lineage, parse_lineage
 
 # Every writer's data files: the new bytes renamed into place (no manifest yet, or the old one when
 # it describes them), then the manifest written (the file is complete).
@@ -92,25 +94,22 @@ class Manifest:
     bytes: int
     md5: str
     created_at: str
-    source: Mapping[str, Any]
+    source: Lineage
     columns: Sequence[str] = ()
     producer: str = field(default_factory=producer_version)
     sha256: str = ""
     format: str = ""
     manifest_version: int = 1  # what a manifest without the field is; new ones are written as MANIFEST_VERSION
 
-    @property
-    def lineage(self) -> Lineage:
-        return parse_lineage(self.source)
-
-    def to_json(self) -> bytes:
-        data = asdict(self)
+    def to_json(self) -> builtins.bytes:
+        """The bytes of the ``.manifest`` file (sorted keys: the same manifest is the same bytes)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["columns"] = list(self.columns)
-        data["source"] = dict(self.source)
+        data["source"] = self.source.to_source()
         return json.dumps(data, indent=2, sort_keys=True, default=str).encode() + b"\n"
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> Manifest:
+    def from_json(cls, raw: builtins.bytes | str) -> Manifest:
         """Parse and check a manifest (the contract's fields, strictly typed); raises CorruptFileError.
 
         ``recomart verify`` uses :class:`ContractManifest` itself to name each kind of problem.
@@ -121,7 +120,7 @@ class Manifest:
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, ValidationError (both ValueErrors)
             raise CorruptFileError(f"unusable manifest: {exc}") from exc
         known = {f for f in cls.__dataclass_fields__}
-        data.setdefault("source", {})
+        data["source"] = parse_lineage(data.get("source") or {})
         data.setdefault("format", str(data.get("file", "")).rpartition(".")[2])
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -183,7 +182,7 @@ def _finish(
         sha256=writer.sha256,
         format=fmt,
         created_at=utc_now_iso(),
-        source=source.to_source() if isinstance(source, Lineage) else dict(source),
+        source=as_lineage(source),
         columns=list(columns) if sum(map(len, columns)) <= MAX_COLUMNS_CHARS else [],
         manifest_version=MANIFEST_VERSION,
     )
@@ -215,9 +214,9 @@ def write_data_file(
 
 
 class StreamingDataFile:
-    """Handle given by :func:`open_data_file`: write bytes, count records, set lineage."""
+    """Handle given by :func:`open_data_file`: write bytes, count records, complete the lineage."""
 
-    def __init__(self, writer: HashingWriter, source: dict[str, Any]):
+    def __init__(self, writer: HashingWriter, source: Lineage):
         self._writer = writer
         self.record_count = 0
         self.source = source
@@ -227,6 +226,10 @@ class StreamingDataFile:
         self._writer.write(data)
         self.record_count += records
 
+    def update_source(self, **changes: Any) -> None:
+        """Complete the lineage inside the block (e.g. with the final offset); field names are checked."""
+        self.source = self.source.updated(**changes)
+
 
 @contextmanager
 def open_data_file(
@@ -235,11 +238,11 @@ def open_data_file(
 ) -> Iterator[StreamingDataFile]:
     """Write a data file in chunks (bounded memory); its manifest is written when the block ends.
 
-    ``out.write(chunk, records=n)`` appends bytes and counts records; ``out.source`` may be
-    updated inside the block (e.g. with the final offset). On an exception nothing appears.
+    ``out.write(chunk, records=n)`` appends bytes and counts records; ``out.update_source(...)``
+    completes the lineage inside the block (e.g. with the final offset). On an exception nothing appears.
     """
     with atomic_writer(path, _withdraw_stale_manifest(path)) as writer:
-        handle = StreamingDataFile(writer, source.to_source() if isinstance(source, Lineage) else dict(source))
+        handle = StreamingDataFile(writer, as_lineage(source))
         yield handle
     handle.manifest = _finish(
         path, writer, dataset=dataset, partition=partition, record_count=handle.record_count,

@@ -12,6 +12,7 @@ from upath import UPath
 
 from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX, Manifest, read_manifest
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ def complete_files(folder: UPath, pattern: str = "*") -> Iterator[tuple[UPath, M
         manifest = read_manifest(path)
         if manifest is not None:
             found.append((path, manifest))
-    superseded = {name for _, manifest in found if isinstance(manifest.source, dict)
-                  and isinstance(names := manifest.source.get("supersedes"), list) for name in names}
+    superseded = {name for _, manifest in found if isinstance(manifest.source, KafkaBatch)
+                  for name in manifest.source.supersedes or ()}
     for path, manifest in found:
         if path.name not in superseded:
             yield path, manifest

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from recomart_assets.lake import RawZone, complete_files, read_verified_bytes
+from recomart_assets.lake.lineage import LandingFile
 
 REPORT_JSON = "data_quality_report.json"
 
@@ -69,7 +70,7 @@ def foreign_transaction_files(zone: RawZone, days: Iterable[str], landing_files:
         path.name
         for day in days
         for path, manifest in complete_files(zone.partition_dir("transactions", day), "ingested_*.csv")
-        if manifest.source.get("landing_file") not in ours
+        if not isinstance(manifest.source, LandingFile) or manifest.source.landing_file not in ours
     ]
 
 

@@ -55,7 +55,7 @@ def read_master_export(settings: Settings, dataset: str) -> LakeFrame:
     source = MasterExport(
         file=path.name, sha256=hashlib.sha256(data).hexdigest(), read_at=datetime.now(UTC).isoformat(timespec="seconds")
     )
-    return LakeFrame(frame, source.to_source())
+    return LakeFrame(frame, source)
 
 
 def ingest_master(settings: Settings, day: str) -> dict[str, Manifest]:

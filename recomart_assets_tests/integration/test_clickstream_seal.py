@@ -138,7 +138,7 @@ def test_sealing_merges_an_hours_batch_files_and_keeps_lineage(zone):
     assert resume_positions(zone, "t", [1], CLUSTER) == resume == {1: 50}
     assert_contiguous(batch_ranges(zone, "t"), 50)  # every batch still named by the merged file's lineage
     merged = read_manifest(zone.partition_dir("clickstream", DAY) / names[0])
-    assert [s["batch_start_offset"] for s in merged.source["segments"]] == [0, 10, 20, 30]
+    assert [s["batch_start_offset"] for s in merged.source.segments] == [0, 10, 20, 30]
     assert merged.record_count == 34 and verify_tree(zone.root).ok
 
     # Late batches: the hour has three files again; the reseal merges them and counts only the new events.

@@ -125,7 +125,7 @@ def test_a_full_disk_stops_the_consumer_cleanly_and_a_rerun_completes(kafka_sett
             committed = reader.committed([TopicPartition(settings.clickstream_topic, p) for p in range(3)], timeout=10)
         finally:
             reader.close()
-        clusters = {read_manifest(path).source["cluster_id"] for day in DAYS
+        clusters = {read_manifest(path).source.cluster_id for day in DAYS
                     for path, _ in complete_files(zone.partition_dir("clickstream", day))}
         positions = resume_positions(zone, settings.clickstream_topic, range(3), clusters.pop()) if clusters else {}
         assert all(tp.offset <= positions.get(tp.partition, 0) for tp in committed)  # nothing committed past the lake

@@ -31,7 +31,7 @@ def batch_files(zone: RawZone) -> dict[str, tuple[bytes, dict]]:
     for root in batch_folders(zone):
         for day in root.iterdir() if root.exists() else ():
             for path, manifest in complete_files(day, "*.jsonl"):
-                files[str(path.relative_to(zone.root))] = (path.read_bytes(), dict(manifest.source))
+                files[str(path.relative_to(zone.root))] = (path.read_bytes(), manifest.source.to_source())
     return files
 
 

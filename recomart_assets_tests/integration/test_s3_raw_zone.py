@@ -58,10 +58,10 @@ def test_tree_writers_and_readers(s3_zone):
     with open_data_file(streamed, dataset="clickstream", partition=DAY, fmt="jsonl", source={"topic": "t"}) as out:
         for n in range(3):
             out.write(b'{"event_id": "%d"}\n' % n, records=1)
-        out.source["last_offset"] = 2
+        out.update_source(last_offset=2)
     assert read_verified_bytes(path) == b"transaction_id\nT1\nT2\n"
     assert read_manifest(streamed).record_count == 3
-    assert read_manifest(streamed).source == {"topic": "t", "last_offset": 2}
+    assert read_manifest(streamed).source.to_source() == {"topic": "t", "last_offset": 2}
     assert [p.name for p, _ in complete_files(s3_zone.partition_dir("clickstream", DAY))] == ["events_h10.jsonl"]
     result = verify_tree(s3_zone.root)
     assert result.ok and result.checked == 2

@@ -96,9 +96,9 @@ def test_streaming_counts_records_and_checksums(zone: RawZone):
     with open_data_file(path, dataset="clickstream", partition="2026-11-01", fmt="jsonl", source={"o": 1}) as out:
         out.write(b'{"a":1}\n', records=1)
         out.write(b'{"a":2}\n', records=1)
-        out.source["last_offset"] = 2
+        out.update_source(last_offset=2)
     assert out.manifest.record_count == 2
-    assert read_manifest(path).source == {"o": 1, "last_offset": 2}
+    assert read_manifest(path).source.to_source() == {"o": 1, "last_offset": 2}
     assert read_verified_bytes(path) == b'{"a":1}\n{"a":2}\n'
 
 

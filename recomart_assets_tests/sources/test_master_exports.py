@@ -37,7 +37,7 @@ def test_materialize_writes_snapshots_latest_and_manifests(zone, recomart_resour
     # 50 products + 5 injected duplicate rows (dirty rate 0.1), kept as received.
     assert manifest.record_count == 55
     assert manifest.columns == ["product_id", "name", "category", "brand", "price"]
-    assert manifest.source["sha256"] == hashlib.sha256(exports["product_catalog"].read_bytes()).hexdigest()
+    assert manifest.source.sha256 == hashlib.sha256(exports["product_catalog"].read_bytes()).hexdigest()
     assert read_manifest(people).record_count == 88
     latest = read_manifest(zone.root / "recomart_product_catalog.csv")
     assert latest.partition == "2026-11-03" and latest.md5 == manifest.md5

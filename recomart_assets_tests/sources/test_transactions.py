@@ -45,9 +45,9 @@ def test_file_spanning_several_days(zone, small_chunks):
     assert partition_records(zone) == outcome.partitions
     day = zone.partition_dir("transactions", "2026-03-03") / partition_file_name(outcome.sha256)
     manifest = read_manifest(day)
-    assert manifest.source["landing_file"] == "orders.csv"
-    assert manifest.source["sha256"] == outcome.sha256
-    assert manifest.source["lines"] == [4, 100]  # physical lines, header = 1
+    assert manifest.source.landing_file == "orders.csv"
+    assert manifest.source.sha256 == outcome.sha256
+    assert manifest.source.lines == [4, 100]  # physical lines, header = 1
     assert day.read_text().splitlines()[:2] == [HEADER, SPANNING[2]]  # lines as received
     assert not (zone.landing / "orders.csv").exists()
     archived = zone.root / outcome.stored_as
@@ -194,9 +194,9 @@ def test_any_name_the_filesystem_allows_is_ingested(zone, name):
     assert outcome.status == "ingested" and outcome.partitions == {"2026-03-01": 1, "2026-03-02": 1}
     archived = zone.root / outcome.stored_as
     assert archived.read_text() == content and len(archived.name.encode()) < 200
-    assert read_manifest(archived).source["landing_file"] == name  # lineage keeps the name as received
+    assert read_manifest(archived).source.landing_file == name  # lineage keeps the name as received
     day = zone.partition_dir("transactions", "2026-03-01") / partition_file_name(outcome.sha256)
-    assert read_manifest(day).source["landing_file"] == name
+    assert read_manifest(day).source.landing_file == name
     assert os.listdir(zone.landing.path) == ["clickstream"]
     assert verify_tree(zone.root).ok
 

@@ -41,6 +41,6 @@ def external_metadata(
         zone = recomart.zone()
         with frame_writer(zone, DATASET, context.partition_key):  # the IO manager then writes the snapshot
             store_rejects(zone, context.partition_key, pulled)
-        run.counts.update(records=len(pulled.frame), quarantined=len(pulled.rejects), pages=pulled.source["pages"],
-                          attempts=pulled.source["attempts"])
+        run.counts.update(records=len(pulled.frame), quarantined=len(pulled.rejects), pages=pulled.source.pages,
+                          attempts=pulled.source.attempts)
     return pulled

@@ -44,7 +44,7 @@ def master_data_asset(spec: DatasetSpec) -> AssetsDefinition:
         with ingestion_run("master", context.log, dataset=dataset, partition=context.partition_key) as run:
             lake_frame = read_master_export(recomart.settings(), dataset)
             run.counts["records"] = len(lake_frame.frame)
-        return Output(lake_frame.frame, metadata={"source": MetadataValue.json(dict(lake_frame.source))})
+        return Output(lake_frame.frame, metadata={"source": MetadataValue.json(lake_frame.source.to_source())})
 
     return _master_asset
 

@@ -20,6 +20,7 @@ from dagster import (
 
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake.frames import LakeFrame, deserialize_frame, frame_writer, partition_file, store_frame
+from recomart_assets.lake.lineage import parse_lineage
 from recomart_assets.lake.readers import read_verified_bytes
 
 
@@ -35,7 +36,7 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
             lake_frame = obj
         else:  # a bare (typed) DataFrame: the lineage comes as the Output's "source" metadata
             source = (context.output_metadata or {}).get("source")
-            lake_frame = LakeFrame(obj, source.value if source is not None else {})
+            lake_frame = LakeFrame(obj, parse_lineage(source.value if source is not None else {}))
         dataset, fmt, latest = self._layout(context)
         zone = self.recomart.zone()
         path = partition_file(zone, dataset, context.partition_key, fmt)
@@ -50,7 +51,7 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
                 "path": MetadataValue.path(str(path)),
                 "md5": manifest.md5,
                 "bytes": manifest.bytes,
-                "source": MetadataValue.json(dict(manifest.source)),
+                "source": MetadataValue.json(manifest.source.to_source()),
             }
         )
 

@@ -34,6 +34,7 @@ from recomart_assets.datasets import TRANSACTIONS as TRANSACTIONS_SPEC
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake import RawZone, complete_files, intake
+from recomart_assets.lake.lineage import LandingFile
 from recomart_assets.sources.transactions import LANDING
 
 TRANSACTIONS = AssetKey("transactions")
@@ -53,7 +54,8 @@ def partition_summary(zone: RawZone, day: str) -> dict[str, Any]:
     return {
         "files": [path.name for path, _ in files],
         "records": sum(manifest.record_count for _, manifest in files),
-        "sources": sorted({manifest.source.get("landing_file", "") for _, manifest in files}),
+        "sources": sorted({manifest.source.landing_file if isinstance(manifest.source, LandingFile) else ""
+                           for _, manifest in files}),
     }
 
 

@@ -72,7 +72,7 @@ def write_moved_manifest(
     """Manifest of a landing file moved as received; checksums come from the pass that identified it."""
     manifest = Manifest(
         file=target.name, dataset=source.name, partition=partition, record_count=record_count, bytes=size, md5=md5,
-        sha256=sha256, format=fmt, created_at=utc_now_iso(), source=lineage.to_source(), manifest_version=2,
+        sha256=sha256, format=fmt, created_at=utc_now_iso(), source=lineage, manifest_version=2,
     )
     write_bytes_atomic(manifest_path(target), manifest.to_json())
 

@@ -14,6 +14,7 @@ from recomart_assets.lake.intake.plan import Plan
 from recomart_assets.lake.intake.split import take_back, write_partitions
 from recomart_assets.lake.intake.state import intake_lock
 from recomart_assets.lake.intake.versions import version_outputs
+from recomart_assets.lake.lineage import LandingFile
 from recomart_assets.lake.manifest import Manifest, read_manifest
 from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.lake.zone import RawZone
@@ -46,24 +47,26 @@ def rederive_partitions(source: LandingSource, zone: RawZone, days: frozenset[st
 def _rederive(source: LandingSource, zone: RawZone, days: frozenset[str], bounds: TimeBounds) -> dict[str, int]:
     totals: dict[str, int] = {}
     archived = list(archived_sources(source, zone))
-    replaced = {(m.source["previous_version"], day) for _, m in archived
-                for day in m.source.get("replaced_partitions") or ()}
+    replaced = {(m.source.previous_version, day) for _, m in archived if isinstance(m.source, LandingFile)
+                for day in m.source.replaced_partitions or ()}
     for path, manifest in archived:
         lineage = manifest.source
-        expected = {d: n for d, n in lineage.get("records_by_partition", {}).items()
+        if not isinstance(lineage, LandingFile):
+            raise CorruptFileError(f"{path}: archived file without a landing-file lineage in its manifest")
+        expected = {d: n for d, n in (lineage.records_by_partition or {}).items()
                     if d in days and (manifest.sha256, d) not in replaced}
         for day in {d for sha, d in replaced if sha == manifest.sha256 and d in days}:
-            take_back(zone, version_outputs(source, zone, manifest.sha256, lineage["ingestion_day"],
-                                            lineage.get("records_by_partition", {}), lineage.get("outputs"),
+            take_back(zone, version_outputs(source, zone, manifest.sha256, lineage.ingestion_day or "",
+                                            lineage.records_by_partition or {}, lineage.outputs,
                                             ).get(day, []))
         if not expected:
             continue
         facts = inspect_file(path)
         if facts.md5 != manifest.md5 or facts.size != manifest.bytes:
             raise CorruptFileError(f"{path}: archived file does not match its manifest")
-        plan = Plan(manifest.sha256, lineage["landing_file"], lineage["ingestion_day"],
-                    placed_until=lineage.get("placed_until") or "",
-                    previous_version=lineage.get("previous_version"), replaces=bool(lineage.get("replaces")))
+        plan = Plan(manifest.sha256, lineage.landing_file, lineage.ingestion_day or "",
+                    placed_until=lineage.placed_until or "",
+                    previous_version=lineage.previous_version, replaces=bool(lineage.replaces))
         counts = write_partitions(source, zone, path, plan, bounds, only_days=frozenset(expected)).counts
         if counts != expected:
             raise IntakeError(f"{path}: re-derived {counts}, the original intake placed {expected}")

@@ -97,6 +97,7 @@ def write_partitions(
     csv_files = source.dataset.format == "csv"
     with ExitStack() as stack:
         outputs: dict[PartitionKey | None, StreamingDataFile] = {}
+        first_lines: dict[PartitionKey, int] = {}  # each output file's first line of the original
         for header, split in split_chunks(path, source, plan.window(bounds)):
             if split.keys is not None:
                 written.keys.append(split.keys)
@@ -115,7 +116,7 @@ def write_partitions(
                     if csv_files:
                         out.write((header.text + "\n").encode())
                 out.write(placed.data, records=placed.count)
-                out.source["lines"][1] = placed.last_line
+                out.update_source(lines=[first_lines.setdefault(key, placed.first_line), placed.last_line])
                 written.counts[day] = written.counts.get(day, 0) + placed.count
             if split.rejected and only_days is None:
                 rejects = outputs.get(None)

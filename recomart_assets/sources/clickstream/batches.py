@@ -48,6 +48,7 @@ from upath import UPath
 from recomart_assets.lake import RawZone, read_manifest, write_bytes_atomic
 from recomart_assets.lake.atomic import parse_temporary_name
 from recomart_assets.lake.files import remove_data_files
+from recomart_assets.lake.lineage import KafkaBatch
 from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.manifest import MANIFEST_SUFFIX
 from recomart_assets.logs import get_logger
@@ -153,11 +154,12 @@ def _newest_position(files: _LogFiles, partition: int, epoch: int) -> tuple[int,
     manifests = [read_manifest(path) for path in named.get(start, ())]
     if manifests and all(manifests):
         source = manifests[0].source
-        if start in merged or len(manifests) == source.get("batch_files"):
-            return start, LakePosition(int(source["batch_end_offset"]) + 1, epoch, source.get("last_message"),
-                                       source.get("topic_id"))
+        if isinstance(source, KafkaBatch) and (start in merged or len(manifests) == source.batch_files):
+            return start, LakePosition(int(source.batch_end_offset) + 1, epoch, source.last_message, source.topic_id)
     if start in merged and not manifests:
-        segment = next(s for s in read_manifest(merged[start]).source["segments"] if s["batch_start_offset"] == start)
+        merged_source = read_manifest(merged[start]).source
+        segments = merged_source.segments if isinstance(merged_source, KafkaBatch) else None
+        segment = next(s for s in segments or () if s["batch_start_offset"] == start)
         return start, LakePosition(int(segment["batch_end_offset"]) + 1, epoch, segment.get("last_message"),
                                    segment.get("topic_id"))
     return start, None

@@ -155,7 +155,7 @@ def _seal(zone: RawZone, day: str, watermark: datetime | None, closed: bool, for
         if previous:
             late_events += sum(s["record_count"] for s in _segments(path, manifest) if s["file"] not in previous_files)
         files.append({"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
-                      "source": dict(manifest.source), **fields})
+                      "source": manifest.source.to_source(), **fields})
     events = sum(manifest.record_count for _, manifest in listed)
     incomplete = sorted(p.name for p in folder.iterdir() if is_data_file_name(p.name) and p.name != SEAL_FILE
                         and read_manifest(p) is None) if folder.exists() else []
@@ -263,8 +263,8 @@ def _tidy(folder: UPath) -> None:
     if not folder.exists():
         return
     complete = dict(complete_files(folder, "*.jsonl"))
-    superseded = {name for manifest in complete.values() if isinstance(manifest.source, dict)
-                  for name in manifest.source.get("supersedes") or ()}
+    superseded = {name for manifest in complete.values() if isinstance(manifest.source, KafkaBatch)
+                  for name in manifest.source.supersedes or ()}
     for path in folder.iterdir():
         name = path.name
         temporary = parse_temporary_name(name)
@@ -294,9 +294,9 @@ def _latest_batches(zone: RawZone) -> dict[tuple[str, int, str, int], int]:
 
 def _segments(path: UPath, manifest: Manifest) -> list[dict]:
     """The batch files a file holds: itself, or the segments of an earlier merge."""
-    source = manifest.source
-    if source.get("segments"):
-        return list(source["segments"])
+    source = manifest.source.to_source()  # a segment keeps the batch file's lineage fields as written
+    if isinstance(manifest.source, KafkaBatch) and manifest.source.segments:
+        return list(manifest.source.segments)
     return [{"file": path.name, "record_count": manifest.record_count, "md5": manifest.md5,
              **{k: source[k] for k in _SEGMENT_FIELDS if k in source}}]
 
@@ -306,12 +306,14 @@ def _merge(folder: UPath, day: str, group: list[tuple[UPath, Manifest]], hour: i
     group = sorted(group, key=lambda item: _segments(*item)[0]["batch_start_offset"])
     segments = [segment for path, manifest in group for segment in _segments(path, manifest)]
     first = group[0][1].source
+    if not isinstance(first, KafkaBatch):  # only Kafka batch files with a cluster id are grouped
+        raise TypeError(f"{group[0][0]}: not a Kafka batch file")
     epoch = name_epoch(BATCH_FILE.match(group[0][0].name) or MERGED_FILE.match(group[0][0].name))
-    name = merged_file_name(first["topic"], first["partition"], max(s["batch_start_offset"] for s in segments),
-                            len(segments), hour, first["cluster_id"], epoch)
+    name = merged_file_name(first.topic, first.partition, max(s["batch_start_offset"] for s in segments),
+                            len(segments), hour, first.cluster_id, epoch)
     lineage = KafkaBatch(
-        topic=first["topic"], partition=first["partition"], cluster_id=first["cluster_id"],
-        consumer_group=first.get("consumer_group", ""), quarantine=hour is None,
+        topic=first.topic, partition=first.partition, cluster_id=first.cluster_id,
+        consumer_group=first.consumer_group or "", quarantine=hour is None, batch_files=1,
         batch_start_offset=min(s["batch_start_offset"] for s in segments),
         batch_end_offset=max(s["batch_end_offset"] for s in segments),
         segments=segments, supersedes=[path.name for path, _ in group],
@@ -348,7 +350,8 @@ def _merge_partition(zone: RawZone, folder: UPath, day: str, topic: str, partiti
     groups: dict[tuple, list[tuple[UPath, Manifest]]] = defaultdict(list)
     for path, manifest in complete_files(folder, "*.jsonl"):  # first the listing ...
         match = BATCH_FILE.match(path.name) or MERGED_FILE.match(path.name)
-        if (not match or not match["cluster"] or "cluster_id" not in manifest.source
+        if (not match or not match["cluster"] or not isinstance(manifest.source, KafkaBatch)
+                or manifest.source.cluster_id is None
                 or (match["topic"], int(match["partition"])) != (topic, partition)):
             continue  # exports, files of other tools or partitions, batches from before cluster tags
         groups[(match["hour"], topic, partition, match["cluster"], name_epoch(match))].append((path, manifest))

@@ -52,7 +52,7 @@ class SpoolFile:
 
     def close(self, **source: object) -> None:
         """Complete the lineage, make the file durable under its name, then write its manifest."""
-        self.handle.source.update(source)
+        self.handle.update_source(**source)
         self._context.__exit__(None, None, None)
         steps.reached("consumer.file-published")
 
@@ -104,7 +104,7 @@ def open_spool(zone: RawZone, topic: str, group: str, batch: PartitionBatch, key
                         batch_end_offset=batch.first_offset, cluster_id=cluster_id,
                         consumer_group=group, quarantine=hour is None)
     spool = SpoolFile(folder / name, day, source)
-    spool.handle.source.update(log_epoch=epoch, topic_id=topic_id)
+    spool.handle.update_source(log_epoch=epoch, topic_id=topic_id)
     return spool
 
 

@@ -138,6 +138,7 @@ def _split_items(pages: list[PageEnvelope]) -> tuple[list[dict[str, Any]], list[
 class MetadataPull(LakeFrame):
     """The pulled records (the frame) and those outside the schema's types (``rejects``, for quarantine)."""
 
+    source: HttpPull  # what the pull did (pages, attempts), read back as attributes
     rejects: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -171,7 +172,7 @@ def fetch_metadata(settings: Settings, day: date | str, options: PullOptions | N
         failed_attempts=dict(stats.failures), fetched_at=fetched_at, fetch_seconds=round(perf_counter() - started, 3),
         paging=paging, passes=passes, quarantined=len(rejects),
     )
-    return MetadataPull(frame, source.to_source(), rejects)
+    return MetadataPull(frame, source, rejects)
 
 
 def rejects_file(zone: RawZone, day: str) -> UPath:
@@ -192,7 +193,7 @@ def store_rejects(zone: RawZone, day: str, pulled: MetadataPull) -> Manifest | N
     data = "".join(json.dumps(reject, default=number_text, ensure_ascii=False) + "\n"
                    for reject in pulled.rejects).encode()
     manifest = write_data_file(path, data, dataset=DATASET, partition=day, record_count=len(pulled.rejects),
-                               fmt="jsonl", source={**pulled.source, "quarantine": True})
+                               fmt="jsonl", source=pulled.source.updated(quarantine=True))
     steps.reached("pull.rejects-written")
     return manifest
 
@@ -210,6 +211,6 @@ def pull_metadata(settings: Settings, day: date | str, options: PullOptions | No
             store_rejects(zone, day_key, pulled)
             manifest = store_frame(zone, DATASET, day_key, pulled, fmt="csv", latest=True)
         run.counts.update(records=manifest.record_count, quarantined=len(pulled.rejects),
-                          pages=pulled.source["pages"], attempts=pulled.source["attempts"])
+                          pages=pulled.source.pages, attempts=pulled.source.attempts)
         run.files.append(manifest.file)
     return manifest

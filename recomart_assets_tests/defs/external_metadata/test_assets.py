@@ -32,7 +32,7 @@ def test_partition_pulls_its_own_day(zone, settings, clean_api):
     assert result.success
     snapshot = zone.root / "external_metadata" / "2026-01-07" / "external_metadata_2026-01-07.csv"
     manifest = read_manifest(snapshot)
-    assert manifest.record_count == PRODUCTS and manifest.source["as_of"] == "2026-01-07"
+    assert manifest.record_count == PRODUCTS and manifest.source.as_of == "2026-01-07"
     assert read_manifest(zone.latest_file("external_metadata")).partition == "2026-01-07"
     assert verify_tree(zone.root).ok
 

@@ -86,7 +86,7 @@ def test_a_toy_source_gets_split_archive_rejects_and_ledger(toy_zone):
     folder = zone.partition_dir(TOY.name, "2026-03-01")
     files = {p.name: m for p, m in complete_files(folder)}
     assert [name[:3] for name in files] == ["h10"]  # 11:00+01:00 is 10:00 UTC
-    assert all(m.source["landing_file"] == "r.csv" and m.record_count == 2 for m in files.values())
+    assert all(m.source.landing_file == "r.csv" and m.record_count == 2 for m in files.values())
     [rejects] = [p for p in (zone.root / "quarantine" / TOY.name).glob("*/rejected-*.jsonl")]
     [rejected] = [orjson.loads(line) for line in rejects.read_bytes().splitlines()]
     assert rejected["reason"] == "not a number: 'x'" and rejected["line"] == 4 and rejected["landing_file"] == "r.csv"

@@ -44,11 +44,11 @@ def test_a_new_version_names_the_previous_one_and_keeps_every_row(zone, caplog):
     assert any("repeat it" in r.message and r.levelname == "WARNING" for r in caplog.records)
     assert partition_records(zone) == {"2026-03-01": 3, "2026-03-02": 3}  # nothing dropped
     assert prices(zone, "2026-03-01")["T00002"] == "17.99/19.99"
-    lineage = read_manifest(zone.root / v2.stored_as).lineage
+    lineage = read_manifest(zone.root / v2.stored_as).source
     assert isinstance(lineage, LandingFile)
     assert lineage.previous_version == v1.sha256 and lineage.repeated_ids == 2 and not lineage.replaces
     day_file = zone.partition_dir("transactions", "2026-03-02") / f"ingested_{v2.sha256[:16]}.csv"
-    assert read_manifest(day_file).source["previous_version"] == v1.sha256
+    assert read_manifest(day_file).source.previous_version == v1.sha256
     assert verify_tree(zone.root).ok
 
 
@@ -66,7 +66,7 @@ def test_a_replace_drop_replaces_the_previous_rows_in_every_partition_it_touches
     assert prices(zone, "2026-03-03") == {"T00005": "19.99"}  # a day the correction does not touch keeps its rows
     assert (zone.root / v1.stored_as).exists()  # the previous version stays in the archive
     lineage = read_manifest(zone.root / v2.stored_as).source
-    assert lineage["replaces"] is True and lineage["replaced_partitions"] == ["2026-03-01", "2026-03-02"]
+    assert lineage.replaces is True and lineage.replaced_partitions == ["2026-03-01", "2026-03-02"]
     assert intake.latest_version(LANDING, zone, "orders.csv") == v2.sha256
     assert verify_tree(zone.root).ok
 

@@ -25,7 +25,7 @@ def test_an_acknowledgement_is_a_verified_file_read_back_as_written(zone):
                                   since="2026-03-05")
     path = write_acknowledgement(zone, written)
     assert path.parent == zone.acknowledgements_dir and path.name == f"clickstream-{written.id}.json"
-    assert read_manifest(path).source == {"type": "manual", "by": "ana", "command": "recomart acknowledge"}
+    assert read_manifest(path).source.to_source() == {"type": "manual", "by": "ana", "command": "recomart acknowledge"}
     assert read_acknowledgements(zone) == [written]
     assert verify_tree(zone.root).ok
 

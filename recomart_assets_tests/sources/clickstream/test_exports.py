@@ -54,14 +54,14 @@ def test_csv_exports_land_once_in_the_same_partitions(zone):
     line = orjson.loads(first_file.read_bytes().splitlines()[0])
     assert line["channel"] == "promo" and line["event_id"] == "e-1"  # extra columns kept
     assert events(zone)[1]["product_id"] is None  # empty cells are null
-    assert all(m.source["landing_file"] == "app_export_1.csv" and len(m.source["sha256"]) == 64
+    assert all(m.source.landing_file == "app_export_1.csv" and len(m.source.sha256) == 64
                for m in files.values())
-    assert all(isinstance(m.lineage, LandingFile) for m in files.values())
+    assert all(isinstance(m.source, LandingFile) for m in files.values())
     assert not (zone.clickstream_landing / "app_export_1.csv").exists()
     [rejected] = quarantined(zone)
     assert rejected["reason"] == "unparseable timestamp: 'yesterday'" and rejected["line"] == 4
     archived = read_manifest(zone.root / outcome.stored_as)
-    assert archived.record_count == 3 and archived.source["records_by_partition"] == {DAY: 2}
+    assert archived.record_count == 3 and archived.source.records_by_partition == {DAY: 2}
 
     drop_export(zone, "app_export_1_again.csv", ROWS)  # the same content dropped again
     assert land(zone)["app_export_1_again.csv"].status == "duplicate"

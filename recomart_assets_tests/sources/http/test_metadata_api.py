@@ -38,10 +38,10 @@ def test_pull_writes_snapshot_then_latest_with_lineage(zone, clean_api, api_sett
     assert frame["product_id"].is_unique and set(frame["as_of"]) == {DAY}
     assert read_verified_bytes(latest) == snapshot.read_bytes()
     source = read_manifest(latest).source
-    assert source["url"] == clean_api + "/products/metadata"
-    assert (source["as_of"], source["pages"], source["attempts"]) == (DAY, PAGES, PAGES)
-    assert source["snapshot"] == snapshot.name
-    assert source["fetched_at"] and source["fetch_seconds"] >= 0
+    assert source.url == clean_api + "/products/metadata"
+    assert (source.as_of, source.pages, source.attempts) == (DAY, PAGES, PAGES)
+    assert source.snapshot == snapshot.name
+    assert source.fetched_at and source.fetch_seconds >= 0
     assert verify_tree(zone.root).ok
 
 
@@ -51,7 +51,7 @@ def test_backfill_of_an_older_day_keeps_the_newer_latest(zone, clean_api, api_se
     pull_metadata(settings, "2026-01-03", FAST)
     assert read_manifest(zone.latest_file("external_metadata")).partition == "2026-01-10"
     older = read_manifest(zone.root / "external_metadata" / "2026-01-03" / "external_metadata_2026-01-03.csv")
-    assert older.source["as_of"] == "2026-01-03"
+    assert older.source.as_of == "2026-01-03"
 
 
 def test_success_under_faults_the_retry_budget_covers(zone, metadata_api, api_settings):
@@ -61,8 +61,8 @@ def test_success_under_faults_the_retry_budget_covers(zone, metadata_api, api_se
                     truncate_rate=0.1, malformed_rate=0.15, latency_ms=50, burst=2, seed=3)
     manifest = pull_metadata(api_settings(metadata_api(faults)), DAY, FAST)
     assert manifest.record_count == PRODUCTS
-    assert manifest.source["attempts"] > PAGES
-    assert sum(manifest.source["failed_attempts"].values()) == manifest.source["attempts"] - PAGES
+    assert manifest.source.attempts > PAGES
+    assert sum(manifest.source.failed_attempts.values()) == manifest.source.attempts - PAGES
 
 
 @pytest.mark.parametrize(
@@ -78,8 +78,8 @@ def test_success_under_faults_the_retry_budget_covers(zone, metadata_api, api_se
 def test_each_transient_fault_is_retried(zone, metadata_api, api_settings, faults, kind):
     manifest = pull_metadata(api_settings(metadata_api(faults)), DAY, replace(FAST, page_size=125))
     assert manifest.record_count == PRODUCTS
-    assert manifest.source["attempts"] == 2 * 2  # two pages, each failing once
-    failures = manifest.source["failed_attempts"]
+    assert manifest.source.attempts == 2 * 2  # two pages, each failing once
+    failures = manifest.source.failed_attempts
     assert sum(failures.values()) == 2 and all(k.startswith(kind) for k in failures)
 
 
@@ -89,8 +89,8 @@ def test_retry_after_is_honoured(zone, metadata_api, api_settings):
     # Retry-After asks does the second attempt get through.
     url = metadata_api(Faults(rate_limit_rate=1.0, retry_after=1, burst=1))
     manifest = pull_metadata(api_settings(url), DAY, FAST)
-    assert manifest.source["attempts"] == 2 * PAGES
-    assert manifest.source["failed_attempts"] == {"http_429": PAGES}
+    assert manifest.source.attempts == 2 * PAGES
+    assert manifest.source.failed_attempts == {"http_429": PAGES}
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_a_request_cut_at_the_deadline_is_retried(zone, metadata_api, api_settin
     url = metadata_api(Faults(drip_rate=1.0, drip_bytes_per_second=1, burst=1))
     manifest = pull_metadata(api_settings(url), DAY, replace(DEADLINE, page_size=125))
     assert manifest.record_count == PRODUCTS
-    assert manifest.source["failed_attempts"] == {"deadline": 2}
+    assert manifest.source.failed_attempts == {"deadline": 2}
 
 
 def test_a_server_that_never_answers_is_cut_at_the_deadline(zone, api_settings):

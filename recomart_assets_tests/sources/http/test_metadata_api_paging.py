@@ -37,7 +37,7 @@ def test_a_catalog_changing_between_pages_loses_no_product_present_before_and_af
     assert pulled.is_unique
     assert before - set(pulled) <= before - after  # only a deleted product may be absent
     assert manifest.record_count == len(pulled)
-    assert manifest.source["paging"] == "cursor"
+    assert manifest.source.paging == "cursor"
 
 
 def test_offset_paging_over_a_changing_catalog_fails_clearly_and_writes_nothing(zone, metadata_api,
@@ -54,4 +54,4 @@ def test_offset_paging_of_a_steady_catalog_is_confirmed_by_a_second_pass(zone, m
     url = metadata_api(Faults(offset_only=True))
     manifest = pull_metadata(api_settings(url), DAY, FAST)
     assert manifest.record_count == PRODUCTS
-    assert manifest.source["paging"] == "offset" and manifest.source["passes"] == 2
+    assert manifest.source.paging == "offset" and manifest.source.passes == 2

@@ -30,8 +30,8 @@ def test_5xx_then_success(httpx_mock):
     httpx_mock.add_response(json=_page())
     lake_frame = fetch_metadata(SETTINGS, DAY, FAST)
     assert len(lake_frame.frame) == 3
-    assert lake_frame.source["attempts"] == 3
-    assert lake_frame.source["failed_attempts"] == {"http_503": 1, "http_500": 1}
+    assert lake_frame.source.attempts == 3
+    assert lake_frame.source.failed_attempts == {"http_503": 1, "http_500": 1}
     assert all(r.headers["Authorization"] == "Bearer tok-123" for r in httpx_mock.get_requests())
     assert "tok-123" not in repr(lake_frame.source)
 
@@ -62,7 +62,7 @@ def test_transport_errors_are_retried_then_reported(httpx_mock, error):
 def test_unparseable_json_is_retried(httpx_mock):
     httpx_mock.add_response(content=b'{"as_of": "2026-01-05", "items": [')
     httpx_mock.add_response(json=_page())
-    assert fetch_metadata(SETTINGS, DAY, FAST).source["failed_attempts"] == {"malformed_json": 1}
+    assert fetch_metadata(SETTINGS, DAY, FAST).source.failed_attempts == {"malformed_json": 1}
 
 
 def test_wrong_shape_is_an_error_at_once(httpx_mock):
@@ -95,7 +95,7 @@ def test_429_waits_what_retry_after_asks():
 def test_429_retry_after_zero_is_retried(httpx_mock):
     httpx_mock.add_response(status_code=429, headers={"Retry-After": "0"})
     httpx_mock.add_response(json=_page())
-    assert fetch_metadata(SETTINGS, DAY, FAST).source["failed_attempts"] == {"http_429": 1}
+    assert fetch_metadata(SETTINGS, DAY, FAST).source.failed_attempts == {"http_429": 1}
 
 
 def test_429_asking_longer_than_our_limit_gives_up_at_once(httpx_mock):

@@ -73,7 +73,7 @@ def test_the_pull_writes_rejects_to_quarantine_and_counts_every_record_once(zone
     rejects = zone.quarantine_dir("external_metadata", DAY) / f"external_metadata_{DAY}.jsonl"
     quarantined = read_manifest(rejects)
     assert manifest.record_count + quarantined.record_count == len(ids)
-    assert manifest.source["quarantined"] == len(HOSTILE)
+    assert manifest.source.quarantined == len(HOSTILE)
     lines = [orjson.loads(line) for line in rejects.read_bytes().splitlines()]
     assert [line["reason"].split(":")[0] for line in lines] == list(HOSTILE)
     assert lines[0]["record"]["review_count"] == HOSTILE["review_count"]  # the number's text, as received
