@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 from upath import UPath
 
@@ -108,7 +108,7 @@ def sweep_temporary_files(folder: UPath, owner: str, recursive: bool = True) -> 
 class HashingWriter:
     """Binary writer that tracks size, md5 and sha256 of everything written through it."""
 
-    raw: BinaryIO
+    raw: IO[bytes]
     bytes_written: int = 0
     _md5: hashlib._Hash = field(default_factory=hashlib.md5)
     _sha256: hashlib._Hash = field(default_factory=hashlib.sha256)

@@ -89,7 +89,7 @@ def recorded(fields: Mapping[str, str], widest_line: int) -> dict:
     """What a seal records of a file beside its md5: its first :data:`MAX_RECORDED_FIELDS` fields (key
     order, names of at most :data:`MAX_NAME_CHARS` characters) with their types, how many fields were
     left out (a reader needing them all scans the file again) and its longest line in bytes."""
-    kept = {}
+    kept: dict[str, str] = {}
     for name, kind in fields.items():
         if len(kept) == MAX_RECORDED_FIELDS:
             break

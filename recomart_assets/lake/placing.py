@@ -206,10 +206,12 @@ def place_many(stamps: Sequence[object] | pa.Array, bounds: TimeBounds, *, requi
     problems: dict[int, Unplaceable] = {}
     first, last = to_micros(bounds.first), to_micros(latest)
     for i in np.flatnonzero(fast & ((micros < first) | (micros > last))):
-        problems[int(i)] = bounds.problem(from_micros(micros[i]), latest)
+        problem = bounds.problem(from_micros(micros[i]), latest)
+        assert problem is not None, "a time outside [first, latest] is a problem"
+        problems[int(i)] = problem
         ok[i] = False
     for i in np.flatnonzero(~fast):
-        stamp = stamps[i] if not isinstance(stamps, pa.Array) else stamps[i].as_py()
+        stamp = stamps[int(i)] if not isinstance(stamps, pa.Array) else stamps[int(i)].as_py()
         placed = place(stamp, bounds, require_offset=require_offset, latest=latest)
         if isinstance(placed, Placement):
             micros[i] = to_micros(placed.moment)

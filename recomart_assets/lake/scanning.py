@@ -46,12 +46,18 @@ _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "inte
 def connect(spill_dir: str, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
             ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that spills to ``spill_dir``, with UTC as its time zone."""
-    config = {"memory_limit": memory_limit, "temp_directory": spill_dir, "preserve_insertion_order": True}
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit, "temp_directory": spill_dir, "preserve_insertion_order": True}
     if threads:
         config["threads"] = threads
     connection = duckdb.connect(config=config)
     connection.execute("SET TimeZone = 'UTC'")
     return connection
+
+
+def _verify_all(files: list[tuple[UPath, Manifest]]) -> None:
+    """Verify each file in turn (raises on the first that does not match its manifest)."""
+    for path, manifest in files:
+        verify_streaming(path, manifest)
 
 
 def local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str) -> tuple[list[str], Future | None]:
@@ -69,7 +75,7 @@ def local_files(zone: RawZone, files: list[tuple[UPath, Manifest]], workdir: str
             local.append(copy)
         return local, None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recomart-verify")
-    pending = pool.submit(lambda: [verify_streaming(path, manifest) for path, manifest in files])
+    pending = pool.submit(_verify_all, files)
     pool.shutdown(wait=False)
     return [path.path for path, _ in files], pending
 

@@ -22,10 +22,12 @@ if TYPE_CHECKING:  # the one bridge from the settings to the lake: only its type
 # copies kept beside the daily snapshots: both read from the dataset specs (call, since a test may
 # register a dataset after import).
 def dataset_folders() -> dict[str, str]:
+    """Dataset -> its folder in the zone, read at call time so datasets registered later count."""
     return {spec.name: spec.folder for spec in datasets.specs()}
 
 
 def latest_files() -> dict[str, str]:
+    """Dataset -> its "latest" copy, for the datasets that keep one beside their daily snapshots."""
     return {spec.name: spec.latest_file for spec in datasets.specs() if spec.latest_file}
 
 
@@ -40,6 +42,7 @@ FOLDER_MARKER = ".keep"
 
 
 def is_local_path(path: UPath) -> bool:
+    """Whether the path is on this machine's file system (local files allow renames and symlinks)."""
     return path.protocol in ("", "file", "local")
 
 
@@ -52,6 +55,8 @@ def day_key(day: date | str) -> str:
 
 @dataclass(frozen=True)
 class RawZone:
+    """The raw zone's layout in one place, so no module builds a zone path by hand."""
+
     root: UPath
 
     @classmethod
@@ -71,12 +76,15 @@ class RawZone:
 
     @property
     def is_local(self) -> bool:
+        """Whether the zone is a local folder (not an object store)."""
         return is_local_path(self.root)
 
     def partition_dir(self, dataset: str, day: date | str) -> UPath:
+        """``<dataset folder>/<day>/``: one day's files and manifests of the dataset."""
         return self.root / datasets.get(dataset).folder / day_key(day)
 
     def latest_file(self, dataset: str) -> UPath:
+        """The dataset's "latest" copy (KeyError for a dataset that keeps none)."""
         latest = datasets.get(dataset).latest_file
         if latest is None:
             raise KeyError(f"dataset {dataset!r} keeps no latest file")
@@ -84,19 +92,24 @@ class RawZone:
 
     @property
     def landing(self) -> UPath:
+        """``landing/``: where files arrive before they are placed."""
         return self.root / "landing"
 
     @property
     def clickstream_landing(self) -> UPath:
+        """``landing/clickstream/``: the consumer's own landing folder."""
         return self.landing / "clickstream"
 
     def archive_dir(self, dataset: str) -> UPath:
+        """``archive/<dataset>/``: the originals of landed files, kept by content hash after they were taken in."""
         return self.root / "archive" / dataset
 
     def quarantine_dir(self, dataset: str, day: date | str) -> UPath:
+        """The day's quarantine folder of the dataset: records set aside rather than dropped."""
         return self.root / datasets.get(dataset).quarantine_folder / day_key(day)
 
     def reports_dir(self, day: date | str) -> UPath:
+        """``reports/<day>/``: the day's data quality reports."""
         return self.root / "reports" / day_key(day)
 
     @property
@@ -106,6 +119,7 @@ class RawZone:
 
     @property
     def logs_dir(self) -> UPath:
+        """``_logs/``: log files, kept in the zone so they outlive the process that wrote them."""
         return self.root / "_logs"
 
     def log_file(self, name: str) -> str | None:

@@ -30,13 +30,13 @@ REPORT_JSON = "data_quality_report.json"
 
 def integrity_results(outcomes: dict[str, Outcome]) -> list[IntegrityEntry]:
     """Cross-table checks: each id column against the same day's catalog or customers."""
-    rows = []
+    rows: list[IntegrityEntry] = []
     for dataset, outcome in outcomes.items():
         for check in outcome.validation.checks:
             if check.group != "integrity":
                 continue
-            present = outcome.present.get(check.column, 0)
-            rows.append({
+            present = outcome.present.get(check.column, 0) if check.column is not None else 0
+            entry: IntegrityEntry = {
                 "dataset": dataset,
                 "column": check.column,
                 "reference": reference_of(check.name.split(": ", 1)[1]),
@@ -45,8 +45,10 @@ def integrity_results(outcomes: dict[str, Outcome]) -> list[IntegrityEntry]:
                 "unmatched_share": round(check.failure_count / present, 6) if present else 0.0,
                 "status": check.status,
                 "samples": check.samples,
-                **({"detail": check.detail} if check.detail else {}),
-            })
+            }
+            if check.detail:
+                entry["detail"] = check.detail
+            rows.append(entry)
     return rows
 
 

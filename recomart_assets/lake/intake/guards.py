@@ -18,6 +18,7 @@ def header_of(chunk: RecordChunk) -> Header | str:
     text = chunk.texts[0].removeprefix("\ufeff")
     if chunk.plain:
         return Header(text, tuple(text.split(",")))
+    assert chunk.fields is not None, "a chunk that is not plain carries its parsed fields"
     fields = chunk.fields[0]
     if isinstance(fields, str):
         return excerpt(f"not a CSV: unreadable header ({fields})")

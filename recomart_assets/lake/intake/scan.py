@@ -50,8 +50,8 @@ def scan_landing(source: LandingSource, zone: RawZone, settle_seconds: float = D
         if is_ignored(name):
             continue
         if zone.is_local and path.is_symlink():
-            stat = os.lstat(path.path)
-            scan.links.append(LandingEntry(name, stat.st_size, stat.st_mtime_ns))
+            link = os.lstat(path.path)
+            scan.links.append(LandingEntry(name, link.st_size, link.st_mtime_ns))
             continue
         if not path.is_file():
             continue  # folders such as landing/clickstream/ belong to other sources

@@ -137,8 +137,8 @@ def _json_sources(connection: duckdb.DuckDBPyConnection, paths: list[str], colum
     files in path order: narrow runs read by DuckDB (each field by its JSON Pointer), wide ones
     streamed into a table of these columns alone, held only while its rows are loaded."""
     pointers = ", ".join(literal(json_pointer(c)) for c in columns)
-    for wide, run in groupby(paths, key=lambda path: is_wide(widths[path])):
-        run = list(run)
+    for wide, grouped in groupby(paths, key=lambda path: is_wide(widths[path])):
+        run = list(grouped)
         if not wide:
             yield (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
                    f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "

@@ -87,6 +87,7 @@ def _as_text(value: object) -> str | None:
 
 
 def json_records(data: bytes) -> list[dict]:
+    """A JSON Lines file's objects (blank lines skipped), parsed once for both the types and the frame."""
     return [orjson.loads(line) for line in data.splitlines() if line.strip()]
 
 
@@ -106,6 +107,7 @@ def json_types(records: list[dict], seen: dict[str, set[str]], carried: Counter)
 
 
 def csv_header(frame: pd.DataFrame, seen: dict[str, set[str]]) -> None:
+    """A CSV's columns into ``seen`` as strings: CSV carries no types of its own."""
     for name in frame.columns:
         seen.setdefault(str(name), set()).add("string")
 
@@ -123,7 +125,11 @@ def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionDat
     """Read every complete file of the partition; a partition without any is missing."""
     day = str(day)
     spec = datasets.get(dataset)
-    frames, inputs, size, seen, carried = [], [], 0, {}, Counter()
+    frames: list[pd.DataFrame] = []
+    inputs: list[InputFile] = []
+    size = 0
+    seen: dict[str, set[str]] = {}
+    carried: Counter[str] = Counter()
     for path, manifest in complete_files(zone.partition_dir(dataset, day), spec.file_pattern):
         data = read_verified_bytes(path, manifest)
         if spec.format == "jsonl":
@@ -135,8 +141,10 @@ def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionDat
             csv_header(frames[-1], seen)
         inputs.append(InputFile(path.name, manifest.md5))
         size += manifest.bytes
-    records, quarantine_files = quarantined(zone, dataset, day)
-    frame, names, extra = None, [], {}
+    quarantined_records, quarantine_files = quarantined(zone, dataset, day)
+    frame: pd.DataFrame | None = None
+    names: list[str] = []
+    extra: dict = {}
     if frames:
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         if spec.format == "jsonl":
@@ -149,4 +157,4 @@ def load_partition(zone: RawZone, dataset: str, day: date | str) -> PartitionDat
         frame = frame.astype({c: STRING for c, t in frame.dtypes.items() if t != STRING})
     if frame is not None:  # fields in the frame's column order
         seen = {name: seen[name] for name in frame.columns if name in seen}
-    return PartitionData(dataset, day, frame, inputs, size, records, quarantine_files, merge_types(seen), names, extra)
+    return PartitionData(dataset, day, frame, inputs, size, quarantined_records, quarantine_files, merge_types(seen), names, extra)

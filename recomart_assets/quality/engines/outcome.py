@@ -79,7 +79,7 @@ def dataset_entry(outcome: Outcome) -> DatasetEntry:
     """The dataset's section of ``data_quality_report.json`` (the contract's fields and ours)."""
     validation = outcome.validation
     rows = validation.row_count
-    return {
+    entry: DatasetEntry = {
         "status": validation.status,
         "row_count": rows,
         "duplicate_rows": validation.duplicate_rows,
@@ -92,10 +92,12 @@ def dataset_entry(outcome: Outcome) -> DatasetEntry:
         "columns": outcome.columns,
         "checks": [check.to_dict() for check in validation.checks],
         "distributions": outcome.distributions,
-        **({"extra_fields": outcome.extra_fields} if outcome.extra_fields else {}),
     }
+    if outcome.extra_fields:
+        entry["extra_fields"] = outcome.extra_fields
+    return entry
 
 
 def checks_from_entry(entry: DatasetEntry) -> list[CheckResult]:
     """The check results a dataset entry (a metric state's ``report``) records."""
-    return [CheckResult(**check) for check in entry["checks"]]
+    return [CheckResult.from_entry(check) for check in entry["checks"]]

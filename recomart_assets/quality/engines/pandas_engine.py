@@ -60,10 +60,11 @@ def segments_of(dataset: str, raw: pd.DataFrame, parsed: pd.DataFrame,
 
 def outcome_of(data: PartitionData, references: ReferenceData, fail_rate: float = DEFAULT_FAIL_RATE) -> Outcome:
     """Validate and profile a loaded partition."""
-    if data.missing:
+    if data.frame is None:  # data.missing, said so the type checker narrows the frame
         return missing_outcome(data.dataset, data.partition, (data.quarantined_records, data.quarantine_files), ENGINE)
     validation = validate_frame(data.dataset, data.frame, data.partition, references.references, fail_rate)
     add_field_name_checks(validation, data.names)
+    assert validation.parsed is not None, "validate_frame keeps the parsed frame until profiled"
     raw, parsed = data.frame, validation.parsed.frame
     schema = schema_for(data.dataset, data.partition)
     segments, segment_nulls = segments_of(data.dataset, raw, parsed, references.categories)

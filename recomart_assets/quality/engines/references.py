@@ -48,7 +48,8 @@ def partition_files(zone: RawZone, dataset: str, day: date | str) -> list[InputF
 
 
 def _ids(data: PartitionData, column: str) -> pd.Index | None:
-    if data.missing or column not in data.frame.columns:
+    """The column's distinct non-missing values (None when the partition or the column is missing)."""
+    if data.frame is None or column not in data.frame.columns:
         return None
     return pd.Index(data.frame[column].dropna().unique())
 
@@ -58,7 +59,7 @@ def reference_data_of(loaded: dict[str, PartitionData]) -> ReferenceData:
     catalog = loaded.get(datasets.CATALOG.name)
     customers = loaded.get(datasets.CUSTOMERS.name)
     categories = None
-    if catalog is not None and not catalog.missing and {"product_id", "category"} <= set(catalog.frame.columns):
+    if catalog is not None and catalog.frame is not None and {"product_id", "category"} <= set(catalog.frame.columns):
         pairs = catalog.frame.dropna(subset=["product_id"]).drop_duplicates("product_id")
         categories = pd.Series(pairs["category"].to_numpy(), index=pairs["product_id"].to_numpy())
     refs = References(

@@ -146,7 +146,8 @@ def _csv_header(path: UPath) -> list[str]:
 
 def _csv_frame(spark: SparkSession, paths: list[str], headers_from: list[UPath]) -> tuple[DataFrame | None, list[str]]:
     """Files read with their own header (files may differ), unioned by column name."""
-    frames, columns = [], []
+    frames: list[DataFrame] = []
+    columns: list[str] = []
     for path, header_path in zip(paths, headers_from, strict=True):
         header = _csv_header(header_path)
         if not header:
@@ -196,7 +197,10 @@ def validate_partition(
         paths = verified_paths(zone, files, staging, read_from_zone)
         kept = [(p, zone_path) for p, (zone_path, m) in zip(paths, files, strict=True) if m.bytes > 0]
         readable = [p for p, _ in kept]
-        frame, columns, observed, names = None, [], {}, []
+        frame: DataFrame | None = None
+        columns: list[str] = []
+        observed: dict[str, str] = {}
+        names: list[str] = []
         if readable and spec.format == "jsonl":
             frame, columns, observed, names = _json_frame(spark, readable, list(schema.columns))
         elif readable:

@@ -48,6 +48,13 @@ class CheckResult:
     column: str | None = None
     detail: str | None = None
 
+    @classmethod
+    def from_entry(cls, entry: CheckEntry) -> CheckResult:
+        """The check back from its report entry (a metric state's report), field by field so the
+        type checker sees every one."""
+        return cls(entry["name"], entry["severity"], entry["status"], entry["failure_count"], entry["samples"],
+                   entry["sample_rows"], entry["group"], entry.get("column"), entry.get("detail"))
+
     def to_dict(self) -> CheckEntry:
         """The check's entry in the report JSON (fields without a value left out)."""
         return cast(CheckEntry, {k: v for k, v in asdict(self).items() if v is not None})

@@ -35,13 +35,17 @@ def type_rule(name: str, column: pa.Column) -> str:
 
 def check_name(check: pa.Check) -> str:
     """A pandera check's rule name as reports show it (its ``error`` text when it has one)."""
-    return check.name if check.error is None else check.error
+    name = check.name if check.error is None else check.error
+    assert name is not None, "pandera names every check (its function's name when not given one)"
+    return name
 
 
 def check_rule(check: pa.Check) -> str:
     """What a check tests, for an engine that compiles it: the ``rule`` our checks declare in their
     ``statistics``, else pandera's built-in name (``greater_than``, ``in_range`` …)."""
-    return (check.statistics or {}).get("rule", check.name)
+    rule = (check.statistics or {}).get("rule", check.name)
+    assert rule is not None, "pandera names every check (its function's name when not given one)"
+    return rule
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,10 @@ def parsed_columns(schema: pa.DataFrameSchema, columns: Sequence[str]) -> dict[s
 
 def reference_lookups(schema: pa.DataFrameSchema, columns: Sequence[str]) -> list[tuple[str, str, str]]:
     """``(column, reference table, alias)`` of each referential check on a column the data has."""
-    lookups = []
+    lookups: list[tuple[str, str, str]] = []
     for rule in expected_checks(schema, columns):
         stats = (rule.check.statistics or {}) if rule.check is not None else {}
-        if stats.get("rule") == "in_reference" and rule.column in columns:
+        if stats.get("rule") == "in_reference" and rule.column is not None and rule.column in columns:
             lookups.append((rule.column, REFERENCE_TABLES[stats["reference"]], f"__ref{len(lookups)}"))
     return lookups
 

@@ -11,6 +11,8 @@ rules. The profiles, charts and segments are :mod:`.profiles`' passes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -33,7 +35,7 @@ from recomart_assets.quality.rules.schemas import TIMESTAMP
 ROW_SAMPLE_SCAN = 50
 
 
-def _scalar(value: object, is_time: bool = False) -> object:
+def _scalar(value: Any, is_time: bool = False) -> object:
     """A min/max as the reference engine writes it (timestamps, given in epoch microseconds, as ISO 8601 UTC)."""
     if is_time:
         return pd.Timestamp(int(value), unit="us", tz="UTC").isoformat()
@@ -120,6 +122,7 @@ class SqlValidation:
         key = self._unique_key(compiled)
         candidates = "typed"
         if key is not None:
+            assert key.rule.column is not None, "a unique rule names its column"
             column = self.plan.q(key.rule.column)
             candidates = (f"(SELECT typed.* FROM typed LEFT JOIN {key.unique_table} u ON typed.{column} = u.v "
                           f"WHERE typed.{column} IS NULL OR u.v IS NOT NULL)")
@@ -136,6 +139,7 @@ class SqlValidation:
         parts = []
         for item in compiled:
             if item.unique_table:
+                assert item.rule.column is not None, "a unique rule names its column"
                 column = self.plan.q(item.rule.column)
                 parts.append(f"SELECT typed.{ROW} FROM typed JOIN {item.unique_table} u ON typed.{column} = u.v "
                              f"WHERE typed.{ROW} <> u.first")
@@ -186,7 +190,7 @@ class SqlValidation:
             present = int(values[f"n{index}"])
             nulls = rows - present
             self.found.present[column] = present
-            profile = {"null_count": nulls, "null_share": round(nulls / rows, 6) if rows else 0.0}
+            profile: dict[str, object] = {"null_count": nulls, "null_share": round(nulls / rows, 6) if rows else 0.0}
             if column in plan.parsed:
                 profile["distinct_count"] = int(values[f"d{index}"])
                 if values[f"lo{index}"] is not None:
@@ -217,6 +221,7 @@ class SqlValidation:
             if not count:
                 continue
             if item.unique_table:
+                assert rule.column is not None, "a unique rule names its column"
                 column = self.plan.q(rule.column)
                 values.append((rule.name, f"typed.{column}",
                                f"typed JOIN {item.unique_table} u ON typed.{column} = u.v", f"typed.{ROW} <> u.first"))
@@ -224,6 +229,7 @@ class SqlValidation:
                 self._row_samples(rule.name, f"typed.{ROW} IN (SELECT {ROW} FROM {item.row_table} ORDER BY {ROW} "
                                              f"LIMIT {ROW_SAMPLE_SCAN})")
             elif item.value is not None:
+                assert item.condition is not None, "a rule with a sample value is row-local"
                 values.append((rule.name, f"typed.{item.value}", self.plan.with_lookups(item.condition), item.condition))
             elif item.condition:
                 self._row_samples(rule.name, item.condition, self.plan.with_lookups(item.condition))

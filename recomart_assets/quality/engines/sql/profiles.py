@@ -60,7 +60,7 @@ class SqlProfiles:
         """Distinct count and most frequent values of every text column, from one group-by each (for a
         ``unique`` column, from its table of repeated values)."""
         rows = self.found.rows
-        uniques = {item.rule.column: item for item in compiled if item.unique_table}
+        uniques = {item.rule.column: item.unique_table for item in compiled if item.unique_table}
         segment_columns = {s.column for s in datasets.get(self.plan.dataset).segments if not s.through_catalog}
         text = [c for c in self.plan.columns if c not in self.plan.parsed]
         grouped = [c for c in text if c not in uniques]
@@ -68,7 +68,7 @@ class SqlProfiles:
         tops = dict(zip(grouped, self._tops([(self.plan.q(c), "typed", limits[c]) for c in grouped]), strict=True))
         for column in text:
             if column in uniques:
-                top, distinct = self._top_of_unique(column, uniques[column].unique_table, limits[column])
+                top, distinct = self._top_of_unique(column, uniques[column], limits[column])
             else:
                 top, distinct = tops[column]
             profile = self.found.columns[column]

@@ -12,6 +12,7 @@ every check of every dataset's schema, so a missing compiler fails the tests, no
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandera.pandas as pa
 
@@ -54,6 +55,11 @@ def frame_check_compiler(*rules: str) -> Callable[[FrameCheckCompiler], FrameChe
     return _register(FRAME_CHECK_COMPILERS, rules)
 
 
+def _statistics(check: pa.Check) -> dict[str, Any]:
+    """The check's statistics (pandera types them Optional; our checks always set them)."""
+    return check.statistics or {}
+
+
 # -- rule kinds ---------------------------------------------------------------------------------
 @rule_compiler("columns_present", "unexpected_columns", "unique", "duplicate_rows")
 def counted_by_a_pass(plan: Plan, rule: Rule) -> None:
@@ -64,6 +70,7 @@ def counted_by_a_pass(plan: Plan, rule: Rule) -> None:
 @rule_compiler("type")
 def value_does_not_parse(plan: Plan, rule: Rule) -> str:
     """A value present as text whose parsed value is NULL."""
+    assert rule.column is not None, "a type rule names its column"
     raw = plan.q(rule.column)
     return f"({raw} IS NOT NULL AND {plan.parsed[rule.column][0]} IS NULL)"
 
@@ -71,12 +78,14 @@ def value_does_not_parse(plan: Plan, rule: Rule) -> str:
 @rule_compiler("not_null")
 def value_missing(plan: Plan, rule: Rule) -> str:
     """A missing value."""
+    assert rule.column is not None, "a not_null rule names its column"
     return f"{plan.q(rule.column)} IS NULL"
 
 
 @rule_compiler("column_check")
 def column_check(plan: Plan, rule: Rule) -> str:
     """The column check's own compiler (:func:`check_compiler`)."""
+    assert rule.column is not None and rule.check is not None, "a column check names its column and check"
     rule_name = check_rule(rule.check)
     if rule_name not in CHECK_COMPILERS:
         raise NotImplementedError(f"check {rule.check.name!r} has no SQL form: give it a 'rule' in its statistics")
@@ -86,6 +95,7 @@ def column_check(plan: Plan, rule: Rule) -> str:
 @rule_compiler("frame_check")
 def frame_check(plan: Plan, rule: Rule) -> str | None:
     """The row-wide check's own compiler (:func:`frame_check_compiler`)."""
+    assert rule.check is not None, "a frame_check rule carries its check"
     rule_name = (rule.check.statistics or {}).get("rule")
     if rule_name not in FRAME_CHECK_COMPILERS:
         raise NotImplementedError(f"row-wide check {rule.check.name!r} has no SQL form")
@@ -97,13 +107,13 @@ def frame_check(plan: Plan, rule: Rule) -> str | None:
 def not_matching(plan: Plan, column: str, check: pa.Check) -> str:
     """The whole value does not match the check's pattern."""
     d = plan.dialect
-    return f"NOT {d.fullmatch(plan.value_of(column), d.literal(check.statistics['pattern']))}"
+    return f"NOT {d.fullmatch(plan.value_of(column), d.literal(_statistics(check)['pattern']))}"
 
 
 @check_compiler("isin")
 def not_allowed(plan: Plan, column: str, check: pa.Check) -> str:
     """A value outside the allowed ones (ours, ``one_of``, and pandera's built-in ``Check.isin``)."""
-    stats = check.statistics
+    stats = _statistics(check)
     allowed = stats.get("values", stats.get("allowed_values", []))
     return f"{plan.value_of(column)} NOT IN ({', '.join(plan.dialect.literal(v) for v in allowed)})"
 
@@ -111,27 +121,27 @@ def not_allowed(plan: Plan, column: str, check: pa.Check) -> str:
 @check_compiler("notin")
 def forbidden(plan: Plan, column: str, check: pa.Check) -> str:
     """A forbidden value (pandera's ``Check.notin``)."""
-    values = ", ".join(plan.dialect.literal(v) for v in check.statistics["forbidden_values"])
+    values = ", ".join(plan.dialect.literal(v) for v in _statistics(check)["forbidden_values"])
     return f"{plan.value_of(column)} IN ({values})"
 
 
 @check_compiler("time_between")
 def outside_time_range(plan: Plan, column: str, check: pa.Check) -> str:
     """A timestamp before ``start`` or at or after ``end``."""
-    value, stats, d = plan.value_of(column), check.statistics, plan.dialect
+    value, stats, d = plan.value_of(column), _statistics(check), plan.dialect
     return f"({value} < {d.timestamp_literal(stats['start'])} OR {value} >= {d.timestamp_literal(stats['end'])})"
 
 
 @check_compiler("time_before")
 def not_before(plan: Plan, column: str, check: pa.Check) -> str:
     """A timestamp at or after ``end``."""
-    return f"{plan.value_of(column)} >= {plan.dialect.timestamp_literal(check.statistics['end'])}"
+    return f"{plan.value_of(column)} >= {plan.dialect.timestamp_literal(_statistics(check)['end'])}"
 
 
 @check_compiler("in_reference")
 def not_in_reference(plan: Plan, column: str, check: pa.Check) -> str:
     """A value that the reference's ids do not hold (its lookup joined by :meth:`Plan.with_lookups`)."""
-    table = REFERENCE_TABLES[check.statistics["reference"]]
+    table = REFERENCE_TABLES[_statistics(check)["reference"]]
     alias = next(a for c, t, a in plan.reference_joins if c == column and t == table)
     return f"({plan.value_of(column)} IS NOT NULL AND {alias}_id IS NULL)"
 
@@ -161,7 +171,7 @@ def out_of_range(plan: Plan, column: str, check: pa.Check) -> str:
 @frame_check_compiler("present_unless")
 def missing_unless(plan: Plan, check: pa.Check) -> str | None:
     """``column`` missing while ``other`` is not ``value`` (None when either column is absent)."""
-    stats = check.statistics
+    stats = _statistics(check)
     if stats["column"] not in plan.columns or stats["other"] not in plan.columns:
         return None
     value, other = plan.value_of(stats["column"]), plan.value_of(stats["other"])
