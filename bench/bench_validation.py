@@ -83,7 +83,8 @@ def partition_csv(rows: int, seed: int = 7) -> bytes:
 
 
 def references() -> References:
-    return References(pd.Index([f"P{i:06d}" for i in range(1, 2_001)]), pd.Index([f"C{i:06d}" for i in range(1, 20_001)]))
+    return References({("product_catalog", "product_id"): pd.Index([f"P{i:06d}" for i in range(1, 2_001)]),
+                       ("customers", "customer_id"): pd.Index([f"C{i:06d}" for i in range(1, 20_001)])})
 
 
 def hand_written(data: bytes, refs: References) -> dict[str, int]:
@@ -109,8 +110,8 @@ def hand_written(data: bytes, refs: References) -> dict[str, int]:
     counts["no duplicate rows"] = int(df.duplicated().sum())
     counts["customer_id: format"] = int((~df["customer_id"].str.fullmatch(r"C\d{6}").fillna(True)).sum())
     counts["product_id: format"] = int((~df["product_id"].str.fullmatch(r"P\d{6}").fillna(True)).sum())
-    counts["customer_id: in customers"] = int((df["customer_id"].notna() & ~df["customer_id"].isin(refs.customer_ids)).sum())
-    counts["product_id: in catalog"] = int((df["product_id"].notna() & ~df["product_id"].isin(refs.product_ids)).sum())
+    counts["customer_id: in customers"] = int((df["customer_id"].notna() & ~df["customer_id"].isin(refs.ids[("customers", "customer_id")])).sum())
+    counts["product_id: in catalog"] = int((df["product_id"].notna() & ~df["product_id"].isin(refs.ids[("product_catalog", "product_id")])).sum())
     counts["quantity >= 1"] = int((typed["quantity"] < 1).sum())
     counts["price > 0"] = int((typed["price"] <= 0).sum())
     counts["rating in 1..5"] = int(((typed["rating"] < 1) | (typed["rating"] > 5)).sum())

@@ -60,11 +60,11 @@ from recomart_assets.quality.engines.profiling import add_field_name_checks
 from recomart_assets.quality.engines.references import ReferenceData
 from recomart_assets.quality.engines.sql.compiler import (
     CATEGORY_TABLE,
-    REFERENCE_TABLES,
     ROW,
     Plan,
     column_id,
     load_query,
+    reference_tables,
 )
 from recomart_assets.quality.engines.sql.dialect import DUCKDB
 from recomart_assets.quality.engines.sql.passes import SqlValidation, sql_outcome
@@ -200,11 +200,10 @@ def recorded_fields(zone: RawZone, spec: datasets.DatasetSpec, day: str, files: 
 
 
 def register_references(connection: duckdb.DuckDBPyConnection, references: ReferenceData) -> None:
-    refs = references.references
-    for check, table in REFERENCE_TABLES.items():
-        ids = refs.ids_for(check)
-        if ids is not None:
-            connection.register(table, pyarrow_lib.table({"id": pyarrow_lib.array(ids.astype(str), pyarrow_lib.string())}))
+    """Each reference's ids as its generated table (:func:`reference_tables`), and the categories."""
+    ids = references.references.ids
+    for key, table in reference_tables(references.references).items():
+        connection.register(table, pyarrow_lib.table({"id": pyarrow_lib.array(ids[key].astype(str), pyarrow_lib.string())}))
     if references.categories is not None:
         categories = references.categories
         connection.register(CATEGORY_TABLE, pyarrow_lib.table({

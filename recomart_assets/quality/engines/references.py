@@ -1,7 +1,8 @@
-"""The day's catalog and customers as the cross-table checks see them, loaded once per run.
+"""The day's referenced datasets as the cross-table checks see them, loaded once per run.
 
-Every dataset's referential checks and the category charts need the same two small partitions.
-They are read (and verified) once per process for a given set of files: the key is the files'
+Which datasets and key columns are referenced comes from the specs (``DatasetSpec.references``):
+every referenced ``(dataset, key)`` gets the day's ids, whatever the dataset. The category charts
+also need the day's catalog (product -> category). The partitions are read (and verified) once per process for a given set of files: the key is the files'
 names and md5s from the manifests, so a day whose catalog changed is read again, and a Dagster run
 (in-process executor: every check and the report in one process) reads them once.
 """
@@ -19,14 +20,14 @@ from recomart_assets import datasets
 from recomart_assets.lake import RawZone, complete_files
 from recomart_assets.quality.engines.loading import PartitionData, load_partition
 from recomart_assets.quality.engines.outcome import InputFile
-from recomart_assets.quality.rules.schemas import References
+from recomart_assets.quality.rules.schemas import ReferenceKey, References
 
 CACHED_DAYS = 8
 
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """Ids of the day's catalog and customers, the product -> category map, and the files read."""
+    """Ids of each referenced ``(dataset, key)``, the product -> category map, and the files read."""
 
     references: References = field(default_factory=References)
     categories: pd.Series | None = None
@@ -36,9 +37,14 @@ class ReferenceData:
         return {name: [f.to_dict() for f in files] for name, files in self.files.items()}
 
 
+def reference_keys() -> list[ReferenceKey]:
+    """Every ``(dataset, key column)`` some spec's references look values up in."""
+    return sorted({(ref.dataset, ref.key) for spec in datasets.specs() for ref in spec.references})
+
+
 def reference_datasets() -> list[str]:
-    """Datasets that other datasets' checks look values up in (catalog, customers)."""
-    return sorted({ref.dataset for spec in datasets.specs() for ref in spec.references})
+    """Datasets that other datasets' checks look values up in (and the catalog, for the categories)."""
+    return sorted({dataset for dataset, _ in reference_keys()})
 
 
 def partition_files(zone: RawZone, dataset: str, day: date | str) -> list[InputFile]:
@@ -55,17 +61,19 @@ def _ids(data: PartitionData, column: str) -> pd.Index | None:
 
 
 def reference_data_of(loaded: dict[str, PartitionData]) -> ReferenceData:
-    """Build the references from loaded catalog and customers partitions."""
+    """Build the references from the loaded partitions of the referenced datasets: a key whose
+    dataset (or column) is missing for the day has no ids, so its checks warn that they did not run."""
     catalog = loaded.get(datasets.CATALOG.name)
-    customers = loaded.get(datasets.CUSTOMERS.name)
     categories = None
     if catalog is not None and catalog.frame is not None and {"product_id", "category"} <= set(catalog.frame.columns):
         pairs = catalog.frame.dropna(subset=["product_id"]).drop_duplicates("product_id")
         categories = pd.Series(pairs["category"].to_numpy(), index=pairs["product_id"].to_numpy())
-    refs = References(
-        _ids(catalog, "product_id") if catalog is not None else None,
-        _ids(customers, "customer_id") if customers is not None else None,
-    )
+    ids = {}
+    for dataset, key in reference_keys():
+        found = _ids(loaded[dataset], key) if dataset in loaded else None
+        if found is not None:
+            ids[(dataset, key)] = found
+    refs = References(ids)
     return ReferenceData(refs, categories, {name: data.files for name, data in loaded.items()})
 
 

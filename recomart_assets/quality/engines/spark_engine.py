@@ -41,11 +41,11 @@ from recomart_assets.quality.engines.profiling import add_field_name_checks
 from recomart_assets.quality.engines.references import ReferenceData
 from recomart_assets.quality.engines.sql.compiler import (
     CATEGORY_TABLE,
-    REFERENCE_TABLES,
     ROW,
     Plan,
     column_id,
     load_query,
+    reference_tables,
 )
 from recomart_assets.quality.engines.sql.dialect import SPARK
 from recomart_assets.quality.engines.sql.passes import SqlValidation, sql_outcome
@@ -164,11 +164,10 @@ def _csv_frame(spark: SparkSession, paths: list[str], headers_from: list[UPath])
 
 
 def register_references(spark: SparkSession, references: ReferenceData) -> None:
-    refs = references.references
-    for check, table in REFERENCE_TABLES.items():
-        ids = refs.ids_for(check)
-        if ids is not None:
-            spark.createDataFrame([(str(i),) for i in ids], _strings(["id"])).createOrReplaceTempView(table)
+    """Each reference's ids as its generated view (:func:`reference_tables`), and the categories."""
+    ids = references.references.ids
+    for key, table in reference_tables(references.references).items():
+        spark.createDataFrame([(str(i),) for i in ids[key]], _strings(["id"])).createOrReplaceTempView(table)
     if references.categories is not None:
         pairs = [(str(p), None if c is None or c != c else str(c)) for p, c in references.categories.items()]
         spark.createDataFrame(pairs, _strings(["product_id", "category"])).createOrReplaceTempView(CATEGORY_TABLE)

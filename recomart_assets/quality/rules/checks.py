@@ -24,7 +24,7 @@ import pandas as pd
 
 from recomart_assets.quality.contract import CheckEntry
 from recomart_assets.quality.rules.parsing import Parsed
-from recomart_assets.quality.rules.schemas import References, reference_of, referential_checks
+from recomart_assets.quality.rules.schemas import References, referential_checks
 from recomart_assets.quality.rules.vocabulary import NO_DUPLICATE_ROWS, PARTITION_PRESENT, Rule
 
 DEFAULT_FAIL_RATE = 0.05
@@ -113,11 +113,11 @@ def skipped_references(dataset: str, references: References) -> list[CheckResult
     """A referential check whose reference dataset is missing warns that it did not run."""
     return [
         CheckResult(
-            f"{column}: {check}", "warn", "warn", 0, group="integrity", column=column,
-            detail=f"not run: {reference_of(check)} is missing for this partition",
+            f"{ref.column}: {ref.check_name}", "warn", "warn", 0, group="integrity", column=ref.column,
+            detail=f"not run: {ref.dataset} is missing for this partition",
         )
-        for column, check in referential_checks(dataset)
-        if references.ids_for(check) is None
+        for ref in referential_checks(dataset)
+        if references.ids_for(ref) is None
     ]
 
 

@@ -1,8 +1,8 @@
 """One pandera schema per dataset: the single statement of what a valid record is.
 
 A schema is built per partition because two of its rules depend on the day: records must fall
-inside the partition's UTC day, and ids must exist in the same day's catalog and customers
-(:class:`References`). Column dtypes are the *parsed* types (``Int64``, ``float64``,
+inside the partition's UTC day, and ids must exist in the same day's partition of the dataset
+they reference (:class:`References`, one set of ids per reference the specs declare). Column dtypes are the *parsed* types (``Int64``, ``float64``,
 ``datetime64[ns, UTC]``); the raw zone holds text, and :mod:`recomart_assets.quality.rules.parsing`
 turns text into those types first, reporting values that do not parse. Validation is always
 lazy (every failure collected) and runs on pyarrow-backed strings for speed.
@@ -10,8 +10,8 @@ lazy (every failure collected) and runs on pyarrow-backed strings for speed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -29,20 +29,20 @@ EVENT_TYPES = ("view", "click", "add_to_cart", "search")
 DEVICES = ("web", "ios", "android")
 TRENDS = ("rising", "stable", "falling")
 
-# Names of the cross-table checks (and the dataset each one looks ids up in).
-IN_CATALOG = "in product_catalog"
-IN_CUSTOMERS = "in customers"
+ReferenceKey = tuple[str, str]  # (referenced dataset, its key column)
 
 
 @dataclass(frozen=True)
 class References:
-    """Ids of the partition's own catalog and customers; None when that dataset is missing."""
+    """The same day's ids of every referenced ``(dataset, key column)``, as the specs' references
+    declare them (:attr:`recomart_assets.datasets.DatasetSpec.references`). A key that is absent has
+    no ids for the day (its dataset is missing): its referential checks do not run and warn so."""
 
-    product_ids: pd.Index | None = None
-    customer_ids: pd.Index | None = None
+    ids: Mapping[ReferenceKey, pd.Index] = field(default_factory=dict)
 
-    def ids_for(self, check_name: str) -> pd.Index | None:
-        return self.product_ids if check_name == IN_CATALOG else self.customer_ids
+    def ids_for(self, reference: datasets.Reference) -> pd.Index | None:
+        """The ids ``reference`` looks values up in, or None when its dataset is missing for the day."""
+        return self.ids.get((reference.dataset, reference.key))
 
 
 def day_bounds(day: date | str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -77,12 +77,23 @@ def not_after_day(day: date | str) -> pa.Check:
                     statistics={"rule": "time_before", "end": end.isoformat()})
 
 
-def in_reference(name: str, references: References) -> list[pa.Check]:
-    """The referential check ``name``, or nothing when the reference dataset is missing."""
-    ids = references.ids_for(name)
+def in_reference(reference: datasets.Reference, references: References) -> list[pa.Check]:
+    """The referential check of ``reference``, or nothing when its dataset is missing for the day.
+
+    The statistics name the referenced dataset and key (engines look the ids up by them, under
+    table names of their own: names in a spec never become SQL identifiers)."""
+    ids = references.ids_for(reference)
     if ids is None:
         return []
-    return [pa.Check(lambda s: s.isin(ids), name=name, statistics={"rule": "in_reference", "reference": name})]
+    return [pa.Check(lambda s: s.isin(ids), name=reference.check_name,
+                     statistics={"rule": "in_reference", "dataset": reference.dataset, "key": reference.key})]
+
+
+def reference_checks(dataset: str, column: str, references: References) -> list[pa.Check]:
+    """The referential checks the spec of ``dataset`` declares on ``column`` (a schema adds these to
+    the column, so the spec stays the one statement of what references what)."""
+    return [check for ref in datasets.get(dataset).references if ref.column == column
+            for check in in_reference(ref, references)]
 
 
 def present_unless(column: str, other: str, value: str) -> pa.Check:
@@ -104,10 +115,10 @@ def _schema(name: str, columns: dict[str, pa.Column], strict: bool, checks: Iter
     )
 
 
-def _reference_id(pattern: str, label: str, reference: str, references: References, **column) -> pa.Column:
-    """An id column in ``pattern`` format that must exist in the same day's ``reference`` dataset."""
+def _reference_id(pattern: str, label: str, dataset: str, name: str, references: References, **column) -> pa.Column:
+    """An id column ``name`` of ``dataset`` in ``pattern`` format that must exist where the spec says."""
     column.setdefault("nullable", False)
-    return pa.Column(STRING, checks=[matches(pattern, label), *in_reference(reference, references)], **column)
+    return pa.Column(STRING, checks=[matches(pattern, label), *reference_checks(dataset, name, references)], **column)
 
 
 def _key(pattern: str | None = None, label: str = "") -> pa.Column:
@@ -149,8 +160,8 @@ def transactions_schema(day: date | str, references: References) -> pa.DataFrame
         "transactions",
         {
             "transaction_id": _key(),
-            "customer_id": _reference_id(CUSTOMER_ID, "customer id", IN_CUSTOMERS, references),
-            "product_id": _reference_id(PRODUCT_ID, "product id", IN_CATALOG, references),
+            "customer_id": _reference_id(CUSTOMER_ID, "customer id", "transactions", "customer_id", references),
+            "product_id": _reference_id(PRODUCT_ID, "product id", "transactions", "product_id", references),
             "quantity": pa.Column("Int64", nullable=False, checks=pa.Check.ge(1)),
             "price": pa.Column("float64", nullable=False, checks=pa.Check.gt(0)),
             "rating": pa.Column("float64", nullable=True, checks=pa.Check.in_range(1, 5)),
@@ -166,10 +177,11 @@ def clickstream_schema(day: date | str, references: References) -> pa.DataFrameS
         "clickstream",
         {
             "event_id": _key(),
-            "user_id": _reference_id(CUSTOMER_ID, "customer id", IN_CUSTOMERS, references),
+            "user_id": _reference_id(CUSTOMER_ID, "customer id", "clickstream", "user_id", references),
             "session_id": pa.Column(STRING, nullable=True, required=False),
             "event_type": pa.Column(STRING, nullable=False, checks=one_of(EVENT_TYPES)),
-            "product_id": _reference_id(PRODUCT_ID, "product id", IN_CATALOG, references, nullable=True),
+            "product_id": _reference_id(PRODUCT_ID, "product id", "clickstream", "product_id", references,
+                                        nullable=True),
             "search_term": pa.Column(STRING, nullable=True, required=False),
             "device": pa.Column(STRING, nullable=False, checks=one_of(DEVICES)),
             "timestamp": pa.Column(TIMESTAMP, nullable=False, checks=within_day(day)),
@@ -184,7 +196,8 @@ def external_metadata_schema(day: date | str, references: References) -> pa.Data
         "external_metadata",
         {
             "product_id": _reference_id(
-                PRODUCT_ID, "product id", IN_CATALOG, references, unique=True, report_duplicates="exclude_first"
+                PRODUCT_ID, "product id", "external_metadata", "product_id", references, unique=True,
+                report_duplicates="exclude_first",
             ),
             "category": pa.Column(STRING, nullable=False),
             "brand": pa.Column(STRING, nullable=False),
@@ -202,9 +215,9 @@ def external_metadata_schema(day: date | str, references: References) -> pa.Data
 SchemaBuilder = Callable[[date | str, References], pa.DataFrameSchema]
 
 
-def referential_checks(dataset: str) -> list[tuple[str, str]]:
-    """(column, check name) of each referential check ``dataset`` runs when its reference is there."""
-    return [(ref.column, ref.check_name) for ref in datasets.get(dataset).references]
+def referential_checks(dataset: str) -> list[datasets.Reference]:
+    """The references ``dataset`` checks (each runs when its dataset is there for the day)."""
+    return list(datasets.get(dataset).references)
 
 
 def reference_of(check_name: str) -> str:

@@ -19,7 +19,7 @@ from recomart_assets.errors import CorruptFileError, ScanError
 from recomart_assets.lake import RawZone, scanning, write_data_file
 from recomart_assets.lake.fields import MAX_EXTRA_COLUMNS, MAX_LISTED_FIELDS, MAX_RECORDED_FIELDS, shown
 from recomart_assets.quality.engines import duckdb_engine, pandas_engine
-from recomart_assets.quality.engines.profiling import CASE_COLLISIONS
+from recomart_assets.quality.engines.profiling import CASE_COLLISIONS, add_field_name_checks
 from recomart_assets.quality.engines.references import load_references
 from recomart_assets.quality.engines.sql.compiler import Plan, load_query
 from recomart_assets.quality.engines.sql.dialect import DUCKDB, SPARK
@@ -155,6 +155,7 @@ def test_any_key_binds_and_its_values_come_back_under_it(tmp_path, keys):
             got = [v for (v,) in connection.execute(f"SELECT {plan.q(key)} FROM typed ORDER BY __row").fetchall()]
             assert got == [str(e[key]) if not isinstance(e[key], str) else e[key] for e in events], repr(key)
         validation, found = SqlValidation(duckdb_engine.DuckDBRunner(connection), plan, 0.05, 1_000).run()
+        add_field_name_checks(validation, columns)  # as the engine does after the SQL pass
     finally:
         connection.close()
     assert validation.row_count == len(events)

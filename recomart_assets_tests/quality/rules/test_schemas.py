@@ -12,7 +12,8 @@ DAY = "2026-01-05"
 N = 100
 CATALOG = generate_catalog(seed=1, n_products=50)
 CUSTOMERS = generate_customers(seed=1, n_customers=40)
-REFS = References(pd.Index(CATALOG["product_id"]), pd.Index(CUSTOMERS["customer_id"]))
+REFS = References({("product_catalog", "product_id"): pd.Index(CATALOG["product_id"]),
+                   ("customers", "customer_id"): pd.Index(CUSTOMERS["customer_id"])})
 
 
 def text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -16,12 +16,20 @@ import pandera.pandas as pa
 
 from recomart_assets.quality.engines.sql.dialect import Dialect
 from recomart_assets.quality.rules.parsing import FLOAT, PARSED_TYPES
-from recomart_assets.quality.rules.schemas import TIMESTAMP, References
+from recomart_assets.quality.rules.schemas import TIMESTAMP, ReferenceKey, References
 from recomart_assets.quality.rules.vocabulary import Rule, expected_checks
 
 ROW = "__row"
-REFERENCE_TABLES = {"in product_catalog": "ref_product_ids", "in customers": "ref_customer_ids"}
 CATEGORY_TABLE = "ref_categories"
+
+
+def reference_tables(references: References) -> dict[ReferenceKey, str]:
+    """``(dataset, key)`` -> the table (one column ``id``) an engine registers its ids under.
+
+    Generated from the position in the sorted keys (``__ref_ids_0`` …): a dataset's or column's name
+    never becomes an SQL identifier (docs/protocol.md, "Names as data"). The engine registering the
+    tables and the plan joining them derive the names from the same :class:`References`."""
+    return {key: f"__ref_ids_{index}" for index, key in enumerate(sorted(references.ids))}
 
 
 def column_id(index: int) -> str:
@@ -58,13 +66,16 @@ def parsed_columns(schema: pa.DataFrameSchema, columns: Sequence[str]) -> dict[s
     return typed
 
 
-def reference_lookups(schema: pa.DataFrameSchema, columns: Sequence[str]) -> list[tuple[str, str, str]]:
-    """``(column, reference table, alias)`` of each referential check on a column the data has."""
+def reference_lookups(schema: pa.DataFrameSchema, columns: Sequence[str],
+                      tables: dict[ReferenceKey, str]) -> list[tuple[str, str, str]]:
+    """``(column, reference table, alias)`` of each referential check on a column the data has
+    (``tables``: :func:`reference_tables` of the partition's references)."""
     lookups: list[tuple[str, str, str]] = []
     for rule in expected_checks(schema, columns):
         stats = (rule.check.statistics or {}) if rule.check is not None else {}
         if stats.get("rule") == "in_reference" and rule.column is not None and rule.column in columns:
-            lookups.append((rule.column, REFERENCE_TABLES[stats["reference"]], f"__ref{len(lookups)}"))
+            table = tables[(stats["dataset"], stats["key"])]
+            lookups.append((rule.column, table, f"__ref{len(lookups)}"))
     return lookups
 
 
@@ -107,7 +118,7 @@ class Plan:
 
     def __post_init__(self) -> None:
         self.parsed = parsed_columns(self.schema, self.columns)
-        self.reference_joins = reference_lookups(self.schema, self.columns)
+        self.reference_joins = reference_lookups(self.schema, self.columns, reference_tables(self.references))
         self.ids = {name: self.dialect.quote(column_id(index)) for index, name in enumerate(self.columns)}
 
     def q(self, name: str) -> str:

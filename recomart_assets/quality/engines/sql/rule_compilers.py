@@ -16,7 +16,7 @@ from typing import Any
 
 import pandera.pandas as pa
 
-from recomart_assets.quality.engines.sql.compiler import REFERENCE_TABLES, Plan, RuleSql
+from recomart_assets.quality.engines.sql.compiler import Plan, RuleSql, reference_tables
 from recomart_assets.quality.rules.vocabulary import RULE_KINDS, Rule, check_rule, expected_checks
 
 RuleCompiler = Callable[[Plan, Rule], str | None]  # a rule on a present column -> its failure condition
@@ -141,7 +141,8 @@ def not_before(plan: Plan, column: str, check: pa.Check) -> str:
 @check_compiler("in_reference")
 def not_in_reference(plan: Plan, column: str, check: pa.Check) -> str:
     """A value that the reference's ids do not hold (its lookup joined by :meth:`Plan.with_lookups`)."""
-    table = REFERENCE_TABLES[_statistics(check)["reference"]]
+    statistics = _statistics(check)
+    table = reference_tables(plan.references)[(statistics["dataset"], statistics["key"])]
     alias = next(a for c, t, a in plan.reference_joins if c == column and t == table)
     return f"({plan.value_of(column)} IS NOT NULL AND {alias}_id IS NULL)"
 

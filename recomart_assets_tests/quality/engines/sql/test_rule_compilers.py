@@ -24,7 +24,8 @@ def test_every_rule_kind_has_a_compiler():
 
 @pytest.mark.parametrize("dataset", datasets.names())
 def test_every_check_of_every_schema_has_a_compiler(dataset):
-    references = References(product_ids=pd.Index(["P000001"]), customer_ids=pd.Index(["C000001"]))
+    references = References({("product_catalog", "product_id"): pd.Index(["P000001"]),
+                             ("customers", "customer_id"): pd.Index(["C000001"])})
     schema = schema_for(dataset, DAY, references)
     for rule in expected_checks(schema, list(schema.columns)):
         assert rule.kind in RULE_KINDS, rule
