@@ -13,6 +13,7 @@ from recomart_assets.lake.frames import (
     serialize_frame,
     store_frame,
 )
+from recomart_assets.lake.lineage import Manual
 from recomart_assets.lake.manifest import read_manifest
 from recomart_assets.lake.readers import read_verified_bytes
 
@@ -39,7 +40,7 @@ def test_unknown_formats_are_refused():
 
 
 def test_store_frame_writes_the_partition_and_a_latest_copy_only_if_newer(zone):
-    source = {"kind": "manual"}
+    source = Manual(by="test", command="store_frame")
     for day in ("2026-01-06", "2026-01-05"):  # a backfill of an older day comes second
         frame = FRAME.assign(city=[day, day])
         with frame_writer(zone, "customers", day):
@@ -49,4 +50,4 @@ def test_store_frame_writes_the_partition_and_a_latest_copy_only_if_newer(zone):
         assert (manifest.partition, manifest.record_count, manifest.columns) == (day, 2, ["customer_id", "city"])
     latest = zone.latest_file("customers")
     assert b"2026-01-06" in read_verified_bytes(latest)
-    assert read_manifest(latest).source["snapshot"] == "customers_2026-01-06.csv"
+    assert read_manifest(latest).source.snapshot == "customers_2026-01-06.csv"
