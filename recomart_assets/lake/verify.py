@@ -22,13 +22,14 @@ user named. On object storage (no links, no special files) the listing comes fro
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from pydantic import ValidationError
 
@@ -277,7 +278,9 @@ def _check_data(tree: _LocalTree | _ObjectStoreTree, rel: str, manifest: Contrac
         if size != manifest.bytes:
             raise _Unusable(SIZE, f"{size} bytes, manifest says {manifest.bytes}")
         try:
-            md5 = hashlib.file_digest(handle, "md5").hexdigest()
+            # both trees' files (a local buffered reader, an fsspec buffered file) have the readinto
+            # that file_digest streams through; typing's BinaryIO does not declare it
+            md5 = hashlib.file_digest(cast(io.BufferedIOBase, handle), "md5").hexdigest()
         except OSError as exc:
             raise _read_error(exc) from exc
         if md5 != manifest.md5.lower():

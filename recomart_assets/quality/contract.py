@@ -15,11 +15,20 @@ from typing import Any, NotRequired, TypedDict
 
 
 class Annotation(TypedDict):
-    """Who acknowledged a finding or a failing check, until when and why."""
+    """Who acknowledged a finding or a failing check, until when and why (and which acknowledgement)."""
 
+    id: str
     by: str
     until: str
     why: str
+
+
+class AcknowledgementMark(TypedDict, total=False):
+    """What the change detection adds to a finding or a failing check an acknowledgement names:
+    ``acknowledged`` while one is active, else ``acknowledgement_expired`` for the latest that ran out."""
+
+    acknowledged: Annotation
+    acknowledgement_expired: Annotation
 
 
 class CheckEntry(TypedDict):
@@ -100,6 +109,15 @@ class Results(TypedDict):
     freshness: NotRequired[list[dict[str, Any]]]
     changes: NotRequired[dict[str, Any]]  # warnings, acknowledged, history per dataset
     acknowledgements: NotRequired[dict[str, Any]]  # acknowledgements that silence everything
+
+
+class ChangeSections(TypedDict):
+    """The change detection's sections of a day's :class:`Results`."""
+
+    anomalies: list[dict[str, Any]]
+    drift: dict[str, list[dict[str, Any]]]  # schema, distributions
+    freshness: list[dict[str, Any]]
+    changes: dict[str, Any]  # warnings, acknowledged, history per dataset
 
 
 class TrendPoint(TypedDict):

@@ -67,7 +67,9 @@ def decode_state(raw: bytes, cls: type[Record], upgrade_v1: Upgrade | None = Non
     if version == 1 and upgrade_v1 is not None:
         data = upgrade_v1(data)
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in data.items() if k in names and k != VERSION_FIELD}, state_version=version)
+    known = {k: v for k, v in data.items() if k in names}
+    known[VERSION_FIELD] = version
+    return cls(**known)
 
 
 def read_state(path: UPath, cls: type[Record], upgrade_v1: Upgrade | None = None) -> Record | None:

@@ -44,6 +44,7 @@ from recomart_assets.lake import RawZone, complete_files, read_verified_bytes, u
 from recomart_assets.lake.lineage import Manual
 from recomart_assets.lake.locks import exclusive_writer
 from recomart_assets.quality.changes.history import FAMILIES
+from recomart_assets.quality.contract import AcknowledgementMark, Annotation
 
 DATASET = "quality_acknowledgement"
 FIELDS = ("dataset", "metric", "by", "why", "until")
@@ -122,7 +123,7 @@ class Acknowledgement:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
 
-    def summary(self) -> dict[str, str]:
+    def summary(self) -> Annotation:
         """What the report shows next to an acknowledged finding."""
         return {"id": self.id, "by": self.by, "why": self.why, "until": self.until}
 
@@ -198,7 +199,7 @@ class Match:
     def warns(self) -> bool:
         return self.active is None
 
-    def annotation(self) -> dict[str, Any]:
+    def annotation(self) -> AcknowledgementMark:
         """Keys added to the finding in the report: ``acknowledged`` or ``acknowledgement_expired``."""
         if self.active is not None:
             return {"acknowledged": self.active.summary()}

@@ -146,7 +146,7 @@ def schema_drift(dataset: str, day: str, states: Mapping[str, Any]) -> SchemaDri
                            as_state(states[previous]).get("schema") or {})
 
 
-def psi(expected: Sequence[float], actual: Sequence[float], epsilon: float = EPSILON) -> float:
+def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray, epsilon: float = EPSILON) -> float:
     """Population stability index of two share (or count) vectors over the same bins."""
     e = np.asarray(expected, dtype=float)
     a = np.asarray(actual, dtype=float)
@@ -206,7 +206,7 @@ def numeric_bins(histograms: Sequence[Mapping[str, Any]], baseline: Sequence[Map
     points = np.unique(np.concatenate([np.asarray(h["edges"], dtype=float) for h in histograms]))
     error = np.max([split_error(h, points) for h in histograms], axis=0)
     candidates = points[error <= max_error]
-    pooled = sum(_cumulative(h, candidates) for h in baseline)
+    pooled = np.sum([_cumulative(h, candidates) for h in baseline], axis=0)
     total = sum(_total(h) for h in baseline)
     kept, last = [], 0.0
     for point, mass in zip(candidates, pooled, strict=True):
@@ -242,7 +242,7 @@ def distribution_drift(dataset: str, day: str, title: str, current: Mapping[str,
                              config.min_bin_share)
         if inner.size == 0:
             return None
-        expected = sum(numeric_masses(h, inner) for h in usable.values())
+        expected = np.sum([numeric_masses(h, inner) for h in usable.values()], axis=0)
         actual = numeric_masses(current, inner)
         bins = _labels(inner)
     else:
@@ -255,7 +255,7 @@ def distribution_drift(dataset: str, day: str, title: str, current: Mapping[str,
                 out[index[str(label)]] += value
             return out
 
-        expected = sum(masses(h) for h in usable.values())
+        expected = np.sum([masses(h) for h in usable.values()], axis=0)
         actual = masses(current)
         bins = tuple(labels)
     value = psi(expected, actual, config.epsilon)

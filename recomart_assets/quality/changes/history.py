@@ -105,7 +105,7 @@ def as_state(state: Any) -> State:
     for method in ("to_dict", "as_dict"):
         if callable(getattr(state, method, None)):
             return getattr(state, method)()
-    if dataclasses.is_dataclass(state):
+    if dataclasses.is_dataclass(state) and not isinstance(state, type):
         return dataclasses.asdict(state)
     raise TypeError(f"not a metric state: {type(state).__name__}")
 

@@ -33,7 +33,7 @@ from recomart_assets.quality.changes.anomalies import AnomalyConfig, detect
 from recomart_assets.quality.changes.drift import DriftConfig, distribution_drifts, schema_drift
 from recomart_assets.quality.changes.freshness import freshness, parse_deadlines
 from recomart_assets.quality.changes.history import metric_history
-from recomart_assets.quality.contract import Results
+from recomart_assets.quality.contract import ChangeSections, Results
 from recomart_assets.quality.rules.checks import worst
 from recomart_assets.quality.states import read_states
 
@@ -94,13 +94,14 @@ def dataset_changes(dataset: str, day: str, states: Mapping[str, Any], config: C
                     acks: list[Acknowledgement]) -> DatasetChanges:
     """Anomalies, schema drift and distribution drift of one dataset from its states."""
     detection = detect(dataset, day, states, config.anomalies)
-    history = metric_history(dataset, states) if detection.anomalies else None
     anomalies = []
-    for anomaly in detection.anomalies:
-        entry = anomaly.to_dict()
-        series = history.series(anomaly.metric)
-        entry["series"] = [[d, round(series[d], 6)] for d in (*anomaly.days_compared, day) if d in series]
-        anomalies.append(entry)
+    if detection.anomalies:  # the history is read only to draw an anomaly's series
+        history = metric_history(dataset, states)
+        for anomaly in detection.anomalies:
+            entry = anomaly.to_dict()
+            series = history.series(anomaly.metric)
+            entry["series"] = [[d, round(series[d], 6)] for d in (*anomaly.days_compared, day) if d in series]
+            anomalies.append(entry)
     schema = schema_drift(dataset, day, states)
     found = DatasetChanges(
         anomalies=anomalies,
@@ -123,12 +124,13 @@ def changes_of(zone: RawZone, dataset: str, day: date | str, config: ChangesConf
 
 
 def what_changed(zone: RawZone, day: date | str, config: ChangesConfig | None = None,
-                 now: datetime | None = None, acks: list[Acknowledgement] | None = None) -> dict[str, Any]:
+                 now: datetime | None = None, acks: list[Acknowledgement] | None = None) -> ChangeSections:
     """The ``anomalies``, ``drift``, ``freshness`` and ``changes`` sections of ``day``'s report."""
     config = config or ChangesConfig()
     day = str(day)
     acks = read_acknowledgements(zone) if acks is None else acks
-    sections: dict[str, Any] = {"anomalies": [], "drift": {"schema": [], "distributions": []}, "freshness": []}
+    sections: ChangeSections = {"anomalies": [], "drift": {"schema": [], "distributions": []}, "freshness": [],
+                                "changes": {}}
     history, warnings, acknowledged = {}, 0, 0
     for dataset in datasets.names():
         found = changes_of(zone, dataset, day, config, acks)
