@@ -49,6 +49,8 @@ class Reference:
 
     @property
     def check_name(self) -> str:
+        """``"in <dataset>"``: the name of the pandera check and of the report's row;
+        :func:`~recomart_assets.quality.rules.schemas.reference_of` reads the dataset back from it."""
         return f"in {self.dataset}"
 
 
@@ -107,9 +109,13 @@ class DatasetSpec:
         return f"quarantine/{self.name}"
 
     def schema_builder(self) -> Callable[..., Any]:
+        """The function ``(day, references)`` that builds this dataset's pandera schema, imported only on first use
+        (pandera is heavy and the consumer never validates)."""
         return _resolve(self.schema)
 
     def recorded_fields_reader(self) -> Callable[..., Any] | None:
+        """The ``(zone, day)`` reader of the fields the source recorded per file at write time, or None when the
+        dataset records none (validation then finds the fields itself)."""
         return _resolve(self.recorded_fields) if self.recorded_fields else None
 
 
@@ -243,6 +249,8 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> DatasetSpec:
+    """The registered spec of ``name``; an unknown name raises KeyError listing the known ones (a typo names its
+    fix)."""
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -250,10 +258,13 @@ def get(name: str) -> DatasetSpec:
 
 
 def names() -> tuple[str, ...]:
+    """The registered dataset names in registration order, which is report order (referenced datasets first)."""
     return tuple(_REGISTRY)
 
 
 def specs() -> Iterator[DatasetSpec]:
+    """The registered specs in registration order, iterated over a snapshot (a test may register or drop one
+    meanwhile)."""
     return iter(tuple(_REGISTRY.values()))
 
 

@@ -38,6 +38,8 @@ class Bounded(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Cut the record in place (message, then the formatted traceback) to :data:`MAX_MESSAGE_CHARS` each; never
+        drops a record (always True)."""
         message = record.getMessage()
         if len(message) > MAX_MESSAGE_CHARS:
             record.msg, record.args = excerpt(message, MAX_MESSAGE_CHARS), None

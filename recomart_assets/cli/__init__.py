@@ -38,19 +38,26 @@ class LazyGroup(click.Group):
     """A click group that imports a subcommand's module on first use and maps platform errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every subcommand name, sorted, from :data:`SUBCOMMANDS` alone: listing them imports no subcommand module."""
         return sorted(SUBCOMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand's ``command``, its module imported only now; None for an unknown name (click then reports
+        it)."""
         entry = SUBCOMMANDS.get(cmd_name)
         if entry is None:
             return None
         return importlib.import_module(f"recomart_assets.cli.{entry[0]}").command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The ``--help`` listing from the one-line helps in :data:`SUBCOMMANDS`, so ``--help`` imports no subcommand
+        module."""
         with formatter.section("Commands"):
             formatter.write_dl([(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx: click.Context):
+        """Run the subcommand; a :class:`RecomartError` becomes a bounded one-line message on stderr and its exit
+        code, any other exception keeps its traceback (a bug)."""
         try:
             return super().invoke(ctx)
         except RecomartError as exc:

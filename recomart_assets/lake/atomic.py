@@ -114,6 +114,8 @@ class HashingWriter:
     _sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def write(self, data: bytes) -> int:
+        """Write ``data`` to the underlying file and fold it into the size and both checksums; returns its length
+        (the ``IO.write`` contract)."""
         self.raw.write(data)
         self._md5.update(data)
         self._sha256.update(data)
@@ -122,10 +124,12 @@ class HashingWriter:
 
     @property
     def md5(self) -> str:
+        """Hex md5 of every byte written so far: the manifest's ``md5``, what readers and ``verify`` check."""
         return self._md5.hexdigest()
 
     @property
     def sha256(self) -> str:
+        """Hex sha256 of every byte written so far: the manifest's ``sha256``, the lineage's stronger checksum."""
         return self._sha256.hexdigest()
 
 

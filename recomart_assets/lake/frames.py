@@ -27,6 +27,8 @@ class LakeFrame:
 
 
 def serialize_frame(frame: pd.DataFrame, fmt: str) -> bytes:
+    """The bytes of ``frame`` as a data file of format ``fmt``: CSV with a header and no index, or JSON Lines with
+    ISO dates (an empty frame is an empty file); any other format is a ValueError."""
     if fmt == "csv":
         return frame.to_csv(index=False).encode("utf-8")
     if fmt == "jsonl":
@@ -35,6 +37,8 @@ def serialize_frame(frame: pd.DataFrame, fmt: str) -> bytes:
 
 
 def deserialize_frame(data: bytes, fmt: str) -> pd.DataFrame:
+    """A data file's bytes back as a DataFrame: CSV columns all read as pandas strings (empty cells NA, so the
+    schema, not the reader, decides types), JSON Lines with the JSON types as written."""
     if fmt == "csv":
         return pd.read_csv(io.BytesIO(data), dtype="string", keep_default_na=True)
     if fmt == "jsonl":
@@ -43,6 +47,8 @@ def deserialize_frame(data: bytes, fmt: str) -> pd.DataFrame:
 
 
 def partition_file(zone: RawZone, dataset: str, partition: str, fmt: str) -> UPath:
+    """Where partition ``partition`` of ``dataset`` lives: ``<folder>/<partition>/<dataset>_<partition>.<fmt>``, the
+    one name the writer and the IO manager's loader share."""
     return zone.partition_dir(dataset, partition) / f"{dataset}_{partition}.{fmt}"
 
 

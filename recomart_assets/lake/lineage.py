@@ -144,6 +144,8 @@ class UnknownLineage(BaseLineage):
     raw: dict[str, Any] = field(default_factory=dict)
 
     def to_source(self) -> dict[str, Any]:
+        """The raw object exactly as received (no ``type`` added), with ``snapshot`` set when this is a latest copy's
+        lineage: an unknown lineage is written back unchanged."""
         return dict(self.raw) if self.snapshot is None else {**self.raw, "snapshot": self.snapshot}
 
     def updated(self, **changes: Any) -> Self:

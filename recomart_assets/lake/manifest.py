@@ -44,6 +44,8 @@ MAX_COLUMNS_CHARS = 64 << 10
 
 
 def producer_version() -> str:
+    """``recomart-assets <version>``: the manifest's ``producer``, so a file names the release that wrote it
+    (``(uninstalled)`` from a source tree)."""
     try:
         return f"recomart-assets {version('recomart-assets')}"
     except PackageNotFoundError:  # running from a source tree without installing
@@ -51,6 +53,7 @@ def producer_version() -> str:
 
 
 def utc_now_iso() -> str:
+    """Now in UTC as ISO 8601 with milliseconds and a ``Z`` (``created_at`` of manifests, states and reports)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -126,6 +129,7 @@ class Manifest:
 
 
 def manifest_path(data_path: UPath) -> UPath:
+    """The sidecar of ``data_path``: the same folder and name plus ``.manifest`` (``F`` -> ``F.manifest``)."""
     return data_path.with_name(data_path.name + MANIFEST_SUFFIX)
 
 
@@ -217,12 +221,16 @@ class StreamingDataFile:
     """Handle given by :func:`open_data_file`: write bytes, count records, complete the lineage."""
 
     def __init__(self, writer: HashingWriter, source: Lineage):
+        """Wrap the atomic write's ``writer``; ``source`` is the lineage so far, completed later through
+        :meth:`update_source`."""
         self._writer = writer
         self.record_count = 0
         self.source = source
         self.manifest: Manifest | None = None  # set once the file and its manifest are durable
 
     def write(self, data: bytes, records: int = 0) -> None:
+        """Append ``data`` to the file and add ``records`` (the rows in it, 0 for a partial row) to the manifest's
+        ``record_count``."""
         self._writer.write(data)
         self.record_count += records
 

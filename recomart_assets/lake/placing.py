@@ -45,10 +45,12 @@ class Placement:
 
     @property
     def day(self) -> str:
+        """The UTC date of the moment as ``YYYY-MM-DD``: the daily partition the record belongs to."""
         return self.moment.date().isoformat()
 
     @property
     def hour(self) -> int:
+        """The UTC hour (0-23) of the moment within :attr:`day`, for the sources that write a file per hour."""
         return self.moment.hour
 
 
@@ -69,6 +71,8 @@ class TimeBounds:
     now: Callable[[], datetime] = field(default=_utc_now, compare=False)
 
     def latest(self) -> datetime:
+        """The latest placeable moment: now plus ``clock_skew``; read once per batch or column and passed as
+        ``latest`` so every record of it is judged against the same clock."""
         return self.now() + self.clock_skew
 
     def problem(self, moment: datetime, latest: datetime | None = None) -> Unplaceable | None:
@@ -135,6 +139,7 @@ def to_micros(moment: datetime) -> int:
 
 
 def from_micros(micros: int) -> datetime:
+    """The aware UTC moment of ``micros`` microseconds since the epoch (the inverse of :func:`to_micros`)."""
     return _EPOCH + timedelta(microseconds=int(micros))
 
 
@@ -159,6 +164,8 @@ class Placements:
         return (self.micros // MICROS_PER_HOUR) % 24
 
     def __getitem__(self, i: int) -> Placement | Unplaceable:
+        """The placement at position ``i`` as :func:`place` would give it: a :class:`Placement`, or its
+        :class:`Unplaceable` where ``ok`` is false."""
         return Placement(from_micros(self.micros[i])) if self.ok[i] else self.problems[i]
 
 

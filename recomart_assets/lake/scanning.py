@@ -130,6 +130,8 @@ def line_widths(paths: Sequence[str]) -> dict[str, int]:
 
 
 def is_wide(width: int) -> bool:
+    """True when a file whose longest line is ``width`` bytes must be streamed line by line (over
+    :data:`WIDE_LINE_BYTES`) instead of scanned by DuckDB."""
     return width > WIDE_LINE_BYTES
 
 

@@ -60,21 +60,27 @@ RECORD_COUNT = "record-count"
 
 @dataclass(frozen=True)
 class Problem:
+    """One finding of ``recomart verify``: the entry's full ``path``, its ``kind`` (one of the constants above, as
+    printed) and a ``detail`` for a person."""
     path: str
     kind: str
     detail: str
 
     def __str__(self) -> str:
+        """``<kind>: <path>: <detail>``: the line ``recomart verify`` prints for this problem."""
         return f"{self.kind}: {self.path}: {self.detail}"
 
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """A verify run: how many data files were ``checked`` (temporary and unmanaged files not counted) and every
+    ``problem`` found, sorted by path then kind."""
     checked: int
     problems: list[Problem]
 
     @property
     def ok(self) -> bool:
+        """True when no problem was found: ``recomart verify`` exits 0 only then."""
         return not self.problems
 
 

@@ -65,10 +65,14 @@ class MetricState:
     state_version: int = STATE_VERSION
 
     def to_json(self) -> bytes:
+        """The state file's bytes: every field, indented, with a trailing newline (keys that are not strings are
+        written as strings)."""
         return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
 
     @classmethod
     def from_json(cls, data: bytes) -> MetricState:
+        """A state from its file's bytes; keys this version does not know are ignored (callers check
+        ``state_version``)."""
         raw = orjson.loads(data)
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in raw.items() if k in known})
@@ -98,6 +102,8 @@ class MetricState:
 
 
 def state_of(outcome: Outcome, reference_files: dict[str, list[dict[str, str]]], fail_rate: float) -> MetricState:
+    """The metric state of a validation ``outcome``, with the reference files and failure threshold it was computed
+    under (what :func:`is_fresh` later compares)."""
     validation = outcome.validation
     columns = {}
     for name, profile in outcome.columns.items():
@@ -133,6 +139,7 @@ def state_of(outcome: Outcome, reference_files: dict[str, list[dict[str, str]]],
 
 
 def state_path(zone: RawZone, dataset: str, day: date | str):
+    """``reports/<day>/states/<dataset>.json``: where the state of ``dataset`` on ``day`` lives, beside the report."""
     return zone.reports_dir(day) / STATES_FOLDER / f"{dataset}.json"
 
 
@@ -143,6 +150,8 @@ def report_writer(zone: RawZone, day: date | str) -> AbstractContextManager[None
 
 
 def write_state(zone: RawZone, state: MetricState) -> None:
+    """Write ``state`` with its manifest (lineage: the files and reference files it was computed from), holding the
+    day's :func:`report_writer` lock."""
     with report_writer(zone, state.partition):
         write_data_file(
             state_path(zone, state.dataset, state.partition), state.to_json(), dataset=STATE_DATASET,

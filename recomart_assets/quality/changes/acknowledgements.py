@@ -115,12 +115,18 @@ class Acknowledgement:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def names(self, dataset: str, metric: str) -> bool:
+        """True when this acknowledgement is about ``metric`` of ``dataset``: the same name, or a shell pattern
+        matching it (the dates are :meth:`active_on`'s business)."""
         return dataset == self.dataset and (metric == self.metric or fnmatchcase(metric, self.metric))
 
     def active_on(self, partition: str) -> bool:
+        """True when it covers ``partition`` (``YYYY-MM-DD``): from ``since`` (None: every earlier day) to ``until``
+        inclusive, by the report's day and never by the clock."""
         return (self.since is None or self.since <= partition) and partition <= self.until
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored JSON object: fields left at None or False are omitted, so a plain acknowledgement's file holds
+        no ``since`` or ``all_metrics``."""
         return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
 
     def summary(self) -> Annotation:
@@ -129,6 +135,8 @@ class Acknowledgement:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Acknowledgement:
+        """An acknowledgement from its stored object; AcknowledgementError when a required field is not a non-blank
+        string or a date is not ``YYYY-MM-DD`` (line checks are the writer's, so old files still read)."""
         missing = [name for name in FIELDS if not isinstance(data.get(name), str) or not data[name].strip()]
         if missing:
             raise AcknowledgementError(f"acknowledgement lacks {', '.join(missing)}")
@@ -197,6 +205,7 @@ class Match:
 
     @property
     def warns(self) -> bool:
+        """True when no acknowledgement is active, so the finding still warns (an expired one does not silence it)."""
         return self.active is None
 
     def annotation(self) -> AcknowledgementMark:

@@ -47,6 +47,8 @@ class AnomalyConfig:
     families: Mapping[str, Family] = field(default_factory=dict)
 
     def family(self, name: str) -> Family:
+        """The minimum change of family ``name``: this config's override when it has one, else :data:`FAMILIES`'
+        default (KeyError for an unknown family)."""
         return self.families.get(name) or FAMILIES[name]
 
 
@@ -62,6 +64,8 @@ class Baseline:
 
     @property
     def sigma(self) -> float:
+        """The robust standard deviation, 1.4826 x the MAD (in the metric's own unit): one wild day in the baseline
+        does not widen it."""
         return MAD_TO_SIGMA * self.mad
 
 
@@ -85,6 +89,8 @@ class Anomaly:
     basis: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The anomaly as the report's ``anomalies`` entry: whole numbers as ints, other values rounded (6 places,
+        the change 4, z 2), and None where the median or the spread is 0."""
         return {
             "dataset": self.dataset,
             "partition": self.partition,
@@ -125,6 +131,8 @@ def comparable(day: str, days: tuple[str, ...], config: AnomalyConfig) -> tuple[
 
 
 def baseline(values: list[float], days: tuple[str, ...], basis: str) -> Baseline:
+    """The :class:`Baseline` of ``values`` (one per day of ``days``, same order): their median, MAD and sample
+    variance (0 for a single value, which has no spread)."""
     median = statistics.median(values)
     return Baseline(days, basis, median, statistics.median(abs(v - median) for v in values),
                     statistics.variance(values) if len(values) > 1 else 0.0)
@@ -218,6 +226,8 @@ class Detection:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The report's per-dataset ``changes.history`` entry: whether it was judged, on how many days, and why not
+        (``reason``, only when there is one); the anomalies are listed elsewhere."""
         return {"judged": self.judged, "days_of_history": self.days_of_history,
                 **({"reason": self.reason} if self.reason else {})}
 

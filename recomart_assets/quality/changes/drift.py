@@ -65,9 +65,12 @@ class SchemaDrift:
 
     @property
     def changed(self) -> bool:
+        """True when a field was added, removed or retyped; only then is the drift a finding of the report."""
         return bool(self.added or self.removed or self.retyped)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report's ``drift.schema`` entry: added and removed fields with their types, and ``retyped`` as
+        ``{field: {"from": old, "to": new}}``."""
         return {
             "dataset": self.dataset,
             "partition": self.partition,
@@ -99,9 +102,12 @@ class DistributionDrift:
 
     @property
     def drifted(self) -> bool:
+        """True when the PSI reaches the moderate threshold (level not ``stable``): a finding that warns."""
         return self.level != "stable"
 
     def to_dict(self) -> dict[str, Any]:
+        """The report's ``drift.distributions`` entry, stable charts included (the PDF shows them): PSI and both
+        share vectors rounded to 4 places, bins as labels."""
         return {
             "dataset": self.dataset,
             "partition": self.partition,
@@ -158,6 +164,8 @@ def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.nda
 
 
 def level(value: float, config: DriftConfig) -> str:
+    """The reading of a PSI value: ``significant`` from ``config.significant`` up, ``moderate`` from
+    ``config.moderate`` up, else ``stable`` (thresholds inclusive)."""
     if value >= config.significant:
         return "significant"
     if value >= config.moderate:

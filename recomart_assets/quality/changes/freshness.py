@@ -74,9 +74,13 @@ class SourceFreshness:
         return "freshness"
 
     def warns(self, flag_late: bool = False) -> bool:
+        """True when the day is ``missing``, or ``late`` and ``flag_late`` is set (off by default: a backfilled
+        partition is always written after its deadline)."""
         return self.status == "missing" or (flag_late and self.status == "late")
 
     def to_dict(self) -> dict[str, Any]:
+        """The report's ``freshness`` entry: times in UTC with a ``Z``, ``hours_after_deadline`` (negative when
+        early, None when nothing arrived) rounded to 2 places."""
         lag = (self.arrived_at - self.deadline).total_seconds() / 3600 if self.arrived_at else None
         return {
             "dataset": self.dataset,

@@ -88,10 +88,13 @@ class Metric:
 
     @property
     def spec(self) -> Family:
+        """The :class:`Family` this metric belongs to (KeyError for an unknown family; :meth:`parse` refuses those)."""
         return FAMILIES[self.family]
 
     @classmethod
     def parse(cls, key: str) -> Metric:
+        """The metric a key names (``null_share:product_id`` -> family and subject); ValueError for an unknown
+        family, so a misspelt acknowledgement or lookup fails loudly."""
         family, _, subject = key.partition(":")
         if family not in FAMILIES:
             raise ValueError(f"unknown metric family {family!r} in {key!r}: known are {', '.join(FAMILIES)}")
@@ -111,6 +114,7 @@ def as_state(state: Any) -> State:
 
 
 def is_missing(state: Any) -> bool:
+    """True when the state records a partition that had no data (it then contributes only ``row_count`` 0)."""
     return bool(as_state(state).get("missing"))
 
 
@@ -188,10 +192,12 @@ class MetricHistory:
     sizes: dict[Metric, dict[str, float]] = field(default_factory=dict)  # see :func:`readings`
 
     def series(self, metric: Metric | str) -> dict[str, float]:
+        """``{partition: value}`` of one metric (a :class:`Metric` or its key); empty when the history never saw it."""
         metric = Metric.parse(metric) if isinstance(metric, str) else metric
         return self.values.get(metric, {})
 
     def metrics(self) -> list[Metric]:
+        """Every metric seen on any day, sorted (family, then subject), so detection runs in a stable order."""
         return sorted(self.values)
 
 

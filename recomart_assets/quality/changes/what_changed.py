@@ -51,6 +51,8 @@ class ChangesConfig:
 
     @property
     def window_days(self) -> int:
+        """Days of states to read before the report's day: the longer of the anomaly and drift windows, so one read
+        serves both detectors."""
         return max(self.anomalies.window_days, self.drift.window_days)
 
     @classmethod
@@ -60,6 +62,8 @@ class ChangesConfig:
 
 
 def earlier_days(day: str, window_days: int) -> list[str]:
+    """``day`` and the ``window_days`` days before it, as ``YYYY-MM-DD``, oldest first: the states a day's detectors
+    read."""
     start = date.fromisoformat(day)
     return [(start - timedelta(days=n)).isoformat() for n in range(window_days, -1, -1)]
 
@@ -87,6 +91,7 @@ class DatasetChanges:
 
     @property
     def drifted(self) -> list[dict]:
+        """The distribution entries whose level is not ``stable``: the ones that warn or need an acknowledgement."""
         return [d for d in self.distributions if d["level"] != "stable"]
 
 
