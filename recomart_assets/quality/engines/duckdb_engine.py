@@ -82,12 +82,17 @@ class DuckDBRunner:
     dialect = DUCKDB
 
     def __init__(self, connection: duckdb.DuckDBPyConnection):
+        """Run the SQL passes on ``connection``, which the caller opened (memory limit, loaded views) and closes."""
         self.connection = connection
 
     def rows(self, query: str) -> list[tuple]:
+        """Every row ``query`` returns, fetched at once: the passes only ask for aggregates and samples bounded by
+        ``LIMIT``, so the result stays small whatever the day's size."""
         return self.connection.execute(query).fetchall()
 
     def create_temp(self, name: str, query: str, view: bool = False) -> None:
+        """``query``'s result as the temporary table (or view) ``name`` of this connection, replacing any of that
+        name; a view is recomputed on each read, a table once."""
         kind = "VIEW" if view else "TABLE"
         self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 

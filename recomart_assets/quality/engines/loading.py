@@ -58,6 +58,8 @@ class PartitionData:
 
     @property
     def missing(self) -> bool:
+        """True when the partition has no complete file for the day (no frame): validated as a missing partition, not
+        as an empty one."""
         return self.frame is None
 
 

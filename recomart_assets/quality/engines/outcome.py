@@ -29,6 +29,8 @@ class InputFile:
     md5: str
 
     def to_dict(self) -> dict[str, str]:
+        """``{"file", "md5"}``: how an input file is stored in a metric state and its manifest's lineage, and
+        compared to decide whether a state is still fresh."""
         return {"file": self.file, "md5": self.md5}
 
 
@@ -54,18 +56,23 @@ class Outcome:
 
     @property
     def dataset(self) -> str:
+        """The dataset validated (the validation's own field, so the two cannot disagree)."""
         return self.validation.dataset
 
     @property
     def partition(self) -> str:
+        """The partition validated, ``YYYY-MM-DD`` (the validation's own field)."""
         return self.validation.partition
 
     @property
     def missing(self) -> bool:
+        """True when the partition had no data: the outcome then holds no profiles, only the quarantine counts."""
         return self.validation.status == "missing"
 
 
 def missing_outcome(dataset: str, day: str, quarantined: tuple[int, int], engine: str) -> Outcome:
+    """The outcome of a partition without data: the missing-partition validation, plus the day's quarantined
+    ``(records, files)`` (a day whose every record was quarantined still shows them)."""
     return Outcome(missing_partition(dataset, day), quarantined_records=quarantined[0],
                    quarantine_files=quarantined[1], engine=engine)
 

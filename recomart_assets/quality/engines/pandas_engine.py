@@ -90,4 +90,6 @@ def outcome_of(data: PartitionData, references: ReferenceData, fail_rate: float 
 
 def validate_partition(zone: RawZone, dataset: str, day: date | str, references: ReferenceData,
                        fail_rate: float = DEFAULT_FAIL_RATE) -> Outcome:
+    """Load, verify and validate one dataset's partition in memory with pandas; the reference engine the out-of-core
+    ones are held to (memory grows with the day)."""
     return outcome_of(load_partition(zone, dataset, day), references, fail_rate)

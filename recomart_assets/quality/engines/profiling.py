@@ -55,6 +55,8 @@ def value_counts(values: pd.Series) -> pd.Series:
 
 
 def column_profile(raw: pd.Series, parsed: pd.Series) -> dict:
+    """One column's contract profile: nulls and distinct values counted on the text as received, ``min``/``max`` when
+    the column parses to another type, else its top values when some repeat."""
     rows = len(raw)
     nulls = int(raw.isna().sum())
     distinct = int(raw.nunique(dropna=True))
@@ -73,10 +75,13 @@ def column_profile(raw: pd.Series, parsed: pd.Series) -> dict:
 
 
 def profile_columns(raw: pd.DataFrame, parsed: pd.DataFrame) -> dict[str, dict]:
+    """Every column's :func:`column_profile`, keyed by column name as text, in the frame's column order."""
     return {str(name): column_profile(raw[name], parsed[name]) for name in raw.columns}
 
 
 def histogram(values: pd.Series, bins: int = HISTOGRAM_BINS) -> dict:
+    """A ``histogram`` chart of the finite values: :data:`HISTOGRAM_BINS` equal bins from the day's minimum to
+    maximum (edges rounded to 4 places); no edges or counts when none is finite."""
     finite = values.to_numpy(dtype="float64", na_value=np.nan)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
@@ -86,16 +91,22 @@ def histogram(values: pd.Series, bins: int = HISTOGRAM_BINS) -> dict:
 
 
 def chart_label(value: object) -> str:
+    """A category as the chart shows it: a whole float without its ``.0`` (ratings ``4``, not ``4.0``), so every
+    engine labels the same value alike."""
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def counts(values: pd.Series, order: list | None = None, top: int = 15) -> dict:
+    """A ``counts`` chart: the ``order`` categories, empty ones shown as 0, or else the ``top`` most frequent values
+    (ties in order of first appearance)."""
     tally = value_counts(values)
     tally = tally.reindex(order, fill_value=0) if order is not None else tally.head(top)
     return {"kind": "counts", "labels": [chart_label(v) for v in tally.index], "values": [int(v) for v in tally]}
 
 
 def per_hour(timestamps: pd.Series) -> dict:
+    """A ``per_hour`` chart: rows per UTC hour 0-23 of parsed timestamps (or of hour numbers already extracted),
+    every hour shown, 0 when empty."""
     hours = timestamps.dropna().dt.hour if pd.api.types.is_datetime64_any_dtype(timestamps) else timestamps
     return counts(hours, order=list(range(24)))
 

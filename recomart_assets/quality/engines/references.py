@@ -34,6 +34,8 @@ class ReferenceData:
     files: dict[str, list[InputFile]] = field(default_factory=dict)  # reference dataset -> its files
 
     def files_json(self) -> dict[str, list[dict[str, str]]]:
+        """``{reference dataset: [{"file", "md5"}]}``: the reference files as a metric state records them, so a state
+        is stale once a referenced day changes."""
         return {name: [f.to_dict() for f in files] for name, files in self.files.items()}
 
 

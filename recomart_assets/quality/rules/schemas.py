@@ -46,6 +46,8 @@ class References:
 
 
 def day_bounds(day: date | str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` of ``day`` in UTC: midnight of the day and of the next, the half-open range the time checks
+    (and their SQL) use."""
     start = pd.Timestamp(str(day), tz="UTC")
     return start, start + pd.Timedelta(days=1)
 
@@ -60,18 +62,23 @@ def matches(pattern: str, label: str) -> pa.Check:
 
 
 def one_of(values: Iterable[str]) -> pa.Check:
+    """The value is one of ``values`` (exact, case-sensitive); the name lists them, joined by ``|``."""
     values = tuple(values)
     return pa.Check(lambda s: s.isin(values), name="one of " + "|".join(values),
                     statistics={"rule": "isin", "values": list(values)})
 
 
 def within_day(day: date | str) -> pa.Check:
+    """The timestamp lies in the partition's UTC day (from its midnight, before the next one): an event belongs to
+    the day it is filed under."""
     start, end = day_bounds(day)
     return pa.Check(lambda s: (s >= start) & (s < end), name="within partition day",
                     statistics={"rule": "time_between", "start": start.isoformat(), "end": end.isoformat()})
 
 
 def not_after_day(day: date | str) -> pa.Check:
+    """The timestamp is before the end of the partition's UTC day: a snapshot cannot hold a date from its future (a
+    signup, an ``as_of``)."""
     _, end = day_bounds(day)
     return pa.Check(lambda s: s < end, name="not after partition day",
                     statistics={"rule": "time_before", "end": end.isoformat()})
@@ -127,6 +134,8 @@ def _key(pattern: str | None = None, label: str = "") -> pa.Column:
 
 
 def product_catalog_schema(day: date | str, references: References) -> pa.DataFrameSchema:
+    """The catalog snapshot of ``day``: unique ``P`` + 6-digit product ids, name, category and brand present, a
+    positive price; strict (no other column)."""
     return _schema(
         "product_catalog",
         {
@@ -141,6 +150,8 @@ def product_catalog_schema(day: date | str, references: References) -> pa.DataFr
 
 
 def customers_schema(day: date | str, references: References) -> pa.DataFrameSchema:
+    """The customer snapshot of ``day``: unique ``C`` + 6-digit ids, a plausible e-mail, a signup date not after the
+    day; strict (no other column)."""
     return _schema(
         "customers",
         {
@@ -156,6 +167,8 @@ def customers_schema(day: date | str, references: References) -> pa.DataFrameSch
 
 
 def transactions_schema(day: date | str, references: References) -> pa.DataFrameSchema:
+    """Purchases of ``day``: ids that exist in the same day's customers and catalog, quantity at least 1, a positive
+    price, an optional rating 1-5, a timestamp within the day; strict."""
     return _schema(
         "transactions",
         {
@@ -192,6 +205,8 @@ def clickstream_schema(day: date | str, references: References) -> pa.DataFrameS
 
 
 def external_metadata_schema(day: date | str, references: References) -> pa.DataFrameSchema:
+    """The metadata pull of ``day``: unique product ids that exist in the day's catalog, popularity 0-100, sentiment
+    -1 to 1, a known trend, reviews at least 0, ``as_of`` not after the day; strict."""
     return _schema(
         "external_metadata",
         {
@@ -226,4 +241,6 @@ def reference_of(check_name: str) -> str:
 
 
 def schema_for(dataset: str, day: date | str, references: References | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of ``dataset`` for ``day``, built by its spec with the day's reference ids (none given: no
+    referential checks, as when a referenced dataset is missing)."""
     return datasets.get(dataset).schema_builder()(day, references or References())
