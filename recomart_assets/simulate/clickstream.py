@@ -73,6 +73,8 @@ class ProducedCounts:
         return self.malformed_json + self.missing_timestamp + self.bad_timestamp
 
     def as_dict(self) -> dict[str, int]:
+        """Every count plus ``expected_quarantined``: what the commands print and log, so a run's quarantine can be
+        checked against what was injected."""
         return {**asdict(self), "expected_quarantined": self.expected_quarantined}
 
 
@@ -81,6 +83,8 @@ class SessionGenerator:
 
     def __init__(self, seed: int = master.DEFAULT_SEED, n_products: int = master.DEFAULT_PRODUCTS,
                  n_customers: int = master.DEFAULT_CUSTOMERS):
+        """Draw sessions for ``n_customers`` customers over ``n_products`` products (the ids of the seeded master
+        data, so references hold); the same seed gives the same stream."""
         self.rng = random.Random(seed)
         self.n_products = n_products
         self.n_customers = n_customers

@@ -48,6 +48,8 @@ class Incident:
     source: str = "transactions"  # the source that stops (source_stops)
 
     def __post_init__(self) -> None:
+        """Refuse an unknown kind, source, category or device at once (ValueError listing the known ones) rather than
+        simulate days that show nothing."""
         if self.kind not in KINDS:
             raise ValueError(f"unknown incident {self.kind!r}: known are {', '.join(KINDS)}")
         for name, value, known in (("source", self.source, SOURCES), ("category", self.category, tuple(CATEGORIES)),
@@ -65,6 +67,8 @@ class Incident:
         return ("clickstream",)
 
     def describe(self) -> str:
+        """One line for people: what goes wrong and on which day (``50% of the android sessions missing on
+        2026-01-08``), printed by the incident demo."""
         return {
             "missing_device_share": f"{self.share:.0%} of the {self.device} sessions missing",
             "null_product_id_on_device": f"product_id null on every {self.device} event",

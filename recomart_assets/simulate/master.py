@@ -36,10 +36,12 @@ SEGMENTS = ["new", "regular", "loyal", "vip", "dormant"]
 
 
 def product_id(n: int) -> str:
+    """The id of the ``n``-th product, ``P`` + 6 digits (``P000042``): the format the catalog schema checks."""
     return f"P{n:06d}"
 
 
 def customer_id(n: int) -> str:
+    """The id of the ``n``-th customer, ``C`` + 6 digits (``C000042``): the format the customers schema checks."""
     return f"C{n:06d}"
 
 

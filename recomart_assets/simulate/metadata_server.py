@@ -79,10 +79,14 @@ class Faults:
     offset_only: bool = False
 
     def __post_init__(self) -> None:
+        """Refuse rates that add up to more than 1 (ValueError): each request gets at most one fault, drawn from one
+        uniform number."""
         if sum(rate for _, rate in self.kinds()) > 1.0:
             raise ValueError("the fault rates add up to more than 1")
 
     def kinds(self) -> list[tuple[str, float]]:
+        """Each fault kind with its rate, in the order a request's uniform draw walks them (the first whose
+        cumulative rate exceeds the draw wins)."""
         return [
             ("server_error", self.fail_rate),
             ("rate_limited", self.rate_limit_rate),

@@ -104,6 +104,7 @@ class MetadataSource:
 
     @property
     def total_items(self) -> int:
+        """How many items the simulated API lists: one per catalog product of the seeded shop."""
         return self.n_products
 
     def rows(self) -> tuple[CatalogRow, ...]:

@@ -45,6 +45,7 @@ class DropReport:
     defects: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: dict[str, int]) -> None:
+        """Add ``other``'s defect counts to :attr:`defects` (kinds not seen yet start at 0), one drop after another."""
         for key, value in other.items():
             self.defects[key] = self.defects.get(key, 0) + value
 

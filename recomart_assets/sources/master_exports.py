@@ -34,6 +34,8 @@ steps.declare("master.snapshot-written", "master.latest-written")
 
 
 def export_path(settings: Settings, dataset: str) -> UPath:
+    """Where the master export of ``dataset`` is read from: its spec's ``master_export`` name in
+    ``RECOMART_MASTER_EXPORTS`` (only datasets of :data:`MASTER_DATASETS` have one)."""
     return UPath(settings.master_exports_dir) / datasets.get(dataset).master_export
 
 

@@ -40,6 +40,8 @@ def partition_file_name(sha256: str, hour: int | None = None) -> str:
 
 
 def rejects_file_name(sha256: str) -> str:
+    """``rejected_<sha16>.csv``: the quarantine file of one landing file's records that cannot be placed, in the
+    ingestion day's folder."""
     return f"rejected_{sha256[:16]}.csv"
 
 

@@ -204,10 +204,14 @@ class LogEpoch:
 
     @staticmethod
     def path(zone: RawZone, topic: str, partition: int, cluster_id: str) -> UPath:
+        """``_state/clickstream/<topic>/p<partition>-c<cluster tag>.epoch.json``: one epoch file per partition and
+        cluster, so a log from another cluster never resets this one."""
         return state_dir(zone, topic) / f"p{partition}-c{cluster_tag(cluster_id)}.epoch.json"
 
     @classmethod
     def read(cls, zone: RawZone, topic: str, partition: int, cluster_id: str) -> LogEpoch | None:
+        """The recorded epoch of ``partition`` in ``cluster_id``'s log, or None when it was never restarted there
+        (epoch 0: file names carry no epoch)."""
         path = cls.path(zone, topic, partition, cluster_id)
         if not path.exists():
             return None
@@ -215,6 +219,8 @@ class LogEpoch:
         return cls(data["cluster_id"], int(data["epoch"]), int(data["log_start"]), data.get("topic_id"))
 
     def write(self, zone: RawZone, topic: str, partition: int) -> None:
+        """Record this epoch atomically, with the time written; the consumer calls it under the partition's lock when
+        it restarts a rewound log from its start, so a later resume continues in the new epoch."""
         write_bytes_atomic(self.path(zone, topic, partition, self.cluster_id), orjson.dumps({
             "cluster_id": self.cluster_id, "epoch": self.epoch, "log_start": self.log_start,
             "topic_id": self.topic_id, "written_at": datetime.now(UTC).isoformat()}))

@@ -38,10 +38,14 @@ KEY_COLUMN = "event_id"  # optional: exports without it are not compared with th
 
 
 def partition_file_name(sha256: str, hour: int | None) -> str:
+    """``hHH-export-<sha12>.jsonl``: the raw-zone file of one export's events of one UTC hour (the day is its
+    folder); distinct from the consumer's batch files."""
     return f"h{hour:02d}-export-{sha256[:12]}.jsonl"
 
 
 def rejects_file_name(sha256: str) -> str:
+    """``export-<sha12>.jsonl``: the quarantine file of one export's records that cannot be placed, in the ingestion
+    day's folder."""
     return f"export-{sha256[:12]}.jsonl"
 
 

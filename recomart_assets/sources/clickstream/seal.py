@@ -89,6 +89,8 @@ _SEGMENT_FIELDS = ("batch_start_offset", "batch_end_offset", "batch_files", "clu
 
 
 def day_end(day: str) -> datetime:
+    """Midnight UTC after ``day``: the day is closed, and may be sealed, once the consumer's watermark has reached
+    it (a seal before that must be forced)."""
     start = date.fromisoformat(day)
     return datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=1)
 
