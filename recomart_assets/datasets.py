@@ -249,8 +249,8 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> DatasetSpec:
-    """The registered spec of ``name``; an unknown name raises KeyError listing the known ones (a typo names its
-    fix)."""
+    """The registered spec of ``name``; an unknown name raises KeyError listing the known ones, so a misspelt
+    name shows the right one."""
     try:
         return _REGISTRY[name]
     except KeyError:

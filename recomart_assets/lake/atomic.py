@@ -129,7 +129,7 @@ class HashingWriter:
 
     @property
     def sha256(self) -> str:
-        """Hex sha256 of every byte written so far: the manifest's ``sha256``, the lineage's stronger checksum."""
+        """Hex sha256 of every byte written so far: the manifest's ``sha256``, kept beside the contract's md5."""
         return self._sha256.hexdigest()
 
 

@@ -229,8 +229,8 @@ class StreamingDataFile:
         self.manifest: Manifest | None = None  # set once the file and its manifest are durable
 
     def write(self, data: bytes, records: int = 0) -> None:
-        """Append ``data`` to the file and add ``records`` (the rows in it, 0 for a partial row) to the manifest's
-        ``record_count``."""
+        """Append ``data`` to the file and add ``records`` (how many records these bytes hold; 0 by default) to the
+        manifest's ``record_count``."""
         self._writer.write(data)
         self.record_count += records
 

@@ -82,7 +82,8 @@ class DuckDBRunner:
     dialect = DUCKDB
 
     def __init__(self, connection: duckdb.DuckDBPyConnection):
-        """Run the SQL passes on ``connection``, which the caller opened (memory limit, loaded views) and closes."""
+        """Run the SQL passes on ``connection``, which the caller opened (memory limit set, partition loaded) and
+        closes."""
         self.connection = connection
 
     def rows(self, query: str) -> list[tuple]:
