@@ -102,11 +102,6 @@ class MetadataSource:
     n_products: int = DEFAULT_PRODUCTS
     dirty_rate: float = 0.0
 
-    @property
-    def total_items(self) -> int:
-        """How many items the simulated API lists: one per catalog product of the seeded shop."""
-        return self.n_products
-
     def rows(self) -> tuple[CatalogRow, ...]:
         """The catalog as ``(product_id, category, brand, price)``, ordered by ``product_id``."""
         return _catalog(self.seed, self.n_products)

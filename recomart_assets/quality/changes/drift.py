@@ -100,11 +100,6 @@ class DistributionDrift:
         """The name acknowledgements use: ``psi:<chart title>``."""
         return f"psi:{self.distribution}"
 
-    @property
-    def drifted(self) -> bool:
-        """True when the PSI reaches the moderate threshold (level not ``stable``): a finding that warns."""
-        return self.level != "stable"
-
     def to_dict(self) -> dict[str, Any]:
         """The report's ``drift.distributions`` entry, stable charts included (the PDF shows them): PSI and both
         share vectors rounded to 4 places, bins as labels."""
