@@ -67,15 +67,16 @@ system-deps:
 	    fi; \
 	fi
 
-# `dg check defs` loads the code location the way Dagster's tools do (the defs/ folder, [tool.dg]).
+# mypy checks lake/ and quality/ ([tool.mypy] in pyproject.toml). `dg check defs` loads the code location the way Dagster's tools do (the defs/ folder, [tool.dg]).
 # Two workers (one per core here): the integration tests mostly wait on services; loadfile keeps a
 # module's tests (and its module-scoped services) on one worker.
 test: $(STAMP) system-deps
 	$(BIN)/ruff check recomart_assets recomart_assets_tests bench
+	$(BIN)/mypy
 	$(BIN)/dg check defs
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# mypy on lake/ and quality/ (configured in pyproject.toml, [tool.mypy]); not yet part of `make test`.
+# mypy on lake/ and quality/ (configured in pyproject.toml, [tool.mypy]), the type check of `make test` alone.
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

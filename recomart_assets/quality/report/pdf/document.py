@@ -14,8 +14,10 @@ so :mod:`.pages` can draw them on two cores and join them in order.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any, Literal
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -35,11 +37,12 @@ def _percent(share: float) -> str:
 
 
 def _size(nbytes: int) -> str:
+    size = float(nbytes)
     for unit in ("B", "KB", "MB", "GB"):
-        if nbytes < 1024 or unit == "GB":
-            return f"{nbytes:,.0f} {unit}" if unit == "B" else f"{nbytes:,.1f} {unit}"
-        nbytes /= 1024
-    return str(nbytes)
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def _chart(ax, title: str, distribution: dict) -> None:
@@ -124,7 +127,7 @@ def metrics_page(writer: ReportWriter, name: str, entry: DatasetEntry) -> None:
              clip(p.get("min", ""), 32), clip(p.get("max", ""), 32)] for col, p in columns.items()]
     table(fig, [0.06, 0.64, 0.88, 0.25], ["column", "nulls", "null %", "distinct", "min", "max"], rows,
            [0.2, 0.09, 0.09, 0.1, 0.26, 0.26], title="Column metrics")
-    ax = fig.add_axes([0.25, 0.45, 0.65, 0.14])
+    ax = fig.add_axes((0.25, 0.45, 0.65, 0.14))
     shares = [100 * p["null_share"] for p in columns.values()]
     ax.barh(range(len(columns)), shares, color="#ef6c00")
     ax.set_yticks(range(len(columns)), [clip(c, 20) for c in columns], fontsize=6)
@@ -163,14 +166,14 @@ def integrity_page(writer: ReportWriter, results: Results) -> None:
     fig = writer.new_page("Cross-table integrity",
                           "Ids in transactions, clickstream and metadata checked against the same day's catalog and customers")
     checks = results["integrity"]
-    rows = [[c["dataset"], c["column"], c["reference"], _number(c["checked"]), _number(c["unmatched"]),
-             _percent(c["unmatched_share"]), c["status"], clip("; ".join(c["samples"]) or c.get("detail", ""), 40)]
+    rows = [[c["dataset"], c["column"] or "", c["reference"], _number(c["checked"]), _number(c["unmatched"]),
+             _percent(c["unmatched_share"]), c["status"], clip("; ".join(c["samples"]) or c.get("detail") or "", 40)]
             for c in checks]
     table(fig, [0.06, 0.6, 0.88, 0.3], ["dataset", "column", "reference", "ids checked", "unmatched", "unmatched %",
                                          "status", "samples"],
            rows, [0.15, 0.1, 0.14, 0.1, 0.1, 0.1, 0.07, 0.24], status_col=6)
     if checks:
-        ax = fig.add_axes([0.3, 0.12, 0.62, 0.4])
+        ax = fig.add_axes((0.3, 0.12, 0.62, 0.4))
         labels = [f"{c['dataset']}.{c['column']} -> {c['reference']}" for c in checks]
         ax.barh(range(len(checks)), [100 * c["unmatched_share"] for c in checks],
                 color=[STATUS_COLOURS[c["status"]] for c in checks])
@@ -189,8 +192,10 @@ def ingestion_page(writer: ReportWriter, results: Results) -> None:
     table(fig, [0.06, 0.7, 0.88, 0.2], ["dataset", "files", "bytes", "rows", "quarantine files", "quarantined records"],
            rows, [0.22, 0.12, 0.16, 0.16, 0.16, 0.18])
     names = list(datasets)
-    for slot, (key, title) in enumerate((("files", "Files"), ("bytes", "Bytes"), ("quarantined_records", "Quarantined records"))):
-        ax = fig.add_axes([0.1 + slot * 0.3, 0.35, 0.24, 0.25])
+    bars: tuple[tuple[Literal["files", "bytes", "quarantined_records"], str], ...] = (
+        ("files", "Files"), ("bytes", "Bytes"), ("quarantined_records", "Quarantined records"))
+    for slot, (key, title) in enumerate(bars):
+        ax = fig.add_axes((0.1 + slot * 0.3, 0.35, 0.24, 0.25))
         ax.bar(range(len(names)), [datasets[n][key] for n in names], color="#5c6bc0")
         ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
         axes_title(ax, title)
@@ -199,20 +204,21 @@ def ingestion_page(writer: ReportWriter, results: Results) -> None:
 
 def trends_page(writer: ReportWriter, results: Results, earlier: list[TrendPoint]) -> None:
     """Rows, failure rates and failing checks over the earlier partitions and this one."""
-    series = [*earlier, results]
+    series: list[TrendPoint | Results] = [*earlier, results]
     fig = writer.new_page("Trends", f"{len(series)} partitions, {series[0]['partition']} to {series[-1]['partition']}")
     days = [r["partition"][5:] for r in series]
     panels = (("row_count", "Rows per dataset", 1), ("failure_rate", "Failed rows (% of rows)", 100))
     for slot, (key, title, scale) in enumerate(panels):
-        ax = fig.add_axes([0.1, 0.6 - slot * 0.3, 0.85, 0.23])
+        ax = fig.add_axes((0.1, 0.6 - slot * 0.3, 0.85, 0.23))
         for name in results["datasets"]:
-            ax.plot(days, [scale * r["datasets"].get(name, {}).get(key, 0) for r in series], marker="o", markersize=3,
+            points: list[Mapping[str, Any]] = [r["datasets"].get(name, {}) for r in series]
+            ax.plot(days, [scale * point.get(key, 0) for point in points], marker="o", markersize=3,
                     label=name)
         axes_title(ax, title)
         ax.tick_params(axis="x", rotation=60 if len(days) > 10 else 0)
         if slot == 0:
             ax.legend(fontsize=7, ncols=3, loc="upper left", bbox_to_anchor=(0, 1.25), frameon=False)
-    ax = fig.add_axes([0.1, 0.08, 0.85, 0.17])
+    ax = fig.add_axes((0.1, 0.08, 0.85, 0.17))
     ax.bar(days, [r["summary"]["checks_failed"] for r in series], color=STATUS_COLOURS["fail"], label="failed")
     ax.bar(days, [r["summary"]["checks_warned"] for r in series], bottom=[r["summary"]["checks_failed"] for r in series],
            color=STATUS_COLOURS["warn"], label="warned")

@@ -15,6 +15,9 @@ import io
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 import matplotlib
 
@@ -22,12 +25,13 @@ matplotlib.use("Agg")  # headless: no display in assets, tests or CI
 
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.typing import RcKeyType  # noqa: E402
 from pypdf import PdfReader, PdfWriter  # noqa: E402
 
 from recomart_assets.logs import get_logger  # noqa: E402
 
 A4_PORTRAIT = (8.27, 11.69)
-STYLE = {"pdf.fonttype": 3, "font.size": 8, "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False}
+STYLE: dict[RcKeyType, Any] = {"pdf.fonttype": 3, "font.size": 8, "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False}
 # The worker's part of a report takes a second or two; past this, this process draws it instead.
 WORKER_DEADLINE_S = 120
 
@@ -90,7 +94,8 @@ def render(pages: Sequence[Page], partition: str, metadata: dict[str, str]) -> b
     parts: dict[tuple[int, ...], bytes] = {}
     theirs: list[int] = numbers[1::2] if len(pages) > 1 and _second_core() else []
     mine = [n for n in numbers if n not in theirs]
-    process = receive = None
+    process: BaseProcess | None = None
+    receive: Connection | None = None
     if theirs:
         context = multiprocessing.get_context("fork")  # the pages are inherited, nothing is pickled
         receive, send = context.Pipe(duplex=False)
@@ -106,10 +111,10 @@ def render(pages: Sequence[Page], partition: str, metadata: dict[str, str]) -> b
             send.close()
     try:
         parts[tuple(mine)] = draw(pages, mine, partition)
-        if process is not None:
+        if process is not None and receive is not None:
             parts[tuple(theirs)] = _received(receive, process, lambda: draw(pages, theirs, partition))
     finally:  # the worker never outlives the report, whatever failed
-        if process is not None:
+        if process is not None and receive is not None:
             receive.close()
             process.join(5)
             if process.is_alive():
