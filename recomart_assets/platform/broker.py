@@ -54,6 +54,7 @@ def new_cluster_id() -> str:
 
 
 def broker_argv(binary: str, host: str, port: int, cluster_id: str) -> list[str]:
+    """The command that starts the embedded broker on ``host:port`` with an in-memory log of its own cluster id."""
     url = f"tcp://{host}:{port}"
     return [binary, "broker", "--cluster-id", cluster_id, "--listener-url", url, "--advertised-listener-url", url,
             "--storage-engine", "memory://tansu/"]

@@ -36,6 +36,8 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 
 @dataclass
 class DemoSummary:
+    """What ``recomart demo`` did: days, runs, counts, reports, the defect scorecard and the verify result."""
+
     days: list[str]
     runs: dict[str, str] = field(default_factory=dict)  # day -> run id
     counts: dict[str, int] = field(default_factory=dict)
@@ -53,6 +55,7 @@ def run_demo(
     events: int = 30_000,
     echo: Callable[[str], None] = print,
 ) -> DemoSummary:
+    """The main job end to end on embedded services: simulate, ingest, seal, check and report ``n_days`` days."""
     from recomart_assets.definitions import defs
     from recomart_assets.defs.transactions.sensors import ingest_landing_once  # heavy imports: Dagster definitions
 

@@ -79,6 +79,7 @@ class DagsterDev:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only: the dev services refuse to listen anywhere else."""
     if host == "localhost":
         return True
     try:
@@ -138,6 +139,7 @@ def process_tree(process: ManagedProcess, stop_timeout: float = STOP_TIMEOUT) ->
 
 
 def dagster_dev_argv(host: str, port: int) -> list[str]:
+    """The ``dagster dev`` command for the code location, on this interpreter (the project's venv)."""
     return [
         sys.executable, "-m", "dagster", "dev", "-m", CODE_LOCATION_MODULE,
         "--host", host, "--port", str(port), "--log-level", "warning",

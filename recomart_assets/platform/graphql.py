@@ -75,6 +75,8 @@ query Runs($filter: RunsFilter) { runsOrError(filter: $filter) { __typename
 
 @dataclass(frozen=True)
 class RunInfo:
+    """One run as the webserver reports it (times in seconds since the epoch, ``None`` while unknown)."""
+
     run_id: str
     status: str
     start_time: float | None
@@ -90,6 +92,7 @@ class DagsterUI:
         self._client = httpx.Client(base_url=self.url, timeout=timeout)
 
     def close(self) -> None:
+        """Closes the HTTP connection pool."""
         self._client.close()
 
     def __enter__(self) -> DagsterUI:
@@ -99,6 +102,7 @@ class DagsterUI:
         self.close()
 
     def query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The ``data`` of one GraphQL request; GraphQL errors raise :class:`UIError` rather than pass as data."""
         response = self._client.post("/graphql", json={"query": query, "variables": dict(variables or {})})
         response.raise_for_status()
         body = response.json()
@@ -206,10 +210,12 @@ class DagsterUI:
                           fail=lambda: UIError(f"run {run_id} still {last[0].status} after {timeout:.0f}s"))
 
     def backfill_status(self, backfill_id: str) -> str:
+        """The backfill's status as Dagster names it (``REQUESTED``, ``COMPLETED`` ...)."""
         result = self.query(_BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
         return self._expect(result, "PartitionBackfill")["status"]
 
     def runs(self, tags: Mapping[str, str] | None = None, run_ids: Iterable[str] | None = None) -> list[RunInfo]:
+        """The runs with all these tags (and, if given, these ids)."""
         run_filter: dict[str, Any] = {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
         if run_ids is not None:
             run_filter["runIds"] = list(run_ids)
@@ -223,6 +229,7 @@ class DagsterUI:
         ]
 
     def backfill_runs(self, backfill_id: str) -> list[RunInfo]:
+        """The runs a backfill started (Dagster tags them with the backfill id)."""
         return self.runs({"dagster/backfill": backfill_id})
 
     def wait_for_backfill(self, backfill_id: str, timeout: float, poll: float = 1.0) -> str:

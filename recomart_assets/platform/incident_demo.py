@@ -45,6 +45,8 @@ DEFAULT_DAYS = 15  # two weeks of history, then the incident
 
 @dataclass
 class IncidentDemo:
+    """What one incident demo did: the days, the findings that warned per day, the runs and the report."""
+
     incident: Incident
     days: list[str]
     flagged: dict[str, list[str]] = field(default_factory=dict)  # day -> findings that warn
@@ -54,6 +56,7 @@ class IncidentDemo:
 
     @property
     def normal_days_flagged(self) -> int:
+        """Warning findings on the days before the incident: false alarms."""
         return sum(len(lines) for day, lines in self.flagged.items() if day != self.days[-1])
 
 
@@ -73,6 +76,7 @@ def run_incident_demo(
     echo: Callable[[str], None] = print,
     source: str = "transactions",
 ) -> IncidentDemo:
+    """Normal days then one day with the ``kind`` of incident, through the whole pipeline: what the report flags."""
     from recomart_assets.definitions import defs
     from recomart_assets.defs.transactions.sensors import ingest_landing_once  # heavy imports: Dagster definitions
 

@@ -72,6 +72,7 @@ class NotCapturedByDagster(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """True unless a logger on the record's path carries Dagster's handler."""
         log_manager = sys.modules.get("dagster._core.log_manager")
         if log_manager is None:
             return True

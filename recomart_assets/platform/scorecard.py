@@ -31,6 +31,8 @@ QUARANTINED_FILES = ("files_extra_column", "files_missing_column")
 
 @dataclass(frozen=True)
 class ScoreRow:
+    """One injected defect: how many were injected, how many the pipeline found, and where it found them."""
+
     defect: str
     injected: int
     found: int
@@ -38,6 +40,7 @@ class ScoreRow:
 
     @property
     def ok(self) -> bool:
+        """Every injected defect was found, and nothing more."""
         return self.injected == self.found
 
 

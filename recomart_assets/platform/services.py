@@ -29,6 +29,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections on ``host:port`` within ``timeout`` seconds."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True
@@ -68,6 +69,7 @@ class ManagedProcess:
     process: subprocess.Popen | None = field(default=None, init=False)
 
     def start(self) -> ManagedProcess:
+        """Starts the process in its own session and waits until it is ready (stopped again if it is not in time)."""
         output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             list(self.argv), stdout=output, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
@@ -87,6 +89,7 @@ class ManagedProcess:
         return self.ready()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds: the process never outlives its owner."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)

@@ -36,6 +36,7 @@ DEFAULT_ENGINE = "duckdb"
 
 
 def engine_named(name: str) -> Engine:
+    """The validation engine of this name; Spark is imported only when asked for (an optional extra)."""
     if name == "spark":
         from recomart_assets.quality.engines import spark_engine  # the optional extra: imported when asked for
 

@@ -12,11 +12,14 @@ from recomart_assets.sources.clickstream.seal import SEAL_FILE, PartitionNotClos
 
 
 class SealConfig(Config):
+    """Run config of a seal: ``force`` seals a day whose watermark has not passed it yet (a backfill of a quiet day)."""
+
     force: bool = False  # seal even though the watermark has not passed the day (e.g. a backfill)
 
 
 @asset(**asset_args(CLICKSTREAM))
 def clickstream(context: AssetExecutionContext, config: SealConfig, recomart: RecomartResource) -> MaterializeResult:
+    """Seal one day of the consumer's batches: the partition manifest lists every batch file, so the day is complete and checkable."""
     settings = recomart.settings()
     zone = recomart.zone()
     day = context.partition_key

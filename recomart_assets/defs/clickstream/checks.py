@@ -35,6 +35,7 @@ SHOWN = 5  # incidents listed in the check's metadata (the rest are counted)
     description="Rewinds and gaps of the clickstream topic's log the consumer recorded.",
 )
 def clickstream_log_continuity(context: AssetCheckExecutionContext, recomart: RecomartResource):
+    """Fails the day on which the consumer recorded a rewind or a gap of the topic's log (records may be missing)."""
     day = context.partition_key
     found = [i for i in read_incidents(recomart.zone(), recomart.settings().clickstream_topic)
              if i["detected_at"][:10] == day]

@@ -50,10 +50,12 @@ def land_clickstream_export(context: OpExecutionContext, config: ExportFileConfi
 
 @job(description="Land one clickstream CSV export (launched by clickstream_exports_sensor).")
 def clickstream_exports_job() -> None:
+    """The one-op job a landed clickstream export runs in, so each file is its own run with its own tags."""
     land_clickstream_export()
 
 
 def run_request(plan: intake.RunPlan) -> RunRequest:
+    """The run for one planned export: keyed by the run plan so a sensor tick never lands a file twice."""
     return RunRequest(
         run_key=plan.run_key,
         run_config={"ops": {"land_clickstream_export": {"config": {"file_name": plan.name, "sha256": plan.sha256}}}},
@@ -68,4 +70,5 @@ def run_request(plan: intake.RunPlan) -> RunRequest:
     description="New complete clickstream exports in raw_zone/landing/clickstream/ -> one run each.",
 )
 def clickstream_exports_sensor(context: SensorEvaluationContext, recomart: RecomartResource) -> SensorResult:
+    """Only decides: one run request per new complete export in the landing folder (the run does the intake)."""
     return decide(context, LANDING, recomart.zone(), run_request, "no new complete clickstream exports")

@@ -30,6 +30,7 @@ class MetadataPullConfig(config_from_options(PullOptions)):  # type: ignore[misc
 def external_metadata(
     context: AssetExecutionContext, config: MetadataPullConfig, recomart: RecomartResource
 ) -> LakeFrame:
+    """One day's product metadata pulled from the REST API; rejected records go to quarantine, the rest to the IO manager."""
     settings = recomart.settings()
     with ingestion_run(DATASET, context.log, partition=context.partition_key, url=settings.metadata_api_url) as run:
         try:

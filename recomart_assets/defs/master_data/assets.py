@@ -36,6 +36,7 @@ MasterExportFrame = create_dagster_pandas_dataframe_type(
 
 
 def master_data_asset(spec: DatasetSpec) -> AssetsDefinition:
+    """The asset of one master dataset: its export read as strings, stored by the IO manager with the export's lineage."""
     dataset = spec.name
 
     @asset(**asset_args(spec, io_manager=True, automation_condition=pull_on_cron(MASTER_DATA_CRON)),

@@ -52,6 +52,7 @@ def _state(entry: dict) -> str:
 
 
 def anomalies_result(dataset: str, found: DatasetChanges, severity: AssetCheckSeverity) -> AssetCheckResult:
+    """The anomalies check of one dataset: warns on each unacknowledged metric outside its expected range."""
     rows = [{"metric": a["metric"], "value": a["value"], "expected": f"{a['expected_range'][0]} .. "
              f"{a['expected_range'][1]}", "days": len(a["days_compared"]), "status": _state(a)} for a in found.anomalies]
     warning = [a for a in found.anomalies if "acknowledged" not in a]
@@ -68,6 +69,7 @@ def anomalies_result(dataset: str, found: DatasetChanges, severity: AssetCheckSe
 
 
 def drift_result(dataset: str, found: DatasetChanges, severity: AssetCheckSeverity) -> AssetCheckResult:
+    """The drift check of one dataset: warns on unacknowledged schema changes and drifted distributions (PSI)."""
     rows = [{"change": "schema", "what": ", ".join(f"{k} {', '.join(c[k])}" for k in ("added", "removed", "retyped")
                                                    if c[k]), "status": _state(c)} for c in found.schema]
     rows += [{"change": d["metric"], "what": f"PSI {d['psi']} ({d['level']})", "status": _state(d)}
@@ -82,6 +84,7 @@ def drift_result(dataset: str, found: DatasetChanges, severity: AssetCheckSeveri
 
 
 def change_checks(dataset: str, block: bool) -> AssetChecksDefinition:
+    """Anomalies and drift checks of one dataset; ``block`` makes a finding stop downstream assets (severity ERROR)."""
     key = AssetKey(dataset)
     severity = AssetCheckSeverity.ERROR if block else AssetCheckSeverity.WARN
 

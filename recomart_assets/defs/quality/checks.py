@@ -67,6 +67,7 @@ def check_metadata(validation: DatasetValidation, checks: list[CheckResult]) -> 
 
 def check_result(dataset: str, name: str, validation: DatasetValidation, checks: list[CheckResult],
                  failing_severity: AssetCheckSeverity) -> AssetCheckResult:
+    """One check's result from its rule results: a failing rule takes ``failing_severity``, a missing partition only warns."""
     status = worst(c.status for c in checks)
     if validation.status == "missing":
         severity = AssetCheckSeverity.WARN
@@ -81,6 +82,7 @@ def check_result(dataset: str, name: str, validation: DatasetValidation, checks:
 
 
 def dataset_checks(dataset: str) -> AssetChecksDefinition:
+    """The pandera-derived checks of one dataset (schema, values, references), evaluated in one validation pass per day."""
     key = AssetKey(dataset)
 
     @multi_asset_check(

@@ -26,6 +26,7 @@ from recomart_assets.quality.report.build import summary_markdown, write_quality
     description="Per-partition data quality results (JSON) and the Data Quality Report (PDF).",
 )
 def data_quality_report(context: AssetExecutionContext, recomart: RecomartResource) -> MaterializeResult:
+    """Writes the day's results (JSON) and report (PDF) once the datasets' checks have run; logs the overall status."""
     report = write_quality_report(recomart.zone(), context.partition_key,
                                   changes=ChangesConfig.from_settings(recomart.settings()))
     summary = report.results["summary"]

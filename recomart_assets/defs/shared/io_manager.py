@@ -25,6 +25,8 @@ from recomart_assets.lake.readers import read_verified_bytes
 
 
 class RawZoneFrameIOManager(ConfigurableIOManager):
+    """Stores asset frames as raw-zone files with manifests (and reads them back verified), so assets never write files themselves."""
+
     recomart: ResourceDependency[RecomartResource]
 
     def _layout(self, context: OutputContext | InputContext) -> tuple[str, str, bool]:
@@ -32,6 +34,7 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
         return meta["recomart/dataset"], meta.get("recomart/format", "csv"), bool(meta.get("recomart/latest"))
 
     def handle_output(self, context: OutputContext, obj: LakeFrame | pd.DataFrame) -> None:
+        """Writes the frame atomically with its manifest and lineage, and reports row count, schema and checksum."""
         if isinstance(obj, LakeFrame):
             lake_frame = obj
         else:  # a bare (typed) DataFrame: the lineage comes as the Output's "source" metadata
@@ -56,6 +59,7 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
         )
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
+        """The upstream partition's frame, read only after its bytes match their manifest."""
         dataset, fmt, _ = self._layout(context.upstream_output)
         path = partition_file(self.recomart.zone(), dataset, context.asset_partition_key, fmt)
         return deserialize_frame(read_verified_bytes(path), fmt)

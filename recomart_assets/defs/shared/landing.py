@@ -14,6 +14,7 @@ from recomart_assets.lake import RawZone, intake
 
 
 def landing_tags(plan: intake.RunPlan) -> dict[str, str]:
+    """Run tags naming the landing file (made safe to show) and its content hash, to find a file's run in the UI."""
     return {"recomart/landing_file": intake.safe_name(plan.name), "recomart/sha256": plan.sha256}
 
 

@@ -105,6 +105,7 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
 def transactions(
     context: AssetExecutionContext, config: TransactionsConfig, recomart: RecomartResource
 ) -> Iterator[AssetMaterialization | MaterializeResult]:
+    """Lands one file (``landing_file`` set, from the sensor) or re-derives the partition or range from the kept versions."""
     if config.landing_file:
         yield from land_file(context, config, recomart)
         return

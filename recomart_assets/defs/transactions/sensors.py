@@ -28,6 +28,7 @@ SENSOR_INTERVAL_SECONDS = 15
 
 
 def run_request(plan: intake.RunPlan) -> RunRequest:
+    """The landing run of one planned file, keyed by its content hash so a file is taken once."""
     return RunRequest(
         run_key=plan.run_key,
         run_config=landing_run_config(plan.name, plan.sha256),
@@ -42,6 +43,7 @@ def run_request(plan: intake.RunPlan) -> RunRequest:
     description="New complete files in raw_zone/landing/ -> one landing run each, keyed by content sha256.",
 )
 def transactions_landing_sensor(context: SensorEvaluationContext, recomart: RecomartResource) -> SensorResult:
+    """Only decides: one landing run per new complete file in the landing folder (the run does the intake)."""
     return decide(context, LANDING, recomart.zone(), run_request, "no new complete landing files")
 
 

@@ -90,9 +90,11 @@ class SparkRunner:
         self.cached: list[DataFrame] = []
 
     def rows(self, query: str) -> list[tuple]:
+        """The query's rows as tuples (collected to the driver: only small results are asked for)."""
         return [tuple(row) for row in self.spark.sql(query).collect()]
 
     def create_temp(self, name: str, query: str, view: bool = False) -> None:
+        """A temporary view of the query; a table (not ``view``) is cached so it is computed once."""
         frame = self.spark.sql(query)
         if not view:  # a table: computed once (small: repeated values, failing row numbers)
             frame = frame.cache()
@@ -100,6 +102,7 @@ class SparkRunner:
         frame.createOrReplaceTempView(name)
 
     def release(self) -> None:
+        """Frees the cached tables once the checks have run."""
         for frame in self.cached:
             frame.unpersist()
 
@@ -114,6 +117,7 @@ def _spark_path(path: UPath) -> str:
 
 
 def verified_paths(zone: RawZone, files: list[tuple[UPath, Manifest]], staging: str, read_from_zone: bool) -> list[str]:
+    """The files Spark reads, each checked against its manifest first (read in place, or from a verified staging copy)."""
     paths = []
     for index, (path, manifest) in enumerate(files):
         if read_from_zone:

@@ -49,6 +49,7 @@ class WrittenReport:
 
     @property
     def overall_status(self) -> str:
+        """The report's overall status (``pass``, ``warn`` or ``fail``)."""
         return self.results["overall_status"]
 
 

@@ -140,6 +140,7 @@ class ConsumeCounts:
         return self.messages / self.busy_seconds if self.busy_seconds > 0 else 0.0
 
     def as_dict(self) -> dict[str, int | float]:
+        """The counts as flat numbers, for logs and run metadata."""
         return {"messages": self.messages, "events": self.events, "quarantined": self.quarantined,
                 "files": self.files, "batches": self.batches, "busy_seconds": round(self.busy_seconds, 3),
                 "rate": round(self.rate), "first_message_at": round(self.first_message_at or 0, 3),

@@ -47,6 +47,7 @@ class ReportWriter:
         self.page = 0
 
     def new_page(self, title: str, subtitle: str = "") -> Figure:
+        """A new numbered A4 page with title, subtitle, footer; the caller draws on it, then :meth:`save`."""
         fig = Figure(figsize=A4_PORTRAIT)  # no pyplot: nothing global to register and close
         self.page += 1
         fig.text(0.06, 0.965, title, fontsize=15, weight="bold", va="top")
@@ -57,6 +58,7 @@ class ReportWriter:
         return fig
 
     def save(self, fig: Figure) -> None:
+        """Appends the page to the PDF."""
         self.pdf.savefig(fig)
 
 
