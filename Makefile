@@ -67,14 +67,16 @@ system-deps:
 	    fi; \
 	fi
 
-# mypy checks lake/ and quality/ ([tool.mypy] in pyproject.toml). `dg check defs` loads the code location the way Dagster's tools do (the defs/ folder, [tool.dg]).
-# Two workers (one per core here): the integration tests mostly wait on services; loadfile keeps a
-# module's tests (and its module-scoped services) on one worker.
+# mypy checks lake/ and quality/ ([tool.mypy] in pyproject.toml). `dg check defs` loads the code
+# location the way Dagster's tools do (the defs/ folder, [tool.dg]). Four workers on two cores: the
+# integration tests mostly wait on services (brokers, dagster dev, a browser), so with two workers a
+# core sat idle (298 s with -n 2 even without the browser tests, 251 s with -n 4 with them). loadfile
+# keeps a module's tests (and its module-scoped services) on one worker.
 test: $(STAMP) system-deps
 	$(BIN)/ruff check recomart_assets recomart_assets_tests bench
 	$(BIN)/mypy
 	$(BIN)/dg check defs
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 4 --dist loadfile
 
 # mypy on lake/ and quality/ (configured in pyproject.toml, [tool.mypy]), the type check of `make test` alone.
 typecheck: $(STAMP)
