@@ -26,7 +26,7 @@ from recomart_assets.lake import steps
 from recomart_assets.lake.atomic import move_into_place, write_bytes_atomic
 from recomart_assets.lake.intake.contract import LandingSource
 from recomart_assets.lake.intake.guards import content_problem
-from recomart_assets.lake.intake.identity import FileFacts, inspect_file
+from recomart_assets.lake.intake.identity import FileFacts, content_sha256
 from recomart_assets.lake.intake.names import (
     landing_path,
     log_name,
@@ -230,7 +230,7 @@ def set_aside_duplicate(source: LandingSource, zone: RawZone, name: str, snapsho
 def landing_holds(source: LandingSource, zone: RawZone, name: str, sha256: str) -> bool:
     """True while the landing entry ``name`` still holds the content ``sha256``."""
     path = landing_path(source, zone, name)
-    return path.is_file() and inspect_file(path).sha256 == sha256
+    return path.is_file() and content_sha256(path) == sha256
 
 
 def ingest_content(source: LandingSource, zone: RawZone, name: str, path: UPath, bounds: TimeBounds) -> FileOutcome:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recomart_assets.lake.intake.contract import LandingSource
-from recomart_assets.lake.intake.identity import inspect_file
+from recomart_assets.lake.intake.identity import content_sha256
 from recomart_assets.lake.intake.names import landing_path, log_name, name_key, storable
 from recomart_assets.lake.intake.plan import ledger_entry
 from recomart_assets.lake.intake.scan import DEFAULT_SETTLE_SECONDS, scan_landing
@@ -57,7 +57,7 @@ def plan_runs(
         if entry.name in still_known:
             continue
         try:
-            sha256 = inspect_file(landing_path(source, zone, entry.name)).sha256
+            sha256 = content_sha256(landing_path(source, zone, entry.name))
         except OSError:  # gone meanwhile (another pass took it) or unreadable: next tick decides
             log.warning("cannot read %s landing file %s yet", source.name, log_name(entry.name), exc_info=True)
             continue

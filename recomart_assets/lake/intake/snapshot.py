@@ -14,7 +14,7 @@ from upath import UPath
 
 from recomart_assets.lake.atomic import atomic_writer, move_into_place, put_back
 from recomart_assets.lake.intake.contract import LandingSource
-from recomart_assets.lake.intake.identity import FileFacts, inspect_stream
+from recomart_assets.lake.intake.identity import FileFacts, content_sha256, inspect_stream
 from recomart_assets.lake.intake.names import landing_path, log_name
 from recomart_assets.lake.intake.state import marker_path
 from recomart_assets.lake.zone import RawZone
@@ -40,7 +40,8 @@ def take_snapshot(source: LandingSource, zone: RawZone, path: UPath) -> tuple[UP
     """Copy the landing file into the staging area while hashing it; the copy is named by its sha256."""
     incoming = _staging(source, zone) / "incoming"
     with path.open("rb") as stream, atomic_writer(incoming) as writer:
-        facts = inspect_stream(stream, copy_to=writer)  # type: ignore[arg-type]  # a HashingWriter writes like a file
+        # inspect_stream hashes what it copies; the writer's own checksums would only repeat them
+        facts = inspect_stream(stream, copy_to=writer.raw)
     snapshot = snapshot_path(source, zone, facts.sha256)
     move_into_place(incoming, snapshot)
     return snapshot, facts
@@ -62,9 +63,7 @@ def settle_claim(source: LandingSource, zone: RawZone, claim: UPath) -> None:
     """Delete a claimed landing entry whose bytes are the content its folder names; put any other
     back under its landing name (if that name is free; else it waits for a later pass)."""
     size = claim.stat().st_size
-    with claim.open("rb") as stream:
-        same = inspect_stream(stream).sha256 == claim.parent.name
-    if same:
+    if content_sha256(claim) == claim.parent.name:
         claim.unlink()
     else:
         landing = landing_path(source, zone, claim.name)
