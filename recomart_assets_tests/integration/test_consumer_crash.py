@@ -77,7 +77,7 @@ SEAL = ("from recomart_assets.lake import RawZone; from recomart_assets.sources.
 
 @pytest.mark.parametrize("step", ["seal.merged-written", "seal.replaced-deleted", "seal.partition-written"])
 def test_the_seal_killed_at_each_step_then_rerun(zone, step):
-    from recomart_assets_tests.integration.test_clickstream_seal import DAY, lines, write_batch
+    from recomart_assets_tests.fixtures.clickstream_batches import DAY, lines, write_batch
 
     for start in range(0, 50, 10):
         write_batch(zone, start, start + 9, {10: lines(start, 6), 11: lines(start + 6, 4)})
