@@ -105,8 +105,8 @@ def hbar_chart(labels: Sequence[object], values: Sequence[float | None], title: 
         colour = colours[index] if index < len(colours) else PALETTE[1]
         body += [f'<text x="{left - 4}" y="{y + 11}" text-anchor="end" class="tick">'
                  f"{escape(_short(label, 24))}<title>{escape(str(label))}</title></text>",
-                 f'<rect x="{left}" y="{y + 2}" width="{length:.1f}" height="{row - 5}" fill="{colour}"/>',
-                 f'<text x="{left + length + 4:.1f}" y="{y + 11}" class="tick">{escape(_number(value))}{unit}</text>']
+                 f'<rect x="{left}" y="{y + 2}" width="{length:.1f}" height="{row - 5}" fill="{escape(colour)}"/>',
+                 f'<text x="{left + length + 4:.1f}" y="{y + 11}" class="tick">{escape(_number(value))}{escape(unit)}</text>']
     return _frame(body, title, height=height)
 
 
