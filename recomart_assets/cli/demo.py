@@ -36,6 +36,10 @@ def command(days: int | None, dirty_rate: float, events: int | None, incident: s
         click.echo(f"  {name}: {count}")
     for report in summary.reports:
         click.echo(f"  quality report: {report}")
+    for report in summary.html_reports:
+        click.echo(f"  quality report (HTML): {report}")
+    if summary.index:
+        click.echo(f"  every reported day: {summary.index}")
     if summary.scorecard_skipped:
         click.echo(f"  defect scorecard skipped: {summary.scorecard_skipped}")
     else:
