@@ -68,5 +68,6 @@ def report_incident_demo(kind: str, days: int, dirty_rate: float, events: int | 
     for line in demo.flagged[demo.days[-1]] or ["nothing"]:
         click.echo(f"    {line}")
     click.echo(f"  quality report: {demo.report}")
+    click.echo(f"  quality report (HTML): {demo.html_report}")
     if demo.normal_days_flagged or not demo.flagged[demo.days[-1]]:
         raise SystemExit(1)

@@ -131,3 +131,14 @@ def test_an_index_writer_killed_leaves_the_old_index_and_the_next_rewrite_repair
 def test_empty_zone_writes_an_empty_index(zone):
     write_index(RawZone(UPath(zone.root)))
     assert rows(zone) == [] and "0 reported days" in index_path(zone).read_text()
+
+
+@pytest.mark.integration
+def test_on_object_storage_the_report_writes_the_page_and_the_index(s3_bucket):
+    zone = RawZone(UPath(f"s3://{s3_bucket}/lake"))
+    zone.create_tree()
+    build_fixture_zone(zone)
+    report = write_quality_report(zone, DAY)
+    assert report.html_path.exists() and read_manifest(report.html_path) is not None
+    assert [(r["partition"], r["status"]) for r in rows(zone)] == [(DAY, "fail")]
+    assert verify_tree(zone.root).ok
