@@ -36,6 +36,10 @@ def command(days: int | None, dirty_rate: float, events: int | None, incident: s
         click.echo(f"  {name}: {count}")
     for report in summary.reports:
         click.echo(f"  quality report: {report}")
+    for report in summary.html_reports:
+        click.echo(f"  quality report (HTML): {report}")
+    if summary.index:
+        click.echo(f"  every reported day: {summary.index}")
     if summary.scorecard_skipped:
         click.echo(f"  defect scorecard skipped: {summary.scorecard_skipped}")
     else:
@@ -64,5 +68,6 @@ def report_incident_demo(kind: str, days: int, dirty_rate: float, events: int | 
     for line in demo.flagged[demo.days[-1]] or ["nothing"]:
         click.echo(f"    {line}")
     click.echo(f"  quality report: {demo.report}")
+    click.echo(f"  quality report (HTML): {demo.html_report}")
     if demo.normal_days_flagged or not demo.flagged[demo.days[-1]]:
         raise SystemExit(1)

@@ -24,6 +24,7 @@ from recomart_assets.platform.broker import ensure_broker
 from recomart_assets.platform.instance import persistent_instance
 from recomart_assets.platform.metadata_api import ensure_metadata_api
 from recomart_assets.platform.scorecard import ScoreRow, foreign_transaction_files, transaction_scorecard
+from recomart_assets.quality.report.html.index import index_path
 from recomart_assets.simulate.clickstream import produce_clickstream, recent_days
 from recomart_assets.simulate.master import write_master_exports
 from recomart_assets.simulate.metadata_server import DEMO_FAULTS
@@ -41,7 +42,9 @@ class DemoSummary:
     days: list[str]
     runs: dict[str, str] = field(default_factory=dict)  # day -> run id
     counts: dict[str, int] = field(default_factory=dict)
-    reports: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)  # the PDFs
+    html_reports: list[str] = field(default_factory=list)
+    index: str = ""  # reports/index.html, every reported day
     scorecard: list[ScoreRow] = field(default_factory=list)
     scorecard_skipped: str = ""
     verify: VerifyResult | None = None
@@ -103,6 +106,8 @@ def run_demo(
             if not result.success:
                 raise DemoFailed(f"Dagster run {result.run_id} for {day} failed (see `recomart dev` for its logs)")
             summary.reports.append(str(zone.reports_dir(day) / "data_quality_report.pdf"))
+            summary.html_reports.append(str(zone.reports_dir(day) / "data_quality_report.html"))
+            summary.index = str(index_path(zone))
     foreign = foreign_transaction_files(zone, summary.days, drops.files)
     if any(ingested.values()) and not foreign:
         summary.scorecard = transaction_scorecard(zone, summary.days, drops.defects)

@@ -52,6 +52,7 @@ class IncidentDemo:
     flagged: dict[str, list[str]] = field(default_factory=dict)  # day -> findings that warn
     runs: dict[str, str] = field(default_factory=dict)
     report: str = ""
+    html_report: str = ""
     seconds: float = 0.0
 
     @property
@@ -117,5 +118,6 @@ def run_incident_demo(
             echo(f"  {day}{' (incident)' if incident_day else ''}: {len(lines)} finding(s) warn")
     write_master_exports(settings, dirty_rate=dirty_rate)  # the next sync is a normal one again
     demo.report = str(zone.reports_dir(demo.days[-1]) / "data_quality_report.pdf")
+    demo.html_report = str(zone.reports_dir(demo.days[-1]) / "data_quality_report.html")
     demo.seconds = time.perf_counter() - started
     return demo

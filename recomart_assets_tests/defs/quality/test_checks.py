@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from dagster import AssetCheckSeverity, asset, materialize
@@ -51,6 +53,10 @@ def test_checks_and_report_materialize(fixture_zone, recomart_resource):
     assert "P000099" not in materialization.metadata["summary"].value  # summary names checks, not samples
     assert "| transactions | fail | 10 |" in materialization.metadata["summary"].value
     assert (fixture_zone.reports_dir(DAY) / "data_quality_report.pdf").exists()
+    for name, path in (("html", fixture_zone.reports_dir(DAY) / "data_quality_report.html"),
+                       ("index", fixture_zone.root / "reports" / "index.html")):
+        assert materialization.metadata[name].value == str(path) and path.exists()
+        assert materialization.metadata[f"{name}_url"].value == Path(path.path).resolve().as_uri()
     # the checks' validation is the report's: one state per dataset, the same failure counts
     report = orjson.loads((fixture_zone.reports_dir(DAY) / "data_quality_report.json").read_bytes())
     for name in datasets.names():

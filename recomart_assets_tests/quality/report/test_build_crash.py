@@ -31,7 +31,9 @@ REPORT = [sys.executable, "-c",
           "write_quality_report(RawZone.from_settings(Settings.from_env()), sys.argv[1])", DAY]
 # The protocol's steps, and one instant inside a write: the JSON's bytes durable in a temporary file,
 # not yet renamed (the first write of the run: the states are the fixture's own), which the rerun removes.
-STEPS = ["report.states-written", "report.json-written", "report.pdf-written", "atomic.temp-durable"]
+# (A kill inside the index's write: recomart_assets_tests/quality/report/html/test_index.py.)
+STEPS = ["report.states-written", "report.json-written", "report.pdf-written", "report.html-written",
+         "report.index-written", "atomic.temp-durable"]
 VARYING = ("generated_at",)  # the only key that differs between two runs over the same raw zone
 
 
@@ -69,7 +71,9 @@ def test_a_report_killed_at_each_step_is_completed_by_the_rerun(tmp_path, fixtur
     assert verify_tree(zone.root).ok  # whole files only, each under its manifest
     write_quality_report(zone, DAY)  # the rerun (in this process: the same function, without a start-up)
     assert _results(zone) == reference
-    assert read_manifest(zone.reports_dir(DAY) / "data_quality_report.pdf") is not None
+    for written in ("data_quality_report.pdf", "data_quality_report.html", "../index.html"):
+        assert read_manifest(zone.reports_dir(DAY) / written) is not None, written
+    assert f'href="{DAY}/data_quality_report.html"' in (zone.root / "reports" / "index.html").read_text()
     assert_invariants(Path(zone.root))
 
 

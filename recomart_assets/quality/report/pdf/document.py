@@ -174,7 +174,9 @@ def integrity_page(writer: ReportWriter, results: Results) -> None:
            rows, [0.15, 0.1, 0.14, 0.1, 0.1, 0.1, 0.07, 0.24], status_col=6)
     if checks:
         ax = fig.add_axes((0.3, 0.12, 0.62, 0.4))
-        labels = [f"{c['dataset']}.{c['column']} -> {c['reference']}" for c in checks]
+        # two lines each, clipped: the labels are left of the axes, within the page's margin
+        labels = [f"{clip(str(c['dataset']) + '.' + str(c['column']), 34)}\n-> {clip(c['reference'], 31)}"
+                  for c in checks]
         ax.barh(range(len(checks)), [100 * c["unmatched_share"] for c in checks],
                 color=[STATUS_COLOURS[c["status"]] for c in checks])
         ax.set_yticks(range(len(checks)), labels)

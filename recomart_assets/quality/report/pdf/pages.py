@@ -12,6 +12,7 @@ the PDF is the same either way.
 from __future__ import annotations
 
 import io
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -25,13 +26,20 @@ matplotlib.use("Agg")  # headless: no display in assets, tests or CI
 
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.typing import RcKeyType  # noqa: E402
 from pypdf import PdfReader, PdfWriter  # noqa: E402
 
 from recomart_assets.logs import get_logger  # noqa: E402
 
 A4_PORTRAIT = (8.27, 11.69)
-STYLE: dict[RcKeyType, Any] = {"pdf.fonttype": 3, "font.size": 8, "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False}
+# ``text.parse_math`` off: every string drawn is data or built from data (a column named "$price$"
+# stays that text, never mathtext, and an unbalanced "$" never makes a page fail).
+STYLE: dict[RcKeyType, Any] = {"pdf.fonttype": 3, "font.size": 8, "axes.titlesize": 9, "axes.spines.top": False,
+                               "axes.spines.right": False, "text.parse_math": False}
+MARGIN = 0.06  # left and right margin of every page's text, as a fraction of its width
+SUBTITLE_PT, SUBTITLE_MIN_PT = 9.0, 7.0
 # The worker's part of a report takes a second or two; past this, this process draws it instead.
 WORKER_DEADLINE_S = 120
 
@@ -50,9 +58,10 @@ class ReportWriter:
         """A new numbered A4 page with title, subtitle, footer; the caller draws on it, then :meth:`save`."""
         fig = Figure(figsize=A4_PORTRAIT)  # no pyplot: nothing global to register and close
         self.page += 1
-        fig.text(0.06, 0.965, title, fontsize=15, weight="bold", va="top")
+        fig.text(MARGIN, 0.965, title, fontsize=15, weight="bold", va="top")
         if subtitle:
-            fig.text(0.06, 0.935, subtitle, fontsize=9, color="#444444", va="top")
+            text, size = fit_text(subtitle, SUBTITLE_PT, (1 - 2 * MARGIN) * A4_PORTRAIT[0] * 72, SUBTITLE_MIN_PT)
+            fig.text(MARGIN, 0.935, text, fontsize=size, color="#444444", va="top", linespacing=1.1)
         fig.text(0.06, 0.02, f"RecoMart data quality report - partition {self.partition}", fontsize=7, color="#777777")
         fig.text(0.94, 0.02, f"page {self.page}", fontsize=7, color="#777777", ha="right")
         return fig
@@ -60,6 +69,34 @@ class ReportWriter:
     def save(self, fig: Figure) -> None:
         """Appends the page to the PDF."""
         self.pdf.savefig(fig)
+
+
+def text_width_pt(text: str, size: float) -> float:
+    """The width in points of one line of ``text`` in the default font at ``size`` points (as drawn)."""
+    return TextToPath().get_text_width_height_descent(text, FontProperties(size=size), ismath=False)[0]
+
+
+def fit_text(text: str, size: float, width_pt: float, min_size: float) -> tuple[str, float]:
+    """``text`` fitted to ``width_pt``: at ``size`` if it fits, else at the size that fits it on one line
+    down to ``min_size``, else wrapped at ``min_size`` (word by word, a word longer than the line cut
+    into pieces). Returns the text (lines joined by newlines) and its font size."""
+    width = text_width_pt(text, size)
+    if width <= width_pt:
+        return text, size
+    if width * min_size / size <= width_pt:
+        return text, math.floor(size * width_pt / width * 10) / 10
+    lines: list[str] = []
+    for word in text.split(" "):
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width_pt(candidate, min_size) <= width_pt:
+            lines[-1] = candidate
+            continue
+        while text_width_pt(word, min_size) > width_pt:  # a word wider than the line: cut it
+            cut = next(n for n in range(len(word), 0, -1) if text_width_pt(word[:n], min_size) <= width_pt or n == 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return "\n".join(lines), min_size
 
 
 # Draws exactly one page (``writer.new_page`` ... ``writer.save``).

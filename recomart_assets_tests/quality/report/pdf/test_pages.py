@@ -14,7 +14,7 @@ import pypdf
 import pytest
 
 from recomart_assets.quality.report.pdf import pages as pdf_pages
-from recomart_assets.quality.report.pdf.pages import ReportWriter, render
+from recomart_assets.quality.report.pdf.pages import ReportWriter, fit_text, render, text_width_pt
 
 PARENT = os.getpid()
 
@@ -70,3 +70,16 @@ def test_a_page_that_fails_here_raises_and_leaves_no_worker_behind():
     with pytest.raises(ValueError, match="a bug drawing metrics"):
         render(pages, "2026-01-05", METADATA)
     assert not [p for p in multiprocessing.active_children() if p.name == "recomart-pdf-pages"]
+
+
+def test_fit_text_keeps_short_text_shrinks_then_wraps_long_text():
+    width = 300.0
+    assert fit_text("short", 9, width, 7) == ("short", 9)
+    slightly = "word " * 13
+    text, size = fit_text(slightly, 9, width, 7)
+    assert text == slightly and 7 <= size < 9 and text_width_pt(text, size) <= width
+    long = "anomalies not judged yet on " + ", ".join(["product_catalog"] * 20) + " " + "x" * 120
+    text, size = fit_text(long, 9, width, 7)
+    assert size == 7 and len(text.split("\n")) > 2
+    assert all(text_width_pt(line, 7) <= width for line in text.split("\n"))
+    assert "".join(text.split()) == "".join(long.split())  # every character kept, only line breaks added
