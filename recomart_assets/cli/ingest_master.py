@@ -11,10 +11,11 @@ from recomart_assets.sources.master_exports import ingest_master
 
 
 @click.command("ingest-master")
-@click.option("--date", "day", default=None, help="Partition date YYYY-MM-DD (default: today, UTC).")
-def command(day: str | None) -> None:
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Partition date YYYY-MM-DD (default: today, UTC).")
+def command(when: datetime | None) -> None:
     """Sync the master exports into the raw zone (and create the raw-zone folder tree)."""
-    day = day or datetime.now(UTC).date().isoformat()
+    day = (when or datetime.now(UTC)).date().isoformat()
     manifests = ingest_master(Settings.from_env(), day)
     for dataset, manifest in manifests.items():
         click.echo(f"{dataset}: {manifest.record_count} records -> {manifest.file} (partition {day})")

@@ -4,10 +4,8 @@ import hashlib
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from dagster import materialize
 
-from recomart_assets.cli import main
 from recomart_assets.defs.master_data.assets import customers, product_catalog
 from recomart_assets.defs.shared.io_manager import RawZoneFrameIOManager
 from recomart_assets.lake import read_manifest, verify_tree
@@ -69,15 +67,6 @@ def test_missing_export_fails_clearly_and_keeps_previous_files(zone, settings, e
         ingest_master(settings, "2026-11-03")
     after = {p: p.read_bytes() for p in zone.root.rglob("*") if p.is_file() and "_logs" not in p.parts}
     assert after == before
-
-
-def test_unreadable_export_is_a_clear_cli_error(zone, settings, exports):
-    export_path(settings, "product_catalog").write_bytes(b"\xff\xfe\x00garbage\x00")
-    env = {"RECOMART_RAW_ZONE": settings.raw_zone, "RECOMART_MASTER_EXPORTS": settings.master_exports_dir}
-    result = CliRunner().invoke(main, ["ingest-master", "--date", "2026-11-03"], env=env)
-    assert result.exit_code == 1
-    assert "not a readable CSV" in result.output
-    assert not list((zone.root / "catalog").rglob("*.csv"))
 
 
 def test_ingest_master_creates_the_tree(zone, settings, exports):

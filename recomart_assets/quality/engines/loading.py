@@ -81,13 +81,6 @@ def csv_strings(data: bytes) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pyarrow_lib.string(): pd.StringDtype("pyarrow")}.get)
 
 
-def _as_text(value: object) -> str | None:
-    """A field as text; absent (pandas fills a record's missing keys with NaN) stays missing."""
-    if isinstance(value, float) and value != value:  # NaN: JSON has none, so the key was absent
-        return None
-    return json_text(value)
-
-
 def json_records(data: bytes) -> list[dict]:
     """A JSON Lines file's objects (blank lines skipped), parsed once for both the types and the frame."""
     return [orjson.loads(line) for line in data.splitlines() if line.strip()]
@@ -96,8 +89,11 @@ def json_records(data: bytes) -> list[dict]:
 def jsonl_strings(data: bytes | list[dict]) -> pd.DataFrame:
     """JSON Lines objects as rows, every field as text (unknown fields kept as columns)."""
     records = json_records(data) if isinstance(data, bytes) else data
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    return pd.DataFrame({name: frame[name].map(_as_text).astype(STRING) for name in key_order(records)})
+    # Each field straight from the parsed values: a frame built from the records first would make an integer field
+    # that some records lack a float column (``3`` read as ``3.0``, large ids rounded), unlike the other engines.
+    return pd.DataFrame({name: pd.Series([json_text(record[name]) if name in record else None for record in records],
+                                         dtype=STRING)
+                         for name in key_order(records)})
 
 
 def json_types(records: list[dict], seen: dict[str, set[str]], carried: Counter) -> None:

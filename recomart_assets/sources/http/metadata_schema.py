@@ -52,10 +52,12 @@ class PageEnvelope(BaseModel):
     """A page as the pull first reads it: its structure checked, its items not yet (each on its own)."""
 
     as_of: date
-    page: Integer = Field(ge=1)
-    page_size: Integer = Field(ge=1)
-    total_items: Integer = Field(ge=0)
-    total_pages: Integer = Field(ge=0)
+    # plain ``int`` with both bounds here: on ``Integer`` a ``Field(ge=...)`` was overridden by its own 64-bit lower
+    # bound, so a page 0 or a negative total passed
+    page: int = Field(ge=1, le=INT64[1])
+    page_size: int = Field(ge=1, le=INT64[1])
+    total_items: int = Field(ge=0, le=INT64[1])
+    total_pages: int = Field(ge=0, le=INT64[1])
     next_page: Integer | None
     next_cursor: str | None = Field(default=None, max_length=MAX_ID_LENGTH,
                                     description="Pass as cursor to get the next page; null on the last page and "
