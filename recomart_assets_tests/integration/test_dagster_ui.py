@@ -217,11 +217,19 @@ def test_the_consumer_lag_shows_on_the_clickstream_asset_within_a_minute_of_traf
     started = time.monotonic()
     wait_until(lambda: _latest_observation(recomart_dev.ui).get("high_watermark_total") == watermark,
                60, interval=1, message="the sensor observes the new watermark on clickstream")
-    page.goto(f"{recomart_dev.url}/assets/clickstream?view=events")
-    expect(page.get_by_text("consumer_lag").first).to_be_visible(timeout=UI_TIMEOUT_MS)
-    expect(page.get_by_text(f"{watermark:,}").or_(page.get_by_text(str(watermark))).first).to_be_visible()
+    # The asset's overview: the observation's metadata, with the watermark just observed.
+    page.goto(f"{recomart_dev.url}/assets/clickstream")
+    metadata = page.get_by_role("row").filter(has=page.get_by_text("high_watermark_total", exact=True))
+    expect(metadata.get_by_text(str(watermark), exact=True)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("row").filter(has=page.get_by_text("consumer_lag", exact=True))).to_be_visible()
+    page.get_by_role("button", name="Plots").click()
+    page.get_by_role("button", name="Events").click()  # plotted by time (the observations have no partition)
+    for plotted in ("consumer_lag", "high_watermark_total", "events_per_second"):
+        expect(page.get_by_text(plotted, exact=True)).to_be_visible()
     page.goto(f"{recomart_dev.url}/assets/clickstream?view=checks")
-    expect(page.get_by_text("clickstream_consumer_health").first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    page.get_by_text("clickstream_consumer_health").first.click()
+    # The sensor's evaluation: passed, its description saying why.
+    expect(page.get_by_text(re.compile(r"^healthy: 1 consumer\(s\) keeping up")).first).to_be_visible()
     assert time.monotonic() - started < 60
 
 

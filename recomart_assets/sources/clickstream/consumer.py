@@ -430,7 +430,8 @@ class ClickstreamConsumer:
         except (KafkaException, RuntimeError):
             member = None
         counts = self.counts
-        self.progress.report(partitions, counts.messages, counts.events, counts.quarantined, counts.reasons,
+        self.progress.report(partitions, counts.messages + self._pending, counts.events, counts.quarantined,
+                             counts.reasons,
                              kafka_member_id=member or None, last_batch_closed_at=self._last_batch_closed,
                              stopped=stopped)
 

@@ -215,7 +215,8 @@ class ProgressReporter:
     def report(self, partitions: list[PartitionProgress], messages: int, events: int, quarantined: int,
                reasons: Mapping[str, int], kafka_member_id: str | None = None,
                last_batch_closed_at: datetime | None = None, stopped: bool = False) -> ConsumerProgress:
-        """Write the member's progress: ``messages``/``events``/``quarantined`` are totals since it started."""
+        """Write the member's progress: ``messages`` (received, published or not), ``events`` and ``quarantined``
+        (published) are totals since it started; the rate is received messages per second since the last report."""
         now_mono, now = self._clock(), self._wall()
         previous = self.last
         elapsed = None if self._written_at is None else now_mono - self._written_at
