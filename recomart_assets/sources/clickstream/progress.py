@@ -29,6 +29,7 @@ import orjson
 from upath import UPath
 
 from recomart_assets.lake import RawZone, write_bytes_atomic
+from recomart_assets.lake.atomic import parse_temporary_name
 from recomart_assets.logs import get_logger
 from recomart_assets.sources.clickstream.batches import state_dir
 
@@ -37,6 +38,7 @@ log = get_logger("clickstream.progress")
 WRITE_INTERVAL = 2.0  # seconds between two progress files of one member while nothing is published
 MIN_INTERVAL = 0.5  # seconds: a published batch is reported at once, but no more often than this
 PRUNE_AFTER = timedelta(days=7)  # files of members gone this long are removed when a member starts
+TEMP_GRACE = 60.0  # seconds after which a temporary progress file is a killed member's leftover
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -161,12 +163,20 @@ def read_progress(zone: RawZone, topic: str) -> list[ConsumerProgress]:
 
 
 def prune_progress(zone: RawZone, topic: str, now: datetime, keep: timedelta = PRUNE_AFTER) -> int:
-    """Remove the files of members not heard of for ``keep`` (each start leaves one file); returns how many."""
+    """Remove the files of members not heard of for ``keep`` (each start leaves one file), and temporary
+    files a killed member left (older than ``TEMP_GRACE``: a live member's exists for milliseconds);
+    returns how many files were removed."""
     removed = 0
     for progress in read_progress(zone, topic):
         if now - progress.updated_at > keep:
             member_file(zone, topic, progress.member_id).unlink(missing_ok=True)
             removed += 1
+    folder = progress_dir(zone, topic)
+    if folder.exists():
+        for path in folder.iterdir():
+            if parse_temporary_name(path.name) and time.time() - path.stat().st_mtime > TEMP_GRACE:
+                path.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 

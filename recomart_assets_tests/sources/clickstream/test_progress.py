@@ -1,5 +1,7 @@
 """Progress files: round trip, atomic replacement per member, cadence, rate and progress times."""
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 
 from recomart_assets.sources.clickstream.progress import (
@@ -117,13 +119,20 @@ def test_a_clean_stop_is_recorded(zone):
     assert read.stopped_at == T0 + timedelta(seconds=3)
 
 
-def test_files_of_long_gone_members_are_pruned(zone):
+def test_files_of_long_gone_members_and_a_killed_members_temporary_files_are_pruned(zone):
     clocks = Clocks()
     reporter(zone, clocks, "old").start()
     clocks.seconds = 3600
     reporter(zone, clocks, "recent").start()
-    assert prune_progress(zone, "clicks", T0 + timedelta(days=7, seconds=1800)) == 1
+    folder = progress_dir(zone, "clicks")
+    left = folder / f".tmp-{'a' * 32}-gone.json"
+    fresh = folder / f".tmp-{'b' * 32}-writing.json"
+    left.write_text("{")
+    fresh.write_text("{")
+    os.utime(left, (time.time() - 120, time.time() - 120))
+    assert prune_progress(zone, "clicks", T0 + timedelta(days=7, seconds=1800)) == 2
     assert [r.member_id for r in read_progress(zone, "clicks")] == ["recent"]
+    assert not left.exists() and fresh.exists()  # a live writer's temporary file stays
 
 
 def test_from_json_reads_a_file_with_only_the_required_fields():
