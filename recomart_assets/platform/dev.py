@@ -228,6 +228,7 @@ def run_dev(
             echo(f"starting the Dagster UI (DAGSTER_HOME={ensure_dagster_home(settings)})")
             dev = stack.enter_context(dagster_dev(settings, host, port))
             echo(f"Dagster UI on {dev.url} (Ctrl-C stops everything started here)")
+            assert dev.process.process is not None  # started by dagster_dev
             code = wait_reporting_health(dev.process.process, settings, echo)  # Ctrl-C/SIGTERM raise out of it
             echo(f"dagster dev exited with code {code}")
             return code

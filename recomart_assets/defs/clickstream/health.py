@@ -18,6 +18,7 @@ it judges the same files the same way.
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
@@ -54,7 +55,7 @@ def consumer_health(recomart: RecomartResource, now: datetime | None = None) -> 
     return judge_health(records, now or datetime.now(UTC), settings.consumer_stall_seconds)
 
 
-def _check_metadata(health: ConsumerHealth) -> dict[str, object]:
+def _check_metadata(health: ConsumerHealth) -> dict[str, Any]:
     return {"state": str(health.state), **health.metrics(),
             "partitions": MetadataValue.json([{"partition": p.partition, "committed_offset": p.committed_offset,
                                                "high_watermark": p.high_watermark, "lag": p.lag}

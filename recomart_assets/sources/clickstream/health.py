@@ -15,7 +15,7 @@ freshest counting report wins (during a rebalance two members may both have list
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -43,7 +43,7 @@ class ConsumerHealth:
     events_per_second: float
     quarantined_total: int
     partitions: tuple[PartitionProgress, ...] = ()
-    stalled_members: tuple[str, ...] = field(default=())
+    stalled_members: tuple[str, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -77,13 +77,15 @@ def judge_health(records: Iterable[ConsumerProgress], now: datetime, stall_secon
             owner[partition.partition] = (record, partition)
     partitions = tuple(owner[p][1] for p in sorted(owner))
     lag = sum(p.lag or 0 for p in partitions)
-    figures = dict(
-        consumers=len(live), consumer_lag=lag,
-        high_watermark_total=sum(p.high_watermark or 0 for p in partitions),
-        committed_total=sum(p.committed_offset or 0 for p in partitions),
-        events_per_second=sum(r.events_per_second for r in live),
-        quarantined_total=sum(r.quarantined for r in live), partitions=partitions,
-    )
+    rate = float(sum(r.events_per_second for r in live))
+
+    def verdict(state: HealthState, description: str, stalled: tuple[str, ...] = ()) -> ConsumerHealth:
+        return ConsumerHealth(
+            state, description, consumers=len(live), consumer_lag=lag,
+            high_watermark_total=sum(p.high_watermark or 0 for p in partitions),
+            committed_total=sum(p.committed_offset or 0 for p in partitions), events_per_second=rate,
+            quarantined_total=sum(r.quarantined for r in live), partitions=partitions, stalled_members=stalled)
+
     if not live:
         if records:
             last = max(records, key=lambda r: r.updated_at)
@@ -92,9 +94,7 @@ def judge_health(records: Iterable[ConsumerProgress], now: datetime, stall_secon
                       f" with lag {last.lag}")
         else:
             detail = "; none has reported since the progress files began"
-        return ConsumerHealth(HealthState.ABSENT,
-                              f"no clickstream consumer has reported in the last {stall_seconds:.0f}s{detail}",
-                              **figures)
+        return verdict(HealthState.ABSENT, f"no clickstream consumer has reported in the last {stall_seconds:.0f}s{detail}")
     stalled = []
     for record in live:
         mine = [p for rec, p in owner.values() if rec is record]
@@ -104,8 +104,5 @@ def judge_health(records: Iterable[ConsumerProgress], now: datetime, stall_secon
             stalled.append(f"{record.member_id} (lag {member_lag} on partitions"
                            f" {','.join(str(p.partition) for p in mine if p.lag)}, no progress for {quiet:.0f}s)")
     if stalled:
-        return ConsumerHealth(HealthState.STALLED, f"consumer stalled: {'; '.join(stalled)}",
-                              stalled_members=tuple(stalled), **figures)
-    return ConsumerHealth(HealthState.HEALTHY,
-                          f"{len(live)} consumer(s) keeping up: lag {lag}, {figures['events_per_second']:.0f}"
-                          f" events/s", **figures)
+        return verdict(HealthState.STALLED, f"consumer stalled: {'; '.join(stalled)}", tuple(stalled))
+    return verdict(HealthState.HEALTHY, f"{len(live)} consumer(s) keeping up: lag {lag}, {rate:.0f} events/s")
