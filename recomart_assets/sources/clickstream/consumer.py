@@ -43,6 +43,12 @@ or, with ``on_rewind="restart-from-log-start"``, reads the partition again from 
 under a new log epoch, whose file names never collide with the old log's. The high watermark is
 never trusted (the embedded broker answers a wrong one).
 
+Monitoring: once per round of messages (never per message) the consumer checks whether its progress
+report is due (every 2 s, sooner after a published batch) and writes it with
+:class:`~recomart_assets.sources.clickstream.progress.ProgressReporter`: per assigned partition the
+lake's position and the high watermark the broker sent with its last fetch response; a clean stop
+marks the file stopped. The Dagster sensor and ``recomart dev`` judge these files.
+
 Closing days: the watermark moves with the events' own times; when the stream is quiet it moves to
 "caught up as of now", where now is the Kafka timestamp of the newest message plus the time that
 has passed since it arrived (a monotonic clock), never later than the host clock: a host whose
