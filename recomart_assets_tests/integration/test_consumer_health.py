@@ -67,3 +67,33 @@ def test_lag_and_watermark_are_reported_and_a_killed_consumer_warns(kafka_settin
     figures, check = tick(recomart)
     assert check.description.startswith("absent: no clickstream consumer has reported in the last 3s")
     assert "last reported" in check.description and figures["consumers"] == 0
+
+
+def test_a_group_of_two_members_is_reported_as_one(kafka_settings, zone, tmp_path):
+    settings = kafka_settings.replace(consumer_stall_seconds=30)
+    recomart = RecomartResource.from_settings(settings)
+    members = [start_consumer(kafka_settings, "--batch-timeout", "1", log_path=tmp_path / f"{name}.log")
+               for name in ("a", "b")]
+    try:
+        def both_assigned() -> bool:
+            records = read_progress(zone, kafka_settings.clickstream_topic)
+            owned = sorted(p.partition for r in records for p in r.partitions)
+            return len(records) == 2 and all(r.partitions for r in records) and owned == [0, 1, 2]
+        wait_until(both_assigned, 30, interval=0.5, message="two members share the three partitions")
+        produce_clickstream(kafka_settings, EVENTS, [date(2026, 3, 1)], seed=6)
+
+        def caught_up() -> bool:
+            figures, check = tick(recomart)
+            return (figures["consumers"] == 2 and figures["high_watermark_total"] == EVENTS
+                    and figures["consumer_lag"] == 0 and check.passed)
+        wait_until(caught_up, 25, interval=0.5, message="the group's totals cover both members")
+        records = read_progress(zone, kafka_settings.clickstream_topic)
+        assert sum(p.committed_offset for r in records for p in r.partitions) == EVENTS
+    finally:
+        for member in members:
+            member.send_signal(signal.SIGTERM)  # a clean stop marks each file stopped
+        for member in members:
+            member.wait(30)
+    assert all(r.stopped_at is not None for r in read_progress(zone, kafka_settings.clickstream_topic))
+    figures, check = tick(recomart)
+    assert figures["consumers"] == 0 and check.description.startswith("absent:") and "stopped" in check.description

@@ -17,6 +17,7 @@ value), never a ListOffsets request: the embedded broker answers ListOffsets wro
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -138,9 +139,13 @@ def member_file(zone: RawZone, topic: str, member_id: str) -> UPath:
     return progress_dir(zone, topic) / f"{_UNSAFE.sub('_', member_id)}.json"
 
 
+_members = itertools.count(1)
+
+
 def process_member_id() -> str:
-    """This process's name as a member: host and PID (stable across group rejoins, unlike Kafka's)."""
-    return f"{socket.gethostname()}-{os.getpid()}"
+    """A new member's name: host, PID and the consumer's number within the process (stable across group
+    rejoins, unlike Kafka's member id; two consumers in one process, as in tests, get two files)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{next(_members)}"
 
 
 def write_progress(zone: RawZone, progress: ConsumerProgress) -> None:
