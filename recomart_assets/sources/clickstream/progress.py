@@ -169,8 +169,8 @@ def read_progress(zone: RawZone, topic: str) -> list[ConsumerProgress]:
 
 def prune_progress(zone: RawZone, topic: str, now: datetime, keep: timedelta = PRUNE_AFTER) -> int:
     """Remove the files of members not heard of for ``keep`` (each start leaves one file), and temporary
-    files a killed member left (older than ``TEMP_GRACE``: a live member's exists for milliseconds);
-    returns how many files were removed."""
+    files a killed member left (its process on this host is gone, or the file is older than
+    ``TEMP_GRACE``: a live member's exists for milliseconds); returns how many files were removed."""
     removed = 0
     for progress in read_progress(zone, topic):
         if now - progress.updated_at > keep:
@@ -179,10 +179,26 @@ def prune_progress(zone: RawZone, topic: str, now: datetime, keep: timedelta = P
     folder = progress_dir(zone, topic)
     if folder.exists():
         for path in folder.iterdir():
-            if parse_temporary_name(path.name) and time.time() - path.stat().st_mtime > TEMP_GRACE:
+            temporary = parse_temporary_name(path.name)
+            if temporary and (_writer_gone(temporary.final_name.removesuffix(".json"))
+                              or time.time() - path.stat().st_mtime > TEMP_GRACE):
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def _writer_gone(member: str) -> bool:
+    """True when ``member`` names a process of this host (see :func:`process_member_id`) that no longer runs."""
+    parts = member.rsplit("-", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's live process
+        return False
+    return False
 
 
 class ProgressReporter:

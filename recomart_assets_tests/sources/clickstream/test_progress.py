@@ -1,6 +1,9 @@
 """Progress files: round trip, atomic replacement per member, cadence, rate and progress times."""
 
 import os
+import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +13,7 @@ from recomart_assets.sources.clickstream.progress import (
     PartitionProgress,
     ProgressReporter,
     member_file,
+    process_member_id,
     progress_dir,
     prune_progress,
     read_progress,
@@ -141,3 +145,17 @@ def test_from_json_reads_a_file_with_only_the_required_fields():
            b' "last_progress_at": "2026-03-01T11:30:00+00:00"}')
     read = ConsumerProgress.from_json(raw)
     assert read.partitions == (PartitionProgress(2, None, None),) and read.lag == 0
+
+
+def test_a_temporary_file_of_a_dead_process_on_this_host_is_removed_at_once(zone):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = progress_dir(zone, "clicks")
+    folder.mkdir(parents=True)
+    left = folder / f".tmp-{'c' * 32}-{socket.gethostname()}-{dead.pid}-1.json"
+    alive = folder / f".tmp-{'d' * 32}-{process_member_id()}.json"
+    elsewhere = folder / f".tmp-{'e' * 32}-other-host-{dead.pid}-1.json"
+    for path in (left, alive, elsewhere):
+        path.write_text("{")
+    assert prune_progress(zone, "clicks", datetime.now(UTC)) == 1
+    assert not left.exists() and alive.exists() and elsewhere.exists()
