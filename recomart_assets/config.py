@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     clock_skew_seconds: float = _env(
         "RECOMART_CLOCK_SKEW_SECONDS", 6 * 3600.0, "events later than now + this many seconds are quarantined", ge=0
     )
+    # Consumer health: how long the consumer may make no progress while lagging (or not report) before its check warns.
+    consumer_stall_seconds: float = _env(
+        "RECOMART_CONSUMER_STALL_SECONDS", 300.0,
+        "the consumer health check warns after this many seconds without progress while lagging, or without a report",
+        gt=0,
+    )
     # Data quality: when each source's day is due, and whether what changed blocks (README, "Data quality").
     freshness_deadlines: str | None = _env(
         "RECOMART_FRESHNESS_DEADLINES", None, "per-source deadlines overriding the specs' (dataset=HH:MM,...)"

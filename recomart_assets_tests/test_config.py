@@ -16,7 +16,7 @@ DOCUMENTED = {
     "TANSU_BIN", "RECOMART_CLOCK_SKEW_SECONDS", "RECOMART_KAFKA_CONFIG", "KAFKA_SECURITY_PROTOCOL",
     "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CA_LOCATION",
     "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "KAFKA_SSL_KEY_PASSWORD",
-    "RECOMART_FRESHNESS_DEADLINES", "RECOMART_CHANGES_BLOCK",
+    "RECOMART_FRESHNESS_DEADLINES", "RECOMART_CHANGES_BLOCK", "RECOMART_CONSUMER_STALL_SECONDS",
 }
 
 
@@ -25,7 +25,8 @@ def every_variable(tmp_path) -> dict[str, str]:
     config = tmp_path / "client.properties"
     config.write_text("client.id=recomart\n")
     values = {var: f"value-of-{var.lower()}" for var in ENV_VARS.values()}
-    values.update(RECOMART_KAFKA_CONFIG=str(config), RECOMART_CLOCK_SKEW_SECONDS="90.5", RECOMART_CHANGES_BLOCK="True")
+    values.update(RECOMART_KAFKA_CONFIG=str(config), RECOMART_CLOCK_SKEW_SECONDS="90.5", RECOMART_CHANGES_BLOCK="True",
+                  RECOMART_CONSUMER_STALL_SECONDS="45.0")
     return values
 
 
@@ -41,6 +42,7 @@ def test_defaults_match_the_contract():
     assert settings.master_exports_dir == "./master_exports"
     assert settings.tansu_bin is None and settings.metadata_api_token is None
     assert settings.clock_skew == timedelta(hours=6)
+    assert settings.consumer_stall_seconds == 300
 
 
 def test_every_variable_is_declared_once_on_its_field():
@@ -163,3 +165,10 @@ def test_usable_settings_leave_out_only_the_bad_variables(tmp_path):
     config.write_text("security.protocol\n")
     settings, problem = Settings.usable_from_env({"RECOMART_KAFKA_CONFIG": str(config), "RECOMART_CHANGES_BLOCK": "1"})
     assert settings == Settings.from_env({}) and "expected key=value" in problem
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_the_stall_setting_must_be_a_positive_number(value):
+    with pytest.raises(ConfigError, match=rf"RECOMART_CONSUMER_STALL_SECONDS='{value}'"):
+        Settings.from_env({"RECOMART_CONSUMER_STALL_SECONDS": value})
+    assert Settings.from_env({"RECOMART_CONSUMER_STALL_SECONDS": "12.5"}).consumer_stall_seconds == 12.5

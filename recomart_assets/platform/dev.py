@@ -4,7 +4,9 @@ Each background service (the embedded broker, the simulated metadata API, the cl
 consumer) is a context manager factory ``service(settings)`` that starts the service unless it
 is already reachable and stops only what it started; :data:`SERVICES` lists them in start order,
 one line each. ``dagster dev`` then runs as a child process with a persistent ``DAGSTER_HOME``
-(sensors and schedules whose default status is RUNNING start running) on loopback.
+(sensors and schedules whose default status is RUNNING start running) on loopback. While it
+runs, the console shows the clickstream consumer's health in one line (lag, watermark, rate,
+state), judged as the Dagster check ``clickstream_consumer_health`` judges it.
 
 Stopping: ``dagster dev`` maps SIGTERM to its SIGINT handler and shuts down its web server,
 daemon and code servers. A process started with SIGINT ignored (``nohup``, ``cmd &`` in a
@@ -18,10 +20,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from recomart_assets.config import Settings, child_environ
@@ -33,6 +38,8 @@ from recomart_assets.platform.instance import ensure_dagster_home
 from recomart_assets.platform.metadata_api import ensure_metadata_api
 from recomart_assets.platform.services import ManagedProcess
 from recomart_assets.platform.waiting import poll_until
+from recomart_assets.sources.clickstream.health import judge_health
+from recomart_assets.sources.clickstream.progress import read_progress
 
 log = get_logger("dev")
 
@@ -42,6 +49,8 @@ CODE_LOCATION_MODULE = "recomart_assets.definitions"
 # Loading the code location imports pandas, pandera, Dagster...: allow for a slow, busy machine.
 UI_STARTUP_TIMEOUT = 180.0
 STOP_TIMEOUT = 30.0
+HEALTH_INTERVAL = 15.0  # seconds between looks at the consumer's health while the UI runs
+HEALTH_REPEAT = 60.0  # an unchanged health line is printed again after this many seconds
 
 Service = Callable[[Settings], AbstractContextManager[object]]
 
@@ -176,6 +185,31 @@ def dagster_dev(
         yield DagsterDev(url, ui, process)
 
 
+def health_line(settings: Settings, now: datetime | None = None) -> str:
+    """The consumer's health in one line, judged as the Dagster check judges it (see ``sources/clickstream/health.py``)."""
+    records = read_progress(RawZone.from_settings(settings), settings.clickstream_topic)
+    return judge_health(records, now or datetime.now(UTC), settings.consumer_stall_seconds).console_line()
+
+
+def wait_reporting_health(process: subprocess.Popen, settings: Settings, echo: Callable[[str], None],
+                          interval: float = HEALTH_INTERVAL, repeat: float = HEALTH_REPEAT) -> int:
+    """Wait for ``process`` to exit; meanwhile print the consumer's health line every ``interval`` seconds
+    when it changed, and every ``repeat`` seconds anyway. Returns the exit code."""
+    last, printed_at = "", float("-inf")
+    while True:
+        try:
+            return process.wait(timeout=interval)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            line = health_line(settings)
+        except OSError as exc:  # an unreadable raw zone must not end the session
+            line = f"consumer: cannot read its progress ({exc})"
+        if line != last or time.monotonic() - printed_at >= repeat:
+            echo(line)
+            last, printed_at = line, time.monotonic()
+
+
 def run_dev(
     settings: Settings,
     host: str = DEFAULT_HOST,
@@ -196,7 +230,8 @@ def run_dev(
             echo(f"starting the Dagster UI (DAGSTER_HOME={ensure_dagster_home(settings)})")
             dev = stack.enter_context(dagster_dev(settings, host, port))
             echo(f"Dagster UI on {dev.url} (Ctrl-C stops everything started here)")
-            code = dev.process.process.wait()  # an interrupt (Ctrl-C, SIGTERM) raises out of the wait
+            assert dev.process.process is not None  # started by dagster_dev
+            code = wait_reporting_health(dev.process.process, settings, echo)  # Ctrl-C/SIGTERM raise out of it
             echo(f"dagster dev exited with code {code}")
             return code
         except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +22,9 @@ from recomart_assets.definitions import defs
 from recomart_assets.lake import RawZone, read_manifest, verify_tree
 from recomart_assets.lake.frames import partition_file
 from recomart_assets.platform.waiting import wait_until
+from recomart_assets.simulate.clickstream import produce_clickstream
+from recomart_assets.sources.clickstream.health import judge_health
+from recomart_assets.sources.clickstream.progress import read_progress
 
 pytestmark = pytest.mark.integration
 
@@ -186,6 +190,47 @@ def test_a_failed_run_shows_a_readable_error(recomart_dev, page, tmp_path):
     log_filter.press("Enter")
     expect(page.get_by_text(re.compile(r"Dependencies for step .* failed"))).to_have_count(0)
     expect(page.get_by_text(re.compile(r"master export .* is missing")).first).to_be_visible()
+
+
+_OBSERVATIONS = """
+query { assetOrError(assetKey: {path: ["clickstream"]}) { __typename
+  ... on Asset { assetObservations(limit: 1) { metadataEntries { label
+    ... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue } } } } } }"""
+
+
+def _latest_observation(ui) -> dict:
+    """The numbers of the newest observation of ``clickstream``, as the UI's GraphQL API serves them."""
+    asset = ui.query(_OBSERVATIONS)["assetOrError"]
+    observations = asset.get("assetObservations") or [{"metadataEntries": []}]
+    return {e["label"]: e.get("intValue", e.get("floatValue")) for e in observations[0]["metadataEntries"]}
+
+
+def test_the_consumer_lag_shows_on_the_clickstream_asset_within_a_minute_of_traffic(recomart_dev, page):
+    settings = recomart_dev.settings
+    topic = settings.clickstream_topic
+    zone = RawZone.from_settings(settings)
+    # `recomart dev` started the consumer: wait for its report, then send traffic.
+    wait_until(lambda: read_progress(zone, topic), 60, interval=0.5, message="the consumer reports its progress")
+    before = judge_health(read_progress(zone, topic), datetime.now(UTC), settings.consumer_stall_seconds)
+    produced = produce_clickstream(settings, 2000, [datetime.now(UTC).date() - timedelta(days=9)], seed=9)
+    watermark = before.high_watermark_total + produced.messages
+    started = time.monotonic()
+    wait_until(lambda: _latest_observation(recomart_dev.ui).get("high_watermark_total") == watermark,
+               60, interval=1, message="the sensor observes the new watermark on clickstream")
+    # The asset's overview: the observation's metadata, with the watermark just observed.
+    page.goto(f"{recomart_dev.url}/assets/clickstream")
+    metadata = page.get_by_role("row").filter(has=page.get_by_text("high_watermark_total", exact=True))
+    expect(metadata.get_by_text(str(watermark), exact=True)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("row").filter(has=page.get_by_text("consumer_lag", exact=True))).to_be_visible()
+    page.get_by_role("button", name="Plots").click()
+    page.get_by_role("button", name="Events").click()  # plotted by time (the observations have no partition)
+    for plotted in ("consumer_lag", "high_watermark_total", "events_per_second"):
+        expect(page.get_by_text(plotted, exact=True)).to_be_visible()
+    page.goto(f"{recomart_dev.url}/assets/clickstream?view=checks")
+    page.get_by_text("clickstream_consumer_health").first.click()
+    # The sensor's evaluation: passed, its description saying why.
+    expect(page.get_by_text(re.compile(r"^healthy: 1 consumer\(s\) keeping up")).first).to_be_visible()
+    assert time.monotonic() - started < 60
 
 
 def test_ctrl_c_stops_everything_it_started(recomart_dev):

@@ -1,11 +1,21 @@
 """``recomart dev``'s pieces: loopback detection, the dagster dev command line (the code location
-module of pyproject.toml), and a stopped child's process group ended after its grace period."""
+module of pyproject.toml), a stopped child's process group ended after its grace period, and the
+consumer's health line on the console."""
 
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
-from recomart_assets.platform.dev import CODE_LOCATION_MODULE, dagster_dev_argv, end_process_group, is_loopback
+from recomart_assets.lake import RawZone
+from recomart_assets.platform.dev import (
+    CODE_LOCATION_MODULE,
+    dagster_dev_argv,
+    end_process_group,
+    is_loopback,
+    wait_reporting_health,
+)
+from recomart_assets.sources.clickstream.progress import ConsumerProgress, PartitionProgress, write_progress
 
 
 def test_is_loopback():
@@ -35,3 +45,15 @@ def test_an_empty_process_group_returns_at_once():
     pgid = child.pid
     child.wait()
     end_process_group(pgid, grace=30)  # would take 30 s if it waited for a group that is gone
+
+
+def test_the_console_shows_the_consumer_health_while_the_ui_runs(settings):
+    now = datetime.now(UTC)
+    write_progress(RawZone.from_settings(settings), ConsumerProgress(
+        member_id="m", topic=settings.clickstream_topic, group="g", partitions=(PartitionProgress(0, 70, 100),),
+        updated_at=now, started_at=now, last_progress_at=now, events_per_second=12.0))
+    lines: list[str] = []
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5); raise SystemExit(3)"])
+    assert wait_reporting_health(child, settings, lines.append, interval=0.2, repeat=60) == 3
+    # printed once (unchanged afterwards), the same words the Dagster check uses
+    assert lines == ["consumer healthy: lag 30, watermark 100, 12 events/s, 0 quarantined, 1 member"]

@@ -43,6 +43,12 @@ or, with ``on_rewind="restart-from-log-start"``, reads the partition again from 
 under a new log epoch, whose file names never collide with the old log's. The high watermark is
 never trusted (the embedded broker answers a wrong one).
 
+Monitoring: once per round of messages (never per message) the consumer checks whether its progress
+report is due (every 2 s, sooner after a published batch) and writes it with
+:class:`~recomart_assets.sources.clickstream.progress.ProgressReporter`: per assigned partition the
+lake's position and the high watermark the broker sent with its last fetch response; a clean stop
+marks the file stopped. The Dagster sensor and ``recomart dev`` judge these files.
+
 Closing days: the watermark moves with the events' own times; when the stream is quiet it moves to
 "caught up as of now", where now is the Kafka timestamp of the newest message plus the time that
 has passed since it arrived (a monotonic clock), never later than the host clock: a host whose
@@ -88,6 +94,7 @@ from recomart_assets.sources.clickstream.batches import (
     resume,
 )
 from recomart_assets.sources.clickstream.messages import MessagePlacer, Routed, fingerprint
+from recomart_assets.sources.clickstream.progress import PartitionProgress, ProgressReporter
 from recomart_assets.sources.clickstream.spool import ONE_HOUR, PartitionBatch, SpoolWriters, open_spool, unpublish
 from recomart_assets.sources.clickstream.watermarks import advance_watermark
 
@@ -178,6 +185,8 @@ class ClickstreamConsumer:
         self._probes: dict[int, tuple[int, str]] = {}  # partition -> (offset, fingerprint) to read back first
         self._halted: dict[int, str] = {}  # partition -> why it stopped (a rewind or a gap)
         self._log_clock: tuple[int, float] | None = None  # (newest Kafka timestamp ms, monotonic time it arrived)
+        self.progress = ProgressReporter(self.zone, self.topic, self.group)
+        self._last_batch_closed: datetime | None = None
         self.consumer = Consumer(settings.kafka_config(**{
             "group.id": self.group,
             "enable.auto.commit": False,
@@ -229,11 +238,13 @@ class ClickstreamConsumer:
         with ingestion_run("clickstream-consume", log, topic=self.topic, group=self.group) as record:
             self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
                                     on_lost=self._on_lost)
+            self.progress.start()
             try:
                 self._loop()
                 self._flush()
                 if self._caught_up() or (self._idle_exit_reached() and self._broker_healthy()):
                     self._mark_caught_up()
+                self._report_progress(stopped=True)
             except OSError as exc:  # a full disk, a read-only mount: say so plainly
                 raise ConsumerWriteError(
                     f"cannot write to the raw zone at {self.zone.root}: {exc.strerror or exc} (the open batch was"
@@ -263,6 +274,8 @@ class ClickstreamConsumer:
                     return
             messages = self.consumer.consume(want, min(opts.batch_timeout, 0.5))
             now = time.monotonic()
+            if self.progress.due():  # once per round, never per message
+                self._report_progress()
             if messages:
                 if self._first_message is None:
                     self._first_message = now
@@ -379,6 +392,8 @@ class ClickstreamConsumer:
             steps.reached("consumer.batch-published")
             for batch in chosen:
                 self.positions[batch.partition] = batch.last_offset + 1
+            self._last_batch_closed = datetime.now(UTC)
+            self.progress.batch_published()
             events, quarantined = sum(b.events for b in chosen), sum(b.quarantined for b in chosen)
             if not lost:  # a lost partition's offsets are not ours to commit
                 offsets = [TopicPartition(self.topic, b.partition, b.last_offset + 1) for b in chosen]
@@ -403,6 +418,29 @@ class ClickstreamConsumer:
         log.info("batch: %d events, %d quarantined, %d files, partitions %s, closed in %.3fs (%.0f messages/s)",
                  events, quarantined, len(closing), [b.partition for b in chosen], time.perf_counter() - started,
                  self.counts.rate)
+
+    def _report_progress(self, stopped: bool = False) -> None:
+        """Write this member's progress file (:mod:`.progress`): per assigned partition the lake's position
+        and the high watermark of the broker's last fetch response (no request; ListOffsets is not trusted)."""
+        partitions = []
+        for partition in sorted(self.assigned):
+            try:
+                low, high = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition), cached=True)
+            except KafkaException:
+                low = high = -1
+            committed = self.positions.get(partition)
+            if committed is None and low >= 0:
+                committed = low  # nothing in the lake and no batch yet: the log's start
+            partitions.append(PartitionProgress(partition, committed, high if high >= 0 else None))
+        try:
+            member = self.consumer.memberid()
+        except (KafkaException, RuntimeError):
+            member = None
+        counts = self.counts
+        self.progress.report(partitions, counts.messages + self._pending, counts.events, counts.quarantined,
+                             counts.reasons,
+                             kafka_member_id=member or None, last_batch_closed_at=self._last_batch_closed,
+                             stopped=stopped)
 
     def _abandon(self, partitions: set[int]) -> None:
         """Drop the open batches of ``partitions`` unwritten: their spool files are deleted."""
