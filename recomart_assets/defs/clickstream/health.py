@@ -109,6 +109,7 @@ def clickstream_consumer_health_sensor(context: SensorEvaluationContext, recomar
     description="Judges the clickstream consumer's progress files now (the sensor reports the same judgement).",
 )
 def clickstream_consumer_health(context: AssetCheckExecutionContext, recomart: RecomartResource):
+    """Judges the consumer's progress files on demand (Execute in the UI), with the judgement the sensor reports."""
     health = consumer_health(recomart)
     yield AssetCheckResult(
         check_name=HEALTH_CHECK, asset_key=AssetKey(DATASET), passed=health.healthy,

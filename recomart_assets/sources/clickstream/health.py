@@ -47,6 +47,7 @@ class ConsumerHealth:
 
     @property
     def healthy(self) -> bool:
+        """Whether the consumers keep up (the check passes)."""
         return self.state is HealthState.HEALTHY
 
     def metrics(self) -> dict[str, int | float]:

@@ -88,6 +88,7 @@ class ConsumerProgress:
 
     @property
     def committed_total(self) -> int:
+        """The next offset to commit, summed over the member's partitions (0 for a partition with none yet)."""
         return sum(p.committed_offset or 0 for p in self.partitions)
 
     def to_json(self) -> bytes:
