@@ -64,20 +64,31 @@ def local_session(cores: int = 2, shuffle_partitions: int | None = None, small_d
     ``small_data``: tiny partitions (tests), where compiling each query costs more than running it:
     no whole-stage code generation, no adaptive re-planning, one shuffle partition.
     """
-    builder = SparkSession.builder
+    builder = SparkSession.builder.master(f"local[{cores}]").config("spark.ui.enabled", "false")
+    return configured(builder, shuffle_partitions or cores * 2, small_data).getOrCreate()
+
+
+def submitted_session(small_data: bool = False) -> SparkSession:
+    """The session of a job started by ``spark-submit``: its master, cores and resources are the
+    submitter's (``--master``, ``--conf``), only what the compiled SQL relies on is set here (UTC,
+    ANSI)."""
+    return configured(SparkSession.builder, None, small_data).getOrCreate()
+
+
+def configured(builder: SparkSession.Builder, shuffle_partitions: int | None, small_data: bool) -> SparkSession.Builder:
+    """``builder`` with what every session validating here needs: UTC (the partition day is a UTC day), ANSI
+    SQL (the semantics :data:`~recomart_assets.quality.engines.sql.dialect.SPARK` writes for), and for
+    ``small_data`` the tuning of :func:`local_session`."""
     if small_data:
         builder = (builder.config("spark.sql.codegen.wholeStage", "false")
                    .config("spark.sql.adaptive.enabled", "false"))
         shuffle_partitions = 1
-    return (
-        builder.master(f"local[{cores}]")
-        .appName("recomart-quality")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or cores * 2))
-        .config("spark.sql.ansi.enabled", "true")
-        .getOrCreate()
-    )
+    builder = (builder.appName("recomart-quality")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.ansi.enabled", "true"))
+    if shuffle_partitions:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    return builder
 
 
 class SparkRunner:
