@@ -54,6 +54,8 @@ from recomart_assets.quality.rules.schemas import schema_for
 
 ENGINE = "spark"
 EXACT_DISTINCT_ROWS = 2_000_000
+_ID = "__spark_id"  # monotonically_increasing_id, before it becomes ROW (column_id names cannot clash with it)
+_PARTITION_SHIFT = 33
 _SPARK_JSON_TYPES = {"string": "string", "bigint": "integer", "double": "number", "boolean": "boolean",
                      "struct": "object", "array": "array"}
 
@@ -146,7 +148,11 @@ def _json_frame(spark: SparkSession, paths: list[str], known: list[str]
     columns = profiled(names, known)
     observed = merge_types({f.name: {_SPARK_JSON_TYPES.get(f.dataType.typeName(), "mixed")} for f in inferred.fields
                             if f.name in columns})
-    frame = spark.read.schema(_strings(columns)).json(paths)
+    # one read per file, unioned in file order: the rows' order is the files' (see :func:`numbered`)
+    frames = [spark.read.schema(_strings(columns)).json(path) for path in paths]
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.union(other)
     return frame, columns, observed, names
 
 
@@ -172,6 +178,31 @@ def _csv_frame(spark: SparkSession, paths: list[str], headers_from: list[UPath])
     for other in frames[1:]:
         frame = frame.unionByName(other, allowMissingColumns=True)
     return frame, columns
+
+
+def numbered(frame: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """``frame`` with :data:`ROW`, each row's place in the partition counted from 0 in file order (DuckDB's
+    ``rowid``), so samples are the first failing values in file order and carry their row numbers as
+    on the other engines; and the cached frame it is computed from (for the caller to release).
+
+    ``frame``'s rows are in file order within and across its Spark partitions (one read per file,
+    unioned in order; a file's splits in offset order). ``monotonically_increasing_id`` puts the Spark
+    partition's index above bit 33 and the row's place in it below: one pass counts the rows of each
+    Spark partition, and a row's number is the rows of the partitions before it plus its place.
+    """
+    ids = frame.withColumn(_ID, F.monotonically_increasing_id()).cache()
+    counts: dict[int, int] = dict(ids.groupBy(F.shiftright(F.col(_ID), _PARTITION_SHIFT)).count().collect())
+    starts: list[int] = []
+    total = 0
+    for partition in range(max(counts, default=-1) + 1):
+        starts.append(total)
+        total += counts.get(partition, 0)
+    place = F.col(_ID).bitwiseAND(F.lit((1 << _PARTITION_SHIFT) - 1))
+    if starts:
+        index = (F.shiftright(F.col(_ID), _PARTITION_SHIFT) + 1).cast("int")
+        start = F.element_at(F.array(*[F.lit(n).cast("bigint") for n in starts]), index)
+        place = place + start
+    return ids.withColumn(ROW, place.cast("bigint")).drop(_ID), ids
 
 
 def register_references(spark: SparkSession, references: ReferenceData) -> None:
@@ -224,9 +255,8 @@ def validate_partition(
         frame.toDF(*[column_id(index) for index in range(len(columns))]).createOrReplaceTempView("raw_partition")
         register_references(spark, references)
         runner = SparkRunner(spark)
-        loaded = spark.sql(load_query(SPARK, schema, columns, "raw_partition")).withColumn(ROW, F.monotonically_increasing_id())
-        loaded = loaded.cache()
-        runner.cached.append(loaded)
+        loaded, with_ids = numbered(spark.sql(load_query(SPARK, schema, columns, "raw_partition")))
+        runner.cached.append(with_ids)
         loaded.createOrReplaceTempView("typed")
         try:
             plan = Plan(SPARK, dataset, day, schema, columns, references.references, references.categories is not None)
@@ -235,6 +265,4 @@ def validate_partition(
             add_field_name_checks(validation, names)
         finally:
             runner.release()
-    for check in validation.checks:
-        check.sample_rows = []  # Spark's row ids are not row numbers in the files
     return sql_outcome(sql, validation, found, files, quarantine, observed, ENGINE)
