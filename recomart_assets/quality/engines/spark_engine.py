@@ -1,9 +1,10 @@
 """The same compiled checks on Spark: for partitions beyond one machine (the ``spark`` extra).
 
 :mod:`recomart_assets.quality.engines.sql` writes Spark SQL from the same pandera schemas, so a partition
-validated here has the same rules, names, failure counts, profiles and segments as on DuckDB or the
-reference engine (samples may be other failing values, and carry no row numbers: Spark has no file
-order). The session is the caller's (a cluster's, through ``spark.master``) or a local one.
+validated here has the same rules, names, failure counts, samples and their row numbers, profiles and
+segments as on DuckDB or the reference engine: rows are numbered in file order (:func:`numbered`). One
+difference: Spark lists a JSON day's fields alphabetically, so a repeated row's sample (which names
+every field) lists them in that order. The session is the caller's (a cluster's, through ``spark.master``) or a local one.
 
 Files are verified against their manifests before their rows count: each is streamed once through
 md5 on the driver. By default the verified bytes are also written to a local staging folder that
