@@ -10,7 +10,9 @@ Each raw asset gets two checks, computed in one pass over the partition:
 Raw assets are referenced by key only, so this module does not import their definitions. A
 dataset missing for the day fails both checks with severity WARN (reported, not blocking). The
 validation writes the partition's metric state, which ``data_quality_report`` then reads instead of
-validating again (one validation per dataset and day per run).
+validating again (one validation per dataset and day per run). A partition larger than
+``RECOMART_SPARK_THRESHOLD_BYTES`` is validated by ``spark-submit`` through Dagster Pipes
+(:mod:`.spark_pipes`), judged here by the same code.
 """
 
 
