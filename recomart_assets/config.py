@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     changes_block: bool = _env(
         "RECOMART_CHANGES_BLOCK", False, "anomaly, drift and freshness checks block downstream assets instead of warning"
     )
+    # Validation on Spark (docs/quality.md, "Spark and clusters"): partitions above the threshold go to spark-submit.
+    spark_threshold_bytes: int | None = _env(
+        "RECOMART_SPARK_THRESHOLD_BYTES", None, "partitions above this many bytes are validated on Spark (unset: never)",
+        ge=0,
+    )
+    spark_master: str = _env("RECOMART_SPARK_MASTER", "local[2]", "spark-submit --master for validation on Spark")
     kafka_config_file: str | None = _env(KAFKA_CONFIG_VAR, None, "librdkafka key=value properties file")
     kafka_security_protocol: str | None = _env("KAFKA_SECURITY_PROTOCOL", None, "librdkafka security.protocol")
     kafka_sasl_mechanism: str | None = _env("KAFKA_SASL_MECHANISM", None, "librdkafka sasl.mechanism")

@@ -17,6 +17,7 @@ DOCUMENTED = {
     "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CA_LOCATION",
     "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "KAFKA_SSL_KEY_PASSWORD",
     "RECOMART_FRESHNESS_DEADLINES", "RECOMART_CHANGES_BLOCK", "RECOMART_CONSUMER_STALL_SECONDS",
+    "RECOMART_SPARK_THRESHOLD_BYTES", "RECOMART_SPARK_MASTER",
 }
 
 
@@ -26,7 +27,7 @@ def every_variable(tmp_path) -> dict[str, str]:
     config.write_text("client.id=recomart\n")
     values = {var: f"value-of-{var.lower()}" for var in ENV_VARS.values()}
     values.update(RECOMART_KAFKA_CONFIG=str(config), RECOMART_CLOCK_SKEW_SECONDS="90.5", RECOMART_CHANGES_BLOCK="True",
-                  RECOMART_CONSUMER_STALL_SECONDS="45.0")
+                  RECOMART_CONSUMER_STALL_SECONDS="45.0", RECOMART_SPARK_THRESHOLD_BYTES="1000000")
     return values
 
 
@@ -43,6 +44,7 @@ def test_defaults_match_the_contract():
     assert settings.tansu_bin is None and settings.metadata_api_token is None
     assert settings.clock_skew == timedelta(hours=6)
     assert settings.consumer_stall_seconds == 300
+    assert settings.spark_threshold_bytes is None and settings.spark_master == "local[2]"  # Spark never chosen
 
 
 def test_every_variable_is_declared_once_on_its_field():
@@ -141,6 +143,12 @@ def test_a_bad_value_names_its_variable(value, problem):
     with pytest.raises(ConfigError, match=rf"RECOMART_CLOCK_SKEW_SECONDS='{value}': .*{problem}") as caught:
         Settings.from_env({"RECOMART_CLOCK_SKEW_SECONDS": value, "RECOMART_METADATA_API_TOKEN": "tok-123"})
     assert caught.value.exit_code == 2 and "tok-123" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "problem"), [("1GB", "valid integer"), ("-1", "greater than or equal to 0")])
+def test_a_bad_spark_threshold_names_its_variable(value, problem):
+    with pytest.raises(ConfigError, match=rf"RECOMART_SPARK_THRESHOLD_BYTES='{value}': .*{problem}"):
+        Settings.from_env({"RECOMART_SPARK_THRESHOLD_BYTES": value})
 
 
 def test_replace_validates_like_the_environment(tmp_path):

@@ -47,13 +47,17 @@ def engine_named(name: str) -> Engine:
         raise ValueError(f"unknown validation engine {name!r}: use one of {', '.join([*ENGINES, 'spark'])}") from None
 
 
-def validate(zone: RawZone, dataset: str, day: date | str, *, engine: str = DEFAULT_ENGINE,
+def validate(zone: RawZone, dataset: str, day: date | str, *, engine: str | Engine = DEFAULT_ENGINE,
              fail_rate: float = DEFAULT_FAIL_RATE, references: ReferenceData | None = None) -> Outcome:
-    """Validate ``dataset``'s partition ``day`` now and write its metric state."""
+    """Validate ``dataset``'s partition ``day`` now and write its metric state.
+
+    ``engine``: an engine's name, or the engine itself (a Spark job passes the Spark engine bound to
+    the session ``spark-submit`` gave it)."""
     references = references or load_references(zone, day)
-    outcome = engine_named(engine)(zone, dataset, str(day), references, fail_rate)
+    run = engine_named(engine) if isinstance(engine, str) else engine
+    outcome = run(zone, dataset, str(day), references, fail_rate)
     write_state(zone, state_of(outcome, references.files_json(), fail_rate))
-    log.info("validated %s %s with %s: %s, %d rows", dataset, day, engine, outcome.validation.status,
+    log.info("validated %s %s with %s: %s, %d rows", dataset, day, outcome.engine, outcome.validation.status,
              outcome.validation.row_count)
     return outcome
 

@@ -1,8 +1,8 @@
 """The same checks on Spark (local mode, the ``spark`` extra): a raw zone on S3 (moto) and a local one.
 
-Spark runs the schemas compiled to Spark SQL; every check's failure count, the statuses, the
-profiles and the segments must match the DuckDB engine's on the same partitions (samples aside:
-Spark has no file order to pick the first failing values by).
+Spark runs the schemas compiled to Spark SQL; every check's failure count, status, samples and
+their row numbers, the profiles and the segments must match the DuckDB engine's on the same
+partitions (Spark numbers the rows in file order, as DuckDB's ``rowid``: ``spark_engine.numbered``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def spark():
 
 
 def numbers(outcome) -> dict:
-    checks = {c.name: (c.failure_count, c.status) for c in outcome.validation.checks}
+    checks = {c.name: (c.failure_count, c.status, c.samples, c.sample_rows) for c in outcome.validation.checks}
     return {"checks": checks, "rows": outcome.validation.row_count, "failed_rows": outcome.validation.failed_rows,
             "columns": {c: {k: v for k, v in p.items() if k != "top_values"} for c, p in outcome.columns.items()},
             "segments": outcome.segments, "segment_nulls": outcome.segment_nulls, "present": outcome.present}
@@ -69,3 +69,36 @@ def test_hostile_keys_pass_through_spark(spark, zone):
     references = load_references(zone, DAY)
     on_spark = spark_engine.validate_partition(zone, "clickstream", DAY, references, spark=spark)
     assert numbers(on_spark) == numbers(duckdb_engine.validate_partition(zone, "clickstream", DAY, references))
+
+
+def test_rows_are_numbered_across_spark_partitions(spark):
+    frame = spark.range(0, 1000, 1, 7)  # seven Spark partitions: ids jump at each partition's start
+    numbered, cached = spark_engine.numbered(frame)
+    try:
+        assert [(r[0], r[1]) for r in numbered.orderBy("id").collect()] == [(i, i) for i in range(1000)]
+    finally:
+        cached.unpersist()
+
+
+def test_files_split_over_many_spark_partitions_keep_file_order(spark, zone):
+    """Tiny splits (a few events each): samples and their row numbers are still DuckDB's, file by file
+    (Spark lists a JSON day's fields alphabetically, DuckDB in the files' order: a repeated row's sample,
+    which names every field, is compared as a set of fields)."""
+    events = click_events()
+    write_jsonl(zone, "h00-a.jsonl", events * 3)  # every event repeated: duplicates sampled in file order
+    write_jsonl(zone, "h01-b.jsonl", events[::-1] * 2)
+    references = load_references(zone, DAY)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "600")
+    spark.conf.set("spark.sql.files.openCostInBytes", "0")
+    try:
+        on_spark = spark_engine.validate_partition(zone, "clickstream", DAY, references, spark=spark)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        spark.conf.unset("spark.sql.files.openCostInBytes")
+    on_duckdb = duckdb_engine.validate_partition(zone, "clickstream", DAY, references)
+    for outcome in (on_spark, on_duckdb):  # a repeated row's sample lists its fields in each engine's field order
+        for check in outcome.validation.checks:
+            check.samples = [", ".join(sorted(s.split(", "))) if check.name == "no duplicate rows" else s
+                             for s in check.samples]
+    assert numbers(on_spark) == numbers(on_duckdb)
+    assert any(len(c.sample_rows) > 1 for c in on_spark.validation.checks)

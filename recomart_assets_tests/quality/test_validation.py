@@ -34,3 +34,17 @@ def test_current_reuses_a_fresh_state_and_revalidates_a_stale_one(zone):
     _customers(zone, 3)  # the partition changed: its state is stale
     again = current(zone, "customers", DAY)
     assert (again.validation.row_count, again.engine) == (3, "duckdb")
+
+
+def test_validate_runs_a_given_engine_and_writes_its_state(zone):
+    """A Spark job passes the engine bound to its session: any engine callable is run and its state written."""
+    _customers(zone, 2)
+    calls = []
+
+    def engine(zone_, dataset, day, references, fail_rate):
+        calls.append((dataset, day, fail_rate))
+        return pandas_engine.validate_partition(zone_, dataset, day, references, fail_rate)
+
+    outcome = validate(zone, "customers", DAY, engine=engine, fail_rate=0.2)
+    assert calls == [("customers", DAY, 0.2)] and outcome.engine == "pandas"
+    assert current(zone, "customers", DAY, fail_rate=0.2).engine == "pandas"  # its state, still fresh

@@ -10,7 +10,9 @@ Each raw asset gets two checks, computed in one pass over the partition:
 Raw assets are referenced by key only, so this module does not import their definitions. A
 dataset missing for the day fails both checks with severity WARN (reported, not blocking). The
 validation writes the partition's metric state, which ``data_quality_report`` then reads instead of
-validating again (one validation per dataset and day per run).
+validating again (one validation per dataset and day per run). A partition larger than
+``RECOMART_SPARK_THRESHOLD_BYTES`` is validated by ``spark-submit`` through Dagster Pipes
+(:mod:`.spark_pipes`), judged here by the same code.
 """
 
 
@@ -29,10 +31,12 @@ from dagster import (
 )
 
 from recomart_assets import datasets
+from recomart_assets.defs.quality.spark_pipes import validate_on_spark
 from recomart_assets.defs.shared.automation import check_after_update
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
-from recomart_assets.quality.rules.checks import CheckResult, DatasetValidation, worst
+from recomart_assets.quality.engine_choice import SPARK, engine_for, partition_bytes
+from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE, CheckResult, DatasetValidation, worst
 from recomart_assets.quality.validation import validate
 
 SCHEMA_CHECK = "schema"
@@ -81,6 +85,19 @@ def check_result(dataset: str, name: str, validation: DatasetValidation, checks:
     )
 
 
+def validated(context: AssetCheckExecutionContext, recomart: RecomartResource, dataset: str) -> DatasetValidation:
+    """The run's partition of ``dataset`` validated (and its state written): in process with DuckDB, or above
+    the Spark threshold by ``spark-submit`` through Dagster Pipes (:mod:`.spark_pipes`)."""
+    zone, settings, day = recomart.zone(), recomart.settings(), context.partition_key
+    size = partition_bytes(zone, dataset, day)
+    engine = engine_for(size, settings.spark_threshold_bytes)
+    if engine == SPARK:
+        context.log.info("%s %s: %d bytes, above the Spark threshold (%d): spark-submit --master %s", dataset, day,
+                         size, settings.spark_threshold_bytes, settings.spark_master)
+        return validate_on_spark(context, zone, dataset, size, settings, DEFAULT_FAIL_RATE)
+    return validate(zone, dataset, day, engine=engine).validation
+
+
 def dataset_checks(dataset: str) -> AssetChecksDefinition:
     """The pandera-derived checks of one dataset (schema, values, references), evaluated in one validation pass per day."""
     key = AssetKey(dataset)
@@ -98,7 +115,7 @@ def dataset_checks(dataset: str) -> AssetChecksDefinition:
         description=f"pandera validation of one {dataset} partition.",
     )
     def _checks(context: AssetCheckExecutionContext, recomart: RecomartResource):
-        validation = validate(recomart.zone(), dataset, context.partition_key).validation
+        validation = validated(context, recomart, dataset)
         context.log.info("%s %s: %s, %d rows", dataset, context.partition_key, validation.status, validation.row_count)
         schema = [c for c in validation.checks if c.group == "schema"]
         values = [c for c in validation.checks if c.group != "schema"]

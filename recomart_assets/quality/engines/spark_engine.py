@@ -1,9 +1,10 @@
 """The same compiled checks on Spark: for partitions beyond one machine (the ``spark`` extra).
 
 :mod:`recomart_assets.quality.engines.sql` writes Spark SQL from the same pandera schemas, so a partition
-validated here has the same rules, names, failure counts, profiles and segments as on DuckDB or the
-reference engine (samples may be other failing values, and carry no row numbers: Spark has no file
-order). The session is the caller's (a cluster's, through ``spark.master``) or a local one.
+validated here has the same rules, names, failure counts, samples and their row numbers, profiles and
+segments as on DuckDB or the reference engine: rows are numbered in file order (:func:`numbered`). One
+difference: Spark lists a JSON day's fields alphabetically, so a repeated row's sample (which names
+every field) lists them in that order. The session is the caller's (a cluster's, through ``spark.master``) or a local one.
 
 Files are verified against their manifests before their rows count: each is streamed once through
 md5 on the driver. By default the verified bytes are also written to a local staging folder that
@@ -54,6 +55,8 @@ from recomart_assets.quality.rules.schemas import schema_for
 
 ENGINE = "spark"
 EXACT_DISTINCT_ROWS = 2_000_000
+_ID = "__spark_id"  # monotonically_increasing_id, before it becomes ROW (column_id names cannot clash with it)
+_PARTITION_SHIFT = 33
 _SPARK_JSON_TYPES = {"string": "string", "bigint": "integer", "double": "number", "boolean": "boolean",
                      "struct": "object", "array": "array"}
 
@@ -64,20 +67,31 @@ def local_session(cores: int = 2, shuffle_partitions: int | None = None, small_d
     ``small_data``: tiny partitions (tests), where compiling each query costs more than running it:
     no whole-stage code generation, no adaptive re-planning, one shuffle partition.
     """
-    builder = SparkSession.builder
+    builder = SparkSession.builder.master(f"local[{cores}]").config("spark.ui.enabled", "false")
+    return configured(builder, shuffle_partitions or cores * 2, small_data).getOrCreate()
+
+
+def submitted_session(small_data: bool = False) -> SparkSession:
+    """The session of a job started by ``spark-submit``: its master, cores and resources are the
+    submitter's (``--master``, ``--conf``), only what the compiled SQL relies on is set here (UTC,
+    ANSI)."""
+    return configured(SparkSession.builder, None, small_data).getOrCreate()
+
+
+def configured(builder: SparkSession.Builder, shuffle_partitions: int | None, small_data: bool) -> SparkSession.Builder:
+    """``builder`` with what every session validating here needs: UTC (the partition day is a UTC day), ANSI
+    SQL (the semantics :data:`~recomart_assets.quality.engines.sql.dialect.SPARK` writes for), and for
+    ``small_data`` the tuning of :func:`local_session`."""
     if small_data:
         builder = (builder.config("spark.sql.codegen.wholeStage", "false")
                    .config("spark.sql.adaptive.enabled", "false"))
         shuffle_partitions = 1
-    return (
-        builder.master(f"local[{cores}]")
-        .appName("recomart-quality")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or cores * 2))
-        .config("spark.sql.ansi.enabled", "true")
-        .getOrCreate()
-    )
+    builder = (builder.appName("recomart-quality")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.ansi.enabled", "true"))
+    if shuffle_partitions:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    return builder
 
 
 class SparkRunner:
@@ -139,7 +153,11 @@ def _json_frame(spark: SparkSession, paths: list[str], known: list[str]
     columns = profiled(names, known)
     observed = merge_types({f.name: {_SPARK_JSON_TYPES.get(f.dataType.typeName(), "mixed")} for f in inferred.fields
                             if f.name in columns})
-    frame = spark.read.schema(_strings(columns)).json(paths)
+    # one read per file, unioned in file order: the rows' order is the files' (see :func:`numbered`)
+    frames = [spark.read.schema(_strings(columns)).json(path) for path in paths]
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.union(other)
     return frame, columns, observed, names
 
 
@@ -165,6 +183,31 @@ def _csv_frame(spark: SparkSession, paths: list[str], headers_from: list[UPath])
     for other in frames[1:]:
         frame = frame.unionByName(other, allowMissingColumns=True)
     return frame, columns
+
+
+def numbered(frame: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """``frame`` with :data:`ROW`, each row's place in the partition counted from 0 in file order (DuckDB's
+    ``rowid``), so samples are the first failing values in file order and carry their row numbers as
+    on the other engines; and the cached frame it is computed from (for the caller to release).
+
+    ``frame``'s rows are in file order within and across its Spark partitions (one read per file,
+    unioned in order; a file's splits in offset order). ``monotonically_increasing_id`` puts the Spark
+    partition's index above bit 33 and the row's place in it below: one pass counts the rows of each
+    Spark partition, and a row's number is the rows of the partitions before it plus its place.
+    """
+    ids = frame.withColumn(_ID, F.monotonically_increasing_id()).cache()
+    counts: dict[int, int] = dict(ids.groupBy(F.shiftright(F.col(_ID), _PARTITION_SHIFT)).count().collect())
+    starts: list[int] = []
+    total = 0
+    for partition in range(max(counts, default=-1) + 1):
+        starts.append(total)
+        total += counts.get(partition, 0)
+    place = F.col(_ID).bitwiseAND(F.lit((1 << _PARTITION_SHIFT) - 1))
+    if starts:
+        index = (F.shiftright(F.col(_ID), _PARTITION_SHIFT) + 1).cast("int")
+        start = F.element_at(F.array(*[F.lit(n).cast("bigint") for n in starts]), index)
+        place = place + start
+    return ids.withColumn(ROW, place.cast("bigint")).drop(_ID), ids
 
 
 def register_references(spark: SparkSession, references: ReferenceData) -> None:
@@ -217,9 +260,8 @@ def validate_partition(
         frame.toDF(*[column_id(index) for index in range(len(columns))]).createOrReplaceTempView("raw_partition")
         register_references(spark, references)
         runner = SparkRunner(spark)
-        loaded = spark.sql(load_query(SPARK, schema, columns, "raw_partition")).withColumn(ROW, F.monotonically_increasing_id())
-        loaded = loaded.cache()
-        runner.cached.append(loaded)
+        loaded, with_ids = numbered(spark.sql(load_query(SPARK, schema, columns, "raw_partition")))
+        runner.cached.append(with_ids)
         loaded.createOrReplaceTempView("typed")
         try:
             plan = Plan(SPARK, dataset, day, schema, columns, references.references, references.categories is not None)
@@ -228,6 +270,4 @@ def validate_partition(
             add_field_name_checks(validation, names)
         finally:
             runner.release()
-    for check in validation.checks:
-        check.sample_rows = []  # Spark's row ids are not row numbers in the files
     return sql_outcome(sql, validation, found, files, quarantine, observed, ENGINE)

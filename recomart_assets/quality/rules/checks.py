@@ -77,6 +77,19 @@ class DatasetValidation:
         """Rows repeating an earlier row (the failures of ``no duplicate rows``)."""
         return next((c.failure_count for c in self.checks if c.name == NO_DUPLICATE_ROWS), 0)
 
+    def to_dict(self) -> dict:
+        """The validation as plain JSON values (checks as their report entries; the parsed frame left out): how a
+        validation run elsewhere (a Spark job) is sent back over Dagster Pipes."""
+        return {"dataset": self.dataset, "partition": self.partition, "status": self.status,
+                "row_count": self.row_count, "failed_rows": self.failed_rows,
+                "checks": [check.to_dict() for check in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DatasetValidation:
+        """The validation back from :meth:`to_dict` (equal to the one sent, the parsed frame aside)."""
+        return cls(data["dataset"], data["partition"], data["status"], data["row_count"],
+                   [CheckResult.from_entry(entry) for entry in data["checks"]], failed_rows=data["failed_rows"])
+
     def group_status(self, group: str) -> str:
         """The worst status of the checks of ``group`` (schema, values, integrity)."""
         return worst(c.status for c in self.checks if c.group == group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pandas as pd
 import pytest
 
@@ -56,3 +57,14 @@ def test_each_reference_without_ids_warns_that_it_did_not_run():
     assert [c.name for c in skipped_references("transactions", References())] == [
         "customer_id: in customers", "product_id: in product_catalog"]
     assert skipped_references("customers", References()) == []
+
+
+def test_a_validation_survives_its_plain_form():
+    """What a Spark job sends back over Pipes is the validation itself (the parsed frame aside)."""
+    checks = [CheckResult("price: greater_than(0)", "warn", "fail", 2, ["-1", "<missing>"], [3, 7], "values", "price"),
+              CheckResult("columns present", "error", "pass", 0, group="schema"),
+              CheckResult("customer_id: in customers", "warn", "warn", 0, group="integrity", column="customer_id",
+                          detail="not run: customers is missing for this partition")]
+    validation = DatasetValidation("transactions", "2026-01-05", "fail", 40, checks, failed_rows=2)
+    plain = orjson.loads(orjson.dumps(validation.to_dict()))
+    assert DatasetValidation.from_dict(plain) == validation
