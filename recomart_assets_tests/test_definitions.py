@@ -34,6 +34,7 @@ def _graph_snapshot(definitions: Definitions) -> dict:
             "kinds": sorted(node.kinds),
             "metadata": {k: repr(_value(v)) for k, v in sorted(node.metadata.items())},
             "automation_condition": node.automation_condition.get_label() if node.automation_condition else None,
+            "backfill_policy": str(node.backfill_policy.policy_type.value) if node.backfill_policy else None,
         }
     checks = {}
     for check_key in sorted(asset_graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):

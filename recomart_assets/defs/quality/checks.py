@@ -30,6 +30,7 @@ from dagster import (
 
 from recomart_assets import datasets
 from recomart_assets.defs.shared.automation import check_after_update
+from recomart_assets.defs.shared.check_ranges import per_partition
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.rules.checks import CheckResult, DatasetValidation, worst
@@ -83,25 +84,27 @@ def check_result(dataset: str, name: str, validation: DatasetValidation, checks:
 def dataset_checks(dataset: str) -> AssetChecksDefinition:
     key = AssetKey(dataset)
 
-    @multi_asset_check(
-        name=f"{dataset}_quality_checks",
-        specs=[
-            AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, partitions_def=daily_partitions,
-                           automation_condition=check_after_update(),
-                           description="Columns present, no unexpected columns, typed columns parse."),
-            AssetCheckSpec(VALUES_CHECK, asset=key, partitions_def=daily_partitions,
-                           automation_condition=check_after_update(),
-                           description="Missing values, duplicates, ranges, formats, partition day, references."),
-        ],
-        description=f"pandera validation of one {dataset} partition.",
-    )
+    specs = [
+        AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, partitions_def=daily_partitions,
+                       automation_condition=check_after_update(),
+                       description="Columns present, no unexpected columns, typed columns parse."),
+        AssetCheckSpec(VALUES_CHECK, asset=key, partitions_def=daily_partitions,
+                       automation_condition=check_after_update(),
+                       description="Missing values, duplicates, ranges, formats, partition day, references."),
+    ]
+
+    @multi_asset_check(name=f"{dataset}_quality_checks", specs=specs,
+                       description=f"pandera validation of one {dataset} partition.")
     def _checks(context: AssetCheckExecutionContext, recomart: RecomartResource):
-        validation = validate(recomart.zone(), dataset, context.partition_key).validation
-        context.log.info("%s %s: %s, %d rows", dataset, context.partition_key, validation.status, validation.row_count)
-        schema = [c for c in validation.checks if c.group == "schema"]
-        values = [c for c in validation.checks if c.group != "schema"]
-        yield check_result(dataset, SCHEMA_CHECK, validation, schema, AssetCheckSeverity.ERROR)
-        yield check_result(dataset, VALUES_CHECK, validation, values, AssetCheckSeverity.ERROR)
+        def evaluate(day: str) -> list[AssetCheckResult]:
+            validation = validate(recomart.zone(), dataset, day).validation
+            context.log.info("%s %s: %s, %d rows", dataset, day, validation.status, validation.row_count)
+            schema = [c for c in validation.checks if c.group == "schema"]
+            values = [c for c in validation.checks if c.group != "schema"]
+            return [check_result(dataset, SCHEMA_CHECK, validation, schema, AssetCheckSeverity.ERROR),
+                    check_result(dataset, VALUES_CHECK, validation, values, AssetCheckSeverity.ERROR)]
+
+        yield from per_partition(context, specs, evaluate)
 
     return _checks
 

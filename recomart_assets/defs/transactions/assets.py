@@ -23,6 +23,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    BackfillPolicy,
     Config,
     Failure,
     MaterializeResult,
@@ -107,7 +108,9 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
         )
 
 
-@asset(**asset_args(TRANSACTIONS_SPEC), output_required=False)
+# A backfill of any range is one run: the re-derivation reads the archive once for all its days
+# (each archived file is split once, not once per day it touched), and one run imports the code once.
+@asset(**asset_args(TRANSACTIONS_SPEC), output_required=False, backfill_policy=BackfillPolicy.single_run())
 def transactions(
     context: AssetExecutionContext, config: TransactionsConfig, recomart: RecomartResource
 ) -> Iterator[AssetMaterialization | MaterializeResult]:
