@@ -49,7 +49,10 @@ def _graph_snapshot(definitions: Definitions) -> dict:
         if job.name.startswith("__"):
             continue
         jobs[job.name] = sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys) or ["<op job>"]
+    pools = {node.name: node.pool for job in repo.get_all_jobs() for node in job.graph.node_defs
+             if getattr(node, "pool", None)}
     return {
+        "pools": dict(sorted(pools.items())),
         "assets": assets,
         "checks": checks,
         "jobs": jobs,

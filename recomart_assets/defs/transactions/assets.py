@@ -32,6 +32,7 @@ from dagster import (
 )
 
 from recomart_assets.datasets import TRANSACTIONS as TRANSACTIONS_SPEC
+from recomart_assets.defs.shared.landing import landing_pool
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.defs.shared.specs import asset_args
 from recomart_assets.lake import RawZone, complete_files, intake
@@ -110,7 +111,9 @@ def land_file(context: AssetExecutionContext, config: TransactionsConfig,
 
 # A backfill of any range is one run: the re-derivation reads the archive once for all its days
 # (each archived file is split once, not once per day it touched), and one run imports the code once.
-@asset(**asset_args(TRANSACTIONS_SPEC), output_required=False, backfill_policy=BackfillPolicy.single_run())
+# Landing runs and re-derivations both take the intake lock: the pool makes them queue in Dagster.
+@asset(**asset_args(TRANSACTIONS_SPEC), output_required=False, backfill_policy=BackfillPolicy.single_run(),
+       pool=landing_pool(LANDING))
 def transactions(
     context: AssetExecutionContext, config: TransactionsConfig, recomart: RecomartResource
 ) -> Iterator[AssetMaterialization | MaterializeResult]:
