@@ -34,9 +34,13 @@ run_retries:
   max_retries: 2
   retry_on_asset_or_op_failure: false
 # One landing run at a time per source (pools landing_transactions, landing_clickstream): a second
-# run waits for the slot in Dagster instead of inside the intake lock. Only landing steps have pools.
+# run waits in the run queue instead of inside the intake lock. Only landing steps have pools.
+# Granularity "run": the queue counts runs in progress per pool, so a run executed directly (the
+# CLI, recomart demo) never waits for a slot, and a killed run holds none once run monitoring has
+# marked it failed.
 concurrency:
   pools:
+    granularity: run
     default_limit: 1
 """
 

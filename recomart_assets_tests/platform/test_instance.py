@@ -12,17 +12,13 @@ def test_dagster_home_is_created_once_and_kept(tmp_path):
     assert ensure_dagster_home(settings) == home and (home / "dagster.yaml").read_text() == "# mine\n"
 
 
-def test_the_default_instance_runs_one_landing_step_per_pool_at_a_time(tmp_path):
+def test_the_default_instance_runs_one_landing_run_per_pool_at_a_time(tmp_path):
+    from dagster._core.instance.config import PoolGranularity
+
     from recomart_assets.platform.instance import persistent_instance
 
     settings = Settings.from_env({"DAGSTER_HOME": str(tmp_path / "home")})
     with persistent_instance(settings) as instance:
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
-        storage = instance.event_log_storage
-        assert storage.supports_global_concurrency_limits
-        for pool in ("landing_transactions", "landing_clickstream"):  # what a step of the pool does first
-            storage.initialize_concurrency_limit_to_default(pool)
-        first = storage.claim_concurrency_slot("landing_transactions", "run-1", "transactions")
-        second = storage.claim_concurrency_slot("landing_transactions", "run-2", "transactions")
-        other = storage.claim_concurrency_slot("landing_clickstream", "run-3", "land_clickstream_export")
-        assert (first.is_claimed, second.is_claimed, other.is_claimed) == (True, False, True)
+        pools = instance.get_concurrency_config().pool_config
+        assert (pools.default_pool_limit, pools.pool_granularity) == (1, PoolGranularity.RUN)
+        assert instance.event_log_storage.supports_global_concurrency_limits

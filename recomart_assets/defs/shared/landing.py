@@ -6,8 +6,9 @@ request (its job's run config).
 
 Each source's landing runs also share a Dagster concurrency pool (:func:`landing_pool`,
 ``landing_transactions``, ``landing_clickstream``): with the pool's limit at 1 (the instance that
-``recomart dev``/``demo`` create sets ``concurrency: pools: default_limit: 1``) the second landing
-run of a source waits in Dagster, visibly, instead of inside the intake lock, on any storage.
+``recomart dev``/``demo`` create sets ``concurrency: pools: {granularity: run, default_limit: 1}``)
+the second landing run of a source waits in Dagster's run queue, visibly, instead of inside the
+intake lock, on any storage.
 """
 
 import json
