@@ -1,26 +1,25 @@
-"""Benchmark: a multi-day asset backfill through ``dagster dev`` against the same work in-process.
+"""Benchmark: a UI backfill of N days for an asset that re-derives a range in one run
+(``BackfillPolicy.single_run()``: ``transactions``) and for one that runs per day (``product_catalog``).
 
 In a temporary raw zone and Dagster instance:
-1. ``--prepare`` runs ``recomart`` subcommands to create input data (default: the master exports);
-   the services of ``recomart dev`` (``recomart_assets.platform.dev.SERVICES``) are started if missing;
-2. ``dagster dev`` starts on a free loopback port, and an asset backfill of ``--days`` days ending
-   yesterday is launched through the GraphQL API (as the UI's "Materialize" dialog does); the
-   clock stops when the backfill daemon marks it complete. Prints wall time, runs, and the time
-   the runs spent from launch to end;
-3. baseline: the same assets and days executed in this process, one ``execute_in_process`` per
-   day (what ``recomart demo`` does), on an ephemeral instance.
+1. input data: ``recomart simulate transactions --days N`` and ``recomart ingest-transactions``
+   (so the archive holds what a backfill re-derives), and ``recomart simulate master``;
+2. ``dagster dev`` starts on a free loopback port (stopped by PID, with its process group, when the
+   benchmark ends); for each asset a partition backfill of the last N days (ending today) is launched
+   through the GraphQL API, as the UI's "Materialize..." dialog does, and the clock stops when the
+   backfill daemon marks it finished. Prints, per asset, the runs the backfill started and the wall
+   time, and the time from the first run's start to the last run's end.
 
-The difference is Dagster's orchestration: a run process per run (imports), the run queue and
-the backfill daemon's 30-second loop. Times vary with the machine's load; compare both lines.
+The backfill daemon looks at backfills every 30 s (a Dagster constant), and each run is a process that
+imports the code location, so a per-day asset pays that start-up once per day, a single-run asset once.
+Times vary with the machine's load.
 
-    .venv/bin/python bench/bench_backfill.py [--days 7] [--assets product_catalog,customers]
-        [--prepare "simulate master"] [--prepare "simulate transactions --days 7"]
+    .venv/bin/python bench/bench_backfill.py [--days 7] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -29,40 +28,58 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dagster import DagsterInstance
-
 from recomart_assets.config import Settings, child_environ
-from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import RawZone, verify_tree
-from recomart_assets.platform.dev import SERVICES, dagster_dev
+from recomart_assets.platform.dev import dagster_dev
+from recomart_assets.platform.graphql import DagsterUI
 from recomart_assets.platform.services import free_port
+
+# (asset, what its backfill policy makes of a range)
+ASSETS = (("transactions", "single run"), ("product_catalog", "one run per day"))
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=7)
-    parser.add_argument("--assets", default="", help="Comma-separated asset keys (default: every asset).")
-    parser.add_argument("--prepare", action="append", default=None,
-                        help="A recomart subcommand run first (repeatable); default: 'simulate master'.")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds to wait for the backfill.")
+    parser.add_argument("--timeout", type=float, default=900.0, help="Seconds to wait for each backfill.")
     parser.add_argument("--keep", default=None, help="Work in this (new) folder and keep it, to inspect runs after.")
     return parser.parse_args()
 
 
 def backfill_days(n_days: int) -> list[str]:
+    """The last ``n_days`` partitions, ending today (today is a partition: ``end_offset=1``)."""
     today = datetime.now(UTC).date()
-    return [(today - timedelta(days=offset)).isoformat() for offset in range(n_days, 0, -1)]
+    return [(today - timedelta(days=offset)).isoformat() for offset in range(n_days - 1, -1, -1)]
+
+
+def prepare(settings: Settings, days: int) -> None:
+    recomart = str(Path(sys.executable).with_name("recomart"))
+    for command in (["simulate", "transactions", "--days", str(days), "--files", str(max(2, days // 2))],
+                    ["ingest-transactions", "--settle-seconds", "0"],
+                    ["simulate", "master"]):
+        print("prepare: recomart " + " ".join(command))
+        subprocess.run([recomart, *command], env=child_environ(settings), check=True, stdout=subprocess.DEVNULL)
+
+
+def backfill(ui: DagsterUI, asset: str, days: list[str], timeout: float) -> tuple[str, int, int, float, float]:
+    """Launch a backfill of ``asset`` over ``days``; (final status, runs, failed runs, wall seconds, runs' span)."""
+    started = time.perf_counter()
+    backfill_id = ui.launch_asset_backfill([asset], days, title=f"bench {asset} {len(days)} days")
+    status = ui.wait_for_backfill(backfill_id, timeout=timeout)
+    wall = time.perf_counter() - started
+    runs = ui.backfill_runs(backfill_id)
+    failed = [run for run in runs if run.status != "SUCCESS"]
+    for run in failed:
+        print(f"  run {run.run_id} {run.status}")
+    starts = [r.start_time for r in runs if r.start_time]
+    ends = [r.end_time for r in runs if r.end_time]
+    span = max(ends) - min(starts) if starts and ends else 0.0
+    return status, len(runs), len(failed), wall, span
 
 
 def main() -> int:
     args = parse_args()
-    from recomart_assets.definitions import defs
-
-    graph = defs.get_repository_def().asset_graph
-    all_keys = sorted(k.to_user_string() for k in graph.materializable_asset_keys)
-    keys = [k.strip() for k in args.assets.split(",") if k.strip()] or all_keys
     days = backfill_days(args.days)
-    recomart = str(Path(sys.executable).with_name("recomart"))
     with ExitStack() as stack:
         if args.keep:
             root = Path(args.keep).absolute()
@@ -75,56 +92,19 @@ def main() -> int:
             DAGSTER_HOME=str(root / "dagster_home"),
         ))
         RawZone.from_settings(settings).create_tree()
-        for name, service in SERVICES:
-            print(f"service {name}: starting unless reachable")
-            stack.enter_context(service(settings))
-        for prepare in args.prepare or ["simulate master"]:
-            print(f"prepare: recomart {prepare}")
-            subprocess.run([recomart, *shlex.split(prepare)], env=child_environ(settings), check=True,
-                           stdout=subprocess.DEVNULL)
-
-        print(f"backfill of {len(keys)} assets ({', '.join(keys)}) over {days[0]}..{days[-1]}")
+        prepare(settings, args.days)
         dev = stack.enter_context(dagster_dev(settings, port=free_port(), log_path=root / "dagster_dev.log"))
-        started = time.perf_counter()
-        backfill = dev.ui.launch_asset_backfill(keys, days, title=f"bench {args.days} days")
-        status = dev.ui.wait_for_backfill(backfill, timeout=args.timeout)
-        wall = time.perf_counter() - started
-        runs = dev.ui.backfill_runs(backfill)
-        run_spans = [r.end_time - r.start_time for r in runs if r.start_time and r.end_time]
-        first_start = min((r.start_time for r in runs if r.start_time), default=None)
-        last_end = max((r.end_time for r in runs if r.end_time), default=None)
-        print(f"dagster dev backfill: {status} in {wall:.1f}s wall; {len(runs)} runs "
-              f"({', '.join(sorted({r.status for r in runs}))}); run time sum {sum(run_spans):.1f}s, "
-              f"first run start to last run end {(last_end - first_start) if first_start and last_end else 0:.1f}s")
-        for run in runs:
-            if run.status != "SUCCESS":
-                tags = run.tags
-                partition = tags.get("dagster/partition") or "{}..{}".format(
-                    tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end"))
-                print(f"  run {run.run_id} {run.status} for partition {partition}")
-        dev.process.stop()  # before the baseline, so it does not compete for the cores
-
-        job = defs.resolve_implicit_global_asset_job_def()
-        selection = [graph.get(k).key for k in graph.materializable_asset_keys if k.to_user_string() in keys]
-        instance = DagsterInstance.ephemeral()
-        # This process's environment is not the benchmark's: point the resource at its folders.
-        resource_config = RecomartResource.from_settings(settings).model_dump(exclude_none=True)
-        run_config = {
-            "resources": {"recomart": {"config": resource_config}},
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-        }
-        started = time.perf_counter()
-        outcomes = [
-            job.execute_in_process(partition_key=day, asset_selection=selection, instance=instance,
-                                   run_config=run_config, raise_on_error=False).success
-            for day in days
-        ]
-        baseline = time.perf_counter() - started
-        print(f"in-process baseline: {sum(outcomes)}/{len(days)} days succeeded in {baseline:.1f}s")
-        print(f"ratio backfill/in-process: {wall / baseline:.1f}x")
+        print(f"dagster dev on {dev.url} (pid {dev.process.process.pid}); backfills over {days[0]}..{days[-1]}")
+        ok = True
+        for asset, policy in ASSETS:
+            status, runs, failed, wall, span = backfill(dev.ui, asset, days, args.timeout)
+            print(f"{asset} ({policy}): {status}, {runs} run(s) started for {len(days)} days ({failed} failed), {wall:.1f}s wall, "
+                  f"first run start to last run end {span:.1f}s")
+            ok = ok and status == "COMPLETED_SUCCESS" and not failed
+        dev.process.stop()  # by PID, with its process group; nothing writes the zone any more
         result = verify_tree(RawZone.from_settings(settings).root)
         print(f"verify: {result.checked} data files, {len(result.problems)} problem(s)")
-        return 0 if status == "COMPLETED_SUCCESS" and all(outcomes) and result.ok else 1
+        return 0 if ok and result.ok else 1
 
 
 if __name__ == "__main__":

@@ -90,3 +90,11 @@ class AcknowledgementError(RecomartError, ValueError):
 
 class DemoFailed(RecomartError):
     """A step of the demo failed; the message says which."""
+
+
+class LockUnsupported(RecomartError):
+    """The raw zone's store cannot hold a lock (no conditional writes): the writer refuses to run unserialised."""
+
+
+class LeaseLost(RecomartError):
+    """A lease on object storage was taken over or ran out while held: another writer may have run beside this one."""

@@ -34,6 +34,7 @@ def _graph_snapshot(definitions: Definitions) -> dict:
             "kinds": sorted(node.kinds),
             "metadata": {k: repr(_value(v)) for k, v in sorted(node.metadata.items())},
             "automation_condition": node.automation_condition.get_label() if node.automation_condition else None,
+            "backfill_policy": str(node.backfill_policy.policy_type.value) if node.backfill_policy else None,
         }
     checks = {}
     for check_key in sorted(asset_graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
@@ -48,7 +49,10 @@ def _graph_snapshot(definitions: Definitions) -> dict:
         if job.name.startswith("__"):
             continue
         jobs[job.name] = sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys) or ["<op job>"]
+    pools = {node.name: node.pool for job in repo.get_all_jobs() for node in job.graph.node_defs
+             if getattr(node, "pool", None)}
     return {
+        "pools": dict(sorted(pools.items())),
         "assets": assets,
         "checks": checks,
         "jobs": jobs,

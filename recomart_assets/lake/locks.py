@@ -9,8 +9,11 @@ files a killed run of the same role left: its atomic writes are tagged with the 
 sweeps that role's tagged files from the folders it writes before it starts.
 
 The lock is an ``flock`` on a file under ``_state/locks/`` of a local raw zone: the kernel drops it
-when its holder dies, so a kill -9 never leaves a stale lock. Object storage has no such lock; there
-the writers rely on whole-object PUTs and content-derived names (see the protocol).
+when its holder dies, so a kill -9 never leaves a stale lock. On S3 it is a lease object beside
+it, ``_state/locks/<name>.lease``, taken and renewed with conditional writes
+(:mod:`recomart_assets.lake.leases`); a killed holder's lease is taken over once it has not been
+renewed for a lease duration. A ``memory://`` zone lives in one process, where the thread lock is
+the lock. Any other store refuses (:class:`~recomart_assets.errors.LockUnsupported`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from contextlib import contextmanager
 from upath import UPath
 
 from recomart_assets.lake.atomic import sweep_temporary_files, temporary_files_owned_by
+from recomart_assets.lake.leases import held_lease
 from recomart_assets.lake.zone import RawZone
 from recomart_assets.logs import get_logger
 
@@ -57,10 +61,14 @@ def zone_lock(zone: RawZone, role: str) -> Iterator[bool]:
         outermost = _depth.get(key, 0) == 0
         _depth[key] = _depth.get(key, 0) + 1
         try:
-            if not outermost or not zone.is_local:
+            if not outermost or zone.root.protocol == "memory":
                 yield outermost
                 return
             folder = zone.state_dir / "locks"
+            if not zone.is_local:
+                with held_lease(folder / (lock_file_name(role) + ".lease")):
+                    yield outermost
+                return
             folder.mkdir(parents=True, exist_ok=True)
             with open(os.path.join(folder.path, lock_file_name(role)), "w") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)

@@ -4,6 +4,11 @@
 server answers), the browser test and the backfill benchmark use it to launch asset backfills
 and follow their runs. The UI itself does the same calls; anything shown here can be done by
 hand in the UI.
+
+Launching a run and following its status go through Dagster's own client
+(:class:`dagster_graphql.DagsterGraphQLClient`), which tracks the API's changes for us. It has no
+call for the rest (whether the code location has loaded, sensor states, partition backfills, a
+run's times and tags), so those few queries are written here.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
 from recomart_assets.errors import UIError
 from recomart_assets.platform.waiting import wait_until
@@ -54,13 +61,6 @@ query { repositoriesOrError { __typename
   ... on PythonError { message } } }
 """
 
-_LAUNCH_RUN = """
-mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
-  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
-  ... on RunConfigValidationInvalid { errors { message } } ... on InvalidSubsetError { message }
-  ... on UnauthorizedError { message } ... on PipelineNotFoundError { message } } }
-"""
-
 # The job Dagster builds for materializing any selection of assets (what the UI launches).
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
 # Run states after which nothing more happens.
@@ -71,6 +71,21 @@ query Runs($filter: RunsFilter) { runsOrError(filter: $filter) { __typename
   ... on Runs { results { runId status startTime endTime tags { key value } } }
   ... on PythonError { message } } }
 """
+
+
+def client_error(exc: DagsterGraphQLClientError) -> str:
+    """One line for a client error: its GraphQL type, then its message or validation errors; for a
+    request that failed (no answer, a server error) the cause, not the client's text with the query."""
+    if exc.__cause__ is not None:
+        cause = exc.__cause__
+        return f"the Dagster UI did not answer the request: {type(cause).__name__}: {str(cause)[:300]}"
+    kind, *details = [*exc.args, *([exc.body] if exc.body is not None else [])] or ["error"]
+    parts = []
+    for detail in details:
+        items = detail if isinstance(detail, list) else [detail]
+        parts += [str(item.get("message", item)) if isinstance(item, dict) else str(item) for item in items]
+    prefix = "invalid run config" if kind == "RunConfigValidationInvalid" else str(kind)
+    return f"{prefix}: {'; '.join(parts)}" if parts else prefix
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,12 @@ class DagsterUI:
     def __init__(self, url: str, timeout: float = 10.0):
         self.url = url.rstrip("/")
         self._client = httpx.Client(base_url=self.url, timeout=timeout)
+        parts = urlsplit(self.url)
+        host = parts.hostname or "127.0.0.1"
+        self.client = DagsterGraphQLClient(
+            f"[{host}]" if ":" in host else host, port_number=parts.port, use_https=parts.scheme == "https",
+            timeout=max(1, round(timeout)), path_prefix=parts.path,
+        )
 
     def close(self) -> None:
         """Closes the HTTP connection pool."""
@@ -183,31 +204,35 @@ class DagsterUI:
         repos = self._expect(self.query(_REPOSITORIES)["repositoriesOrError"], "RepositoryConnection")["nodes"]
         if len(repos) != 1:
             raise UIError(f"expected one code location, found {len(repos)}")
-        params = {
-            "selector": {
-                "repositoryLocationName": repos[0]["location"]["name"],
-                "repositoryName": repos[0]["name"],
-                "jobName": IMPLICIT_ASSET_JOB,
-                "assetSelection": [{"path": key.split("/")} for key in asset_keys],
-            },
-            "runConfigData": dict(run_config or {}),
-            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
-        }
-        result = self.query(_LAUNCH_RUN, {"params": params})["launchRun"]
-        if result["__typename"] == "RunConfigValidationInvalid":
-            raise UIError("invalid run config: " + "; ".join(e["message"] for e in result["errors"]))
-        return self._expect(result, "LaunchRunSuccess")["run"]["runId"]
+        try:
+            return self.client.submit_job_execution(
+                IMPLICIT_ASSET_JOB,
+                repository_location_name=repos[0]["location"]["name"],
+                repository_name=repos[0]["name"],
+                run_config=dict(run_config or {}),
+                tags={"dagster/partition": partition},
+                asset_selection=[key.split("/") for key in asset_keys],
+            )
+        except DagsterGraphQLClientError as exc:
+            raise UIError(client_error(exc)) from exc
+
+    def run_status(self, run_id: str) -> str:
+        """The run's status (``QUEUED``, ``STARTED``, ``SUCCESS``, ...)."""
+        try:
+            return self.client.get_run_status(run_id).value
+        except DagsterGraphQLClientError as exc:
+            raise UIError(client_error(exc)) from exc
 
     def wait_for_run(self, run_id: str, timeout: float, poll: float = 0.5) -> RunInfo:
-        """Poll until the run has finished; returns it (TimeoutError if it has not)."""
-        last: list[RunInfo] = []
+        """Poll until the run has finished; returns it, with its times and tags (TimeoutError if not)."""
+        last: list[str] = []
 
-        def finished() -> RunInfo | None:
-            last[:] = self.runs(run_ids=[run_id])
-            return last[0] if last[0].status in FINISHED_RUN_STATES else None
+        def finished() -> bool:
+            last[:] = [self.run_status(run_id)]
+            return last[0] in FINISHED_RUN_STATES
 
-        return wait_until(finished, timeout, poll,
-                          fail=lambda: UIError(f"run {run_id} still {last[0].status} after {timeout:.0f}s"))
+        wait_until(finished, timeout, poll, fail=lambda: UIError(f"run {run_id} still {last[0]} after {timeout:.0f}s"))
+        return self.runs(run_ids=[run_id])[0]
 
     def backfill_status(self, backfill_id: str) -> str:
         """The backfill's status as Dagster names it (``REQUESTED``, ``COMPLETED`` ...)."""

@@ -3,7 +3,8 @@
 Without ``DAGSTER_HOME`` Dagster keeps runs in a temporary folder that disappears, so the
 commands that run Dagster (``demo``, ``dev``) make sure a persistent one exists. The default
 ``dagster.yaml`` routes the ``recomart`` Python loggers into each run's event log and turns on
-run monitoring with retries for runs whose process died; an existing ``dagster.yaml`` (e.g. one configured
+run monitoring with retries for runs whose process died, and limits the landing runs' concurrency
+pools to one run at a time; an existing ``dagster.yaml`` (e.g. one configured
 for PostgreSQL, see the README) is never overwritten.
 """
 
@@ -32,6 +33,15 @@ run_retries:
   enabled: true
   max_retries: 2
   retry_on_asset_or_op_failure: false
+# One landing run at a time per source (pools landing_transactions, landing_clickstream): a second
+# run waits in the run queue instead of inside the intake lock. Only landing steps have pools.
+# Granularity "run": the queue counts runs in progress per pool, so a run executed directly (the
+# CLI, recomart demo) never waits for a slot, and a killed run holds none once run monitoring has
+# marked it failed.
+concurrency:
+  pools:
+    granularity: run
+    default_limit: 1
 """
 
 

@@ -20,7 +20,7 @@ from dagster import (
     sensor,
 )
 
-from recomart_assets.defs.shared.landing import decide, landing_tags
+from recomart_assets.defs.shared.landing import decide, landing_pool, landing_tags
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.lake import intake
 from recomart_assets.sources.clickstream.exports import LANDING
@@ -35,7 +35,7 @@ class ExportFileConfig(Config):
     sha256: str = ""
 
 
-@op
+@op(pool=landing_pool(LANDING))
 def land_clickstream_export(context: OpExecutionContext, config: ExportFileConfig, recomart: RecomartResource) -> None:
     """Land one export through the intake engine and say what became of it."""
     outcome = intake.ingest_file(LANDING, recomart.zone(), config.file_name, recomart.time_bounds())

@@ -31,6 +31,7 @@ from dagster import (
 from recomart_assets import datasets
 from recomart_assets.config import Settings
 from recomart_assets.defs.shared.automation import check_after_update
+from recomart_assets.defs.shared.check_ranges import per_partition
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource, settings_at_load
 from recomart_assets.quality.changes.what_changed import ChangesConfig, DatasetChanges, changes_of
@@ -88,26 +89,27 @@ def change_checks(dataset: str, block: bool) -> AssetChecksDefinition:
     key = AssetKey(dataset)
     severity = AssetCheckSeverity.ERROR if block else AssetCheckSeverity.WARN
 
-    @multi_asset_check(
-        name=f"{dataset}_change_checks",
-        specs=[
-            AssetCheckSpec(ANOMALIES_CHECK, asset=key, blocking=block, partitions_def=daily_partitions,
-                           automation_condition=check_after_update(),
-                           description="Metrics of the day within their expected range against the trailing window."),
-            AssetCheckSpec(DRIFT_CHECK, asset=key, blocking=block, partitions_def=daily_partitions,
-                           automation_condition=check_after_update(),
-                           description="Same fields as the previous partition; chart distributions stable (PSI)."),
-        ],
-        description=f"Anomalies and drift of one {dataset} partition against earlier ones.",
-    )
+    specs = [
+        AssetCheckSpec(ANOMALIES_CHECK, asset=key, blocking=block, partitions_def=daily_partitions,
+                       automation_condition=check_after_update(),
+                       description="Metrics of the day within their expected range against the trailing window."),
+        AssetCheckSpec(DRIFT_CHECK, asset=key, blocking=block, partitions_def=daily_partitions,
+                       automation_condition=check_after_update(),
+                       description="Same fields as the previous partition; chart distributions stable (PSI)."),
+    ]
+
+    @multi_asset_check(name=f"{dataset}_change_checks", specs=specs,
+                       description=f"Anomalies and drift of one {dataset} partition against earlier ones.")
     def _checks(context: AssetCheckExecutionContext, recomart: RecomartResource):
-        zone, day = recomart.zone(), context.partition_key
-        current(zone, dataset, day)  # the day's metric state: fresh already, or validated now
-        found = changes_of(zone, dataset, day, ChangesConfig.from_settings(recomart.settings()))
-        context.log.info("%s %s: %d anomalies, %d schema changes, %d drifted charts (%d warn)", dataset, day,
-                         len(found.anomalies), len(found.schema), len(found.drifted), found.warnings)
-        yield anomalies_result(dataset, found, severity)
-        yield drift_result(dataset, found, severity)
+        def evaluate(day: str) -> list[AssetCheckResult]:
+            zone = recomart.zone()
+            current(zone, dataset, day)  # the day's metric state: fresh already, or validated now
+            found = changes_of(zone, dataset, day, ChangesConfig.from_settings(recomart.settings()))
+            context.log.info("%s %s: %d anomalies, %d schema changes, %d drifted charts (%d warn)", dataset, day,
+                             len(found.anomalies), len(found.schema), len(found.drifted), found.warnings)
+            return [anomalies_result(dataset, found, severity), drift_result(dataset, found, severity)]
+
+        yield from per_partition(context, specs, evaluate)
 
     return _checks
 

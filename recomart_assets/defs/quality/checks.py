@@ -33,6 +33,7 @@ from dagster import (
 from recomart_assets import datasets
 from recomart_assets.defs.quality.spark_pipes import validate_on_spark
 from recomart_assets.defs.shared.automation import check_after_update
+from recomart_assets.defs.shared.check_ranges import per_partition
 from recomart_assets.defs.shared.partitions import daily_partitions
 from recomart_assets.defs.shared.resources import RecomartResource
 from recomart_assets.quality.engine_choice import SPARK, engine_for, partition_bytes
@@ -85,16 +86,17 @@ def check_result(dataset: str, name: str, validation: DatasetValidation, checks:
     )
 
 
-def validated(context: AssetCheckExecutionContext, recomart: RecomartResource, dataset: str) -> DatasetValidation:
-    """The run's partition of ``dataset`` validated (and its state written): in process with DuckDB, or above
-    the Spark threshold by ``spark-submit`` through Dagster Pipes (:mod:`.spark_pipes`)."""
-    zone, settings, day = recomart.zone(), recomart.settings(), context.partition_key
+def validated(context: AssetCheckExecutionContext, recomart: RecomartResource, dataset: str, day: str
+              ) -> DatasetValidation:
+    """The ``day`` of ``dataset`` validated (and its state written): in process with DuckDB, or above the
+    Spark threshold by ``spark-submit`` through Dagster Pipes (:mod:`.spark_pipes`)."""
+    zone, settings = recomart.zone(), recomart.settings()
     size = partition_bytes(zone, dataset, day)
     engine = engine_for(size, settings.spark_threshold_bytes)
     if engine == SPARK:
         context.log.info("%s %s: %d bytes, above the Spark threshold (%d): spark-submit --master %s", dataset, day,
                          size, settings.spark_threshold_bytes, settings.spark_master)
-        return validate_on_spark(context, zone, dataset, size, settings, DEFAULT_FAIL_RATE)
+        return validate_on_spark(context, zone, dataset, day, size, settings, DEFAULT_FAIL_RATE)
     return validate(zone, dataset, day, engine=engine).validation
 
 
@@ -102,25 +104,27 @@ def dataset_checks(dataset: str) -> AssetChecksDefinition:
     """The pandera-derived checks of one dataset (schema, values, references), evaluated in one validation pass per day."""
     key = AssetKey(dataset)
 
-    @multi_asset_check(
-        name=f"{dataset}_quality_checks",
-        specs=[
-            AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, partitions_def=daily_partitions,
-                           automation_condition=check_after_update(),
-                           description="Columns present, no unexpected columns, typed columns parse."),
-            AssetCheckSpec(VALUES_CHECK, asset=key, partitions_def=daily_partitions,
-                           automation_condition=check_after_update(),
-                           description="Missing values, duplicates, ranges, formats, partition day, references."),
-        ],
-        description=f"pandera validation of one {dataset} partition.",
-    )
+    specs = [
+        AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, partitions_def=daily_partitions,
+                       automation_condition=check_after_update(),
+                       description="Columns present, no unexpected columns, typed columns parse."),
+        AssetCheckSpec(VALUES_CHECK, asset=key, partitions_def=daily_partitions,
+                       automation_condition=check_after_update(),
+                       description="Missing values, duplicates, ranges, formats, partition day, references."),
+    ]
+
+    @multi_asset_check(name=f"{dataset}_quality_checks", specs=specs,
+                       description=f"pandera validation of one {dataset} partition.")
     def _checks(context: AssetCheckExecutionContext, recomart: RecomartResource):
-        validation = validated(context, recomart, dataset)
-        context.log.info("%s %s: %s, %d rows", dataset, context.partition_key, validation.status, validation.row_count)
-        schema = [c for c in validation.checks if c.group == "schema"]
-        values = [c for c in validation.checks if c.group != "schema"]
-        yield check_result(dataset, SCHEMA_CHECK, validation, schema, AssetCheckSeverity.ERROR)
-        yield check_result(dataset, VALUES_CHECK, validation, values, AssetCheckSeverity.ERROR)
+        def evaluate(day: str) -> list[AssetCheckResult]:
+            validation = validated(context, recomart, dataset, day)
+            context.log.info("%s %s: %s, %d rows", dataset, day, validation.status, validation.row_count)
+            schema = [c for c in validation.checks if c.group == "schema"]
+            values = [c for c in validation.checks if c.group != "schema"]
+            return [check_result(dataset, SCHEMA_CHECK, validation, schema, AssetCheckSeverity.ERROR),
+                    check_result(dataset, VALUES_CHECK, validation, values, AssetCheckSeverity.ERROR)]
+
+        yield from per_partition(context, specs, evaluate)
 
     return _checks
 

@@ -53,19 +53,19 @@ def spark_command(master: str, small: bool) -> list[str]:
     return [*command, str(Path(spark_job.__file__))]
 
 
-def validate_on_spark(context: AssetCheckExecutionContext, zone: RawZone, dataset: str, size: int,
+def validate_on_spark(context: AssetCheckExecutionContext, zone: RawZone, dataset: str, day: str, size: int,
                       settings: Settings, fail_rate: float) -> DatasetValidation:
-    """Validate the run's partition of ``dataset`` (``size`` bytes) with ``spark-submit`` through Pipes; the job's
+    """Validate the ``day`` of ``dataset`` (``size`` bytes) with ``spark-submit`` through Pipes; the job's
     validation."""
     small = fits_one_split(size)
     client = PipesSubprocessClient(env={"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable})
     invocation = client.run(
         context=context.op_execution_context,
         command=spark_command(settings.spark_master, small),
-        extras={"raw_zone": str(zone.root), "dataset": dataset, "fail_rate": fail_rate, "small_data": small},
+        extras={"raw_zone": str(zone.root), "dataset": dataset, "day": day, "fail_rate": fail_rate, "small_data": small},
     )
     sent = [m[spark_job.MESSAGE_KEY] for m in invocation.get_custom_messages()
             if isinstance(m, dict) and spark_job.MESSAGE_KEY in m]
     if len(sent) != 1:
-        raise Failure(f"the Spark job for {dataset} {context.partition_key} sent {len(sent)} validations, expected 1")
+        raise Failure(f"the Spark job for {dataset} {day} sent {len(sent)} validations, expected 1")
     return DatasetValidation.from_dict(sent[0])

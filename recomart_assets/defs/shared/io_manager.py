@@ -14,8 +14,6 @@ from dagster import (
     MetadataValue,
     OutputContext,
     ResourceDependency,
-    TableColumn,
-    TableSchema,
 )
 
 from recomart_assets.defs.shared.resources import RecomartResource
@@ -48,9 +46,6 @@ class RawZoneFrameIOManager(ConfigurableIOManager):
         context.add_output_metadata(
             {
                 "dagster/row_count": manifest.record_count,
-                "dagster/column_schema": TableSchema(
-                    columns=[TableColumn(str(c), str(t)) for c, t in lake_frame.frame.dtypes.items()]
-                ),
                 "path": MetadataValue.path(str(path)),
                 "md5": manifest.md5,
                 "bytes": manifest.bytes,

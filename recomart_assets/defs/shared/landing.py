@@ -3,6 +3,12 @@
 Sensors only decide (:func:`recomart_assets.lake.intake.plan_runs` writes nothing); the runs they
 request do every move, refusal and set-aside. A source's sensor supplies how a plan becomes a run
 request (its job's run config).
+
+Each source's landing runs also share a Dagster concurrency pool (:func:`landing_pool`,
+``landing_transactions``, ``landing_clickstream``): with the pool's limit at 1 (the instance that
+``recomart dev``/``demo`` create sets ``concurrency: pools: {granularity: run, default_limit: 1}``)
+the second landing run of a source waits in Dagster's run queue, visibly, instead of inside the
+intake lock, on any storage.
 """
 
 import json
@@ -11,6 +17,11 @@ from collections.abc import Callable
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason
 
 from recomart_assets.lake import RawZone, intake
+
+
+def landing_pool(source: intake.LandingSource) -> str:
+    """The concurrency pool of ``source``'s landing runs: one at a time per source (limit 1)."""
+    return f"landing_{source.name}"
 
 
 def landing_tags(plan: intake.RunPlan) -> dict[str, str]:

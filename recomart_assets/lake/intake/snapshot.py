@@ -73,7 +73,8 @@ def settle_claim(source: LandingSource, zone: RawZone, claim: UPath) -> None:
             return
         log.warning("%s changed while it was ingested (%d bytes now): left in the landing folder as a new "
                     "version for the next pass", log_name(claim.name), size)
-    if not any(claim.parent.iterdir()):
+    # On object storage a folder is gone with its last object (nothing to remove).
+    if zone.is_local and not any(claim.parent.iterdir()):
         claim.parent.rmdir()
 
 

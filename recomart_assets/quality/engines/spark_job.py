@@ -32,7 +32,7 @@ def run(pipes: PipesContext) -> None:
 
     extras = pipes.extras
     zone = RawZone.at(extras["raw_zone"])
-    dataset, day = extras["dataset"], pipes.partition_key
+    dataset, day = extras["dataset"], extras["day"]  # the day, not the run's key: a range run validates each day
     spark = spark_engine.submitted_session(small_data=bool(extras.get("small_data", False)))
     try:
         pipes.log.info(f"validating {dataset} {day} on Spark (master {spark.sparkContext.master})")

@@ -174,8 +174,8 @@ def partition_lock(zone: RawZone, topic: str, partitions: Iterable[int]) -> Iter
     """Hold the zone locks of ``topic``'s ``partitions`` (sorted, so two holders never wait on each other).
 
     The consumer holds a partition's lock while it publishes a batch (files, manifests, commit) and
-    while it decides where to resume; sealing holds it while it merges that partition's files. On a
-    local raw zone only (an object store has no locks: there the order of listing alone protects).
+    while it decides where to resume; sealing holds it while it merges that partition's files. An
+    ``flock`` on a local raw zone, a lease object on S3 (:mod:`recomart_assets.lake.leases`).
     """
     with ExitStack() as held:
         for partition in sorted(set(partitions)):

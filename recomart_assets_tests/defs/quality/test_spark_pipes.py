@@ -29,12 +29,12 @@ JOB = textwrap.dedent('''
     from dagster_pipes import open_dagster_pipes
 
     with open_dagster_pipes() as pipes:
-        extras = dict(pipes.extras, master=sys.argv[1], small=sys.argv[2], partition=pipes.partition_key)
+        extras = dict(pipes.extras, master=sys.argv[1], small=sys.argv[2], partition=pipes.extras["day"])
         checks = [{"name": "rating: in_range(1, 5)", "severity": "warn", "status": "fail", "failure_count": 7,
                    "samples": ["9"], "sample_rows": [2], "group": "values", "column": "rating"},
                   {"name": "columns present", "severity": "error", "status": "pass", "failure_count": 0,
                    "samples": [], "sample_rows": [], "group": "schema"}]
-        validation = {"dataset": extras["dataset"], "partition": pipes.partition_key, "status": "fail",
+        validation = {"dataset": extras["dataset"], "partition": pipes.extras["day"], "status": "fail",
                       "row_count": 10, "failed_rows": 7, "checks": checks}
         pipes.log.info("stand-in job ran")
         for _ in range(int(sys.argv[3])):
@@ -96,8 +96,8 @@ def test_what_pipes_hands_the_job(fixture_zone, job, monkeypatch):
 
     monkeypatch.setattr(spark_pipes.PipesSubprocessClient, "run", run_and_keep)
     assert run(fixture_zone, spark_threshold_bytes=1).success
-    assert messages[0]["extras"] == {"raw_zone": str(fixture_zone.root), "dataset": "transactions", "fail_rate": 0.05,
-                                     "small_data": True, "master": "local[2]", "small": "True", "partition": DAY}
+    assert messages[0]["extras"] == {"raw_zone": str(fixture_zone.root), "dataset": "transactions", "day": DAY,
+                                     "fail_rate": 0.05, "small_data": True, "master": "local[2]", "small": "True", "partition": DAY}
 
 
 @pytest.mark.parametrize("sends", [0, 2])

@@ -32,7 +32,6 @@ class FakePipes:
 
     def __init__(self, extras: dict):
         self.extras = extras
-        self.partition_key = DAY
         self.log = FakeLog()
         self.messages: list = []
 
@@ -71,7 +70,7 @@ def session(monkeypatch):
 
 
 def test_the_job_validates_writes_the_state_and_sends_the_validation(fixture_zone, session):
-    pipes = FakePipes({"raw_zone": str(fixture_zone.root), "dataset": "transactions", "fail_rate": 0.5,
+    pipes = FakePipes({"raw_zone": str(fixture_zone.root), "dataset": "transactions", "day": DAY, "fail_rate": 0.5,
                        "small_data": True})
     spark_job.run(pipes)
     state = read_state(fixture_zone, "transactions", DAY)
@@ -88,7 +87,7 @@ def test_the_session_stops_when_the_validation_fails(fixture_zone, session, monk
         raise RuntimeError("executor lost")
 
     monkeypatch.setattr(spark_engine, "validate_partition", broken)
-    pipes = FakePipes({"raw_zone": str(fixture_zone.root), "dataset": "customers", "fail_rate": 0.05})
+    pipes = FakePipes({"raw_zone": str(fixture_zone.root), "dataset": "customers", "day": DAY, "fail_rate": 0.05})
     with pytest.raises(RuntimeError, match="executor lost"):
         spark_job.run(pipes)
     assert session.stopped and session.built == [False] and pipes.messages == []
