@@ -3,6 +3,7 @@ files; rewritten by each report, serialised by the zone lock, and repaired after
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -54,12 +55,21 @@ def rows(zone: RawZone) -> list[dict]:
     return Rows(index_path(zone).read_text(encoding="utf-8")).rows
 
 
-@pytest.fixture
-def two_days(zone) -> RawZone:
+@pytest.fixture(scope="module")
+def two_days_root(tmp_path_factory) -> Path:
+    """Two reported days, built once (two whole reports take seconds); each test copies them."""
+    zone = RawZone(UPath(tmp_path_factory.mktemp("two_days") / "raw_zone"))
+    zone.create_tree()
     build_fixture_zone(zone)
     write_quality_report(zone, EARLIER)  # nothing on that day: every dataset missing, status warn
     write_quality_report(zone, DAY)
-    return zone
+    return Path(zone.root)
+
+
+@pytest.fixture
+def two_days(two_days_root, tmp_path) -> RawZone:
+    shutil.copytree(two_days_root, tmp_path / "raw_zone")  # manifests and their times included
+    return RawZone(UPath(tmp_path / "raw_zone"))
 
 
 def test_each_report_rewrites_the_index_newest_first_with_links(two_days):
