@@ -90,7 +90,7 @@ def test_without_topic_ids_the_lakes_last_message_is_read_back(one_partition, zo
     """A broker that gives no topic id: the consumer reads the message before its position again and
     compares it with the fingerprint the lake recorded; a shorter new log never answers there, a
     longer one holds another message there."""
-    monkeypatch.setattr(ClickstreamConsumer, "_read_topic_id", lambda self: None)
+    monkeypatch.setattr(ClickstreamConsumer, "_read_topic_id", lambda self, admin: None)
     old = produce(one_partition, "old", 30)
     assert run_consumer(one_partition, OPTIONS, handle_signals=False).messages == 30
     recreate(one_partition)

@@ -200,10 +200,13 @@ class ClickstreamConsumer:
         }))
 
     # -- life cycle -------------------------------------------------------------------------
-    def check_topic(self, timeout: float = 10.0) -> int:
-        """Number of partitions of the topic; notes the cluster id. A clear error if broker or topic is missing."""
+    def check_topic(self, timeout: float = 10.0, client: Consumer | AdminClient | None = None) -> int:
+        """Number of partitions of the topic; notes the cluster id. A clear error if broker or topic is missing.
+
+        ``client`` is the consumer by default; inside a rebalance callback it must be an admin client
+        (see :meth:`_on_assign`)."""
         try:
-            metadata = self.consumer.list_topics(self.topic, timeout=timeout)
+            metadata = (client or self.consumer).list_topics(self.topic, timeout=timeout)
         except KafkaException as exc:
             raise ConsumerStartError(
                 f"cannot reach Kafka at {self.settings.kafka_bootstrap_servers}: {exc.args[0]}"
@@ -220,10 +223,10 @@ class ClickstreamConsumer:
                     "Kafka cluster is %s (batch files tagged c%s)", cluster_id, cluster_tag(cluster_id))
         self.cluster_id = cluster_id
 
-    def _refresh_cluster(self) -> None:
+    def _refresh_cluster(self, admin: AdminClient) -> None:
         """Re-read the cluster id: a group rejoin may follow a restart of the embedded broker as a new cluster."""
         try:
-            self.check_topic(self.options.connect_timeout)
+            self.check_topic(self.options.connect_timeout, client=admin)
         except ConsumerStartError as exc:
             log.warning("cannot refresh the cluster id (%s); keeping %s", exc, self.cluster_id)
 
@@ -475,10 +478,9 @@ class ClickstreamConsumer:
         return min(log_now, datetime.now(UTC))
 
     # -- the log's continuity ---------------------------------------------------------------------
-    def _read_topic_id(self) -> str | None:
+    def _read_topic_id(self, admin: AdminClient) -> str | None:
         """The topic's id where the broker gives one (Kafka 2.8+ and the embedded broker do), else None."""
         try:
-            admin = AdminClient(self.settings.kafka_config(logger=get_logger("kafka")))
             described = admin.describe_topics(TopicCollection([self.topic]))[self.topic].result(
                 self.options.connect_timeout)
             return str(described.topic_id) if described.topic_id else None
@@ -584,9 +586,19 @@ class ClickstreamConsumer:
 
     # -- callbacks ----------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Resume each partition at the lake's position (or halt it at a discontinuity), then assign.
+
+        The broker is asked through an admin client of its own, never through the consumer: a call into
+        the consumer that enters librdkafka through confluent-kafka's call state (``list_topics``,
+        ``list_groups``, ``poll``, ``consume``, ``close``) made inside one of its own callbacks clears that
+        per-thread state on return, and the next callback served by the same ``consume()`` (a log line,
+        an error) then aborts the whole process (``CallState_get: Assertion `cs != NULL'``). The calls
+        left here (``get_watermark_offsets``, ``assign``, ``pause``, ``seek``) do not use that state.
+        """
+        admin = AdminClient(self.settings.kafka_config(logger=get_logger("kafka")))
         if self._assigned_once:
-            self._refresh_cluster()
-        self.topic_id = self._read_topic_id()
+            self._refresh_cluster(admin)
+        self.topic_id = self._read_topic_id(admin)
         positions = resume(self.zone, self.topic, [tp.partition for tp in partitions], self.cluster_id)
         steps.reached("consumer.resumed")
         halted = []
