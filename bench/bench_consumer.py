@@ -4,7 +4,7 @@ For each traffic shape (``live``: timestamps rising over one day; ``scattered``:
 at random over three days, as when apps flush offline buffers) it produces N + D generated events
 to a fresh 3-partition topic on the embedded broker (started on a free port), then measures:
 
-1. a bare loop that reads with ``consume(10000)`` and counts, timed from its first message to its
+1. a bare loop (a fresh interpreter of its own) that reads with ``consume(10000)`` and counts, timed from its first message to its
    last (the ceiling on this machine), before and after the consumer runs;
 2. ``recomart consume --max-events N`` and ``--max-events N+D`` in subprocesses, each into a fresh
    temporary raw zone: the steady-state rate is the marginal one, D / (busy(N+D) - busy(N)), so
@@ -26,6 +26,7 @@ twice and quote both.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from recomart_assets.config import Settings, child_environ
 from recomart_assets.lake import RawZone, complete_files
@@ -86,24 +87,40 @@ def produce_scattered(settings: Settings, topic: str, n_events: int, days: list[
         raise SystemExit("scattered events were not all delivered")
 
 
+# The bare loop, run as a process of its own (as a user's script would be, and as our consumer is): in
+# this script, which holds the produced events, its garbage collections traversed that heap and made
+# the baseline vary from 169k to 320k messages/s between runs of the same data.
+_BARE_LOOP = """
+import json, sys, time, uuid
+from confluent_kafka import Consumer
+config, topic, n_events = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+consumer = Consumer({**config, "group.id": f"bench-bare-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest",
+                     "enable.auto.commit": False, "session.timeout.ms": 6000})
+consumer.subscribe([topic])
+count, first = 0, None
+deadline = time.monotonic() + 600
+while count < n_events and time.monotonic() < deadline:
+    messages = consumer.consume(10_000, 1.0)
+    if messages and first is None:
+        first = time.perf_counter()
+    count += sum(1 for msg in messages if msg.error() is None)  # no other per-message work
+elapsed = time.perf_counter() - first
+consumer.close()
+print(count, elapsed)
+"""
+
+
 def bare_loop(settings: Settings, topic: str, n_events: int) -> float:
-    """Messages per second of a loop that reads with consume(10000) and counts, first message to last."""
-    consumer = Consumer(settings.kafka_config(**{"group.id": f"bench-bare-{uuid.uuid4().hex[:8]}",
-                                                 "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                                                 "session.timeout.ms": 6000}))
-    consumer.subscribe([topic])
-    count, first = 0, None
-    deadline = time.monotonic() + 600
-    while count < n_events and time.monotonic() < deadline:
-        messages = consumer.consume(10_000, 1.0)
-        if messages and first is None:
-            first = time.perf_counter()
-        count += sum(1 for msg in messages if msg.error() is None)  # no other per-message work
-    elapsed = time.perf_counter() - first
-    consumer.close()
-    if count != n_events:
+    """Messages per second of a loop that reads with consume(10000) and counts, first message to last,
+    in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", _BARE_LOOP, json.dumps(settings.kafka_config()), topic, str(n_events)],
+                          capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the bare loop failed:\n{done.stderr[-3000:]}")
+    count, elapsed = done.stdout.split()
+    if int(count) != n_events:
         raise SystemExit(f"bare loop read {count} of {n_events} messages")
-    return count / elapsed
+    return int(count) / float(elapsed)
 
 
 def consume(settings: Settings, topic: str, lake: str, group: str, *args: str,
