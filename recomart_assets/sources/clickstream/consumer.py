@@ -674,8 +674,7 @@ def _rare_collections() -> Iterator[None]:
     Each round allocates ten thousand Kafka messages (container objects), so the default threshold
     (700 allocations) ran a young collection every few hundred messages, and the older generations
     traversed every module and setting loaded at start: in a native profile (py-spy --native) 4.6 % of
-    the samples were in
-    ``gc_collect_main``. What the loop creates is freed by reference counting; frozen start-up
+    the samples were in ``gc_collect_main``. What the loop creates is freed by reference counting; frozen start-up
     objects are never traversed again until the loop ends.
     """
     thresholds = gc.get_threshold()
