@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from base64 import b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
+import numpy as np
 import orjson
 import simdjson
 from confluent_kafka import Message
@@ -72,6 +73,36 @@ def fingerprint(msg: Message) -> str:
     return digest.hexdigest()[:32]
 
 
+def _clean(values: list[bytes]) -> bool:
+    """Whether every value passes the fast path's byte checks, judged once over the round joined by
+    line feeds: no backslash, no carriage return, a line feed only between values, and as many
+    ``"timestamp"`` as values (each holds it at least once, unescaped, as simdjson found the key;
+    the joiner cannot be part of a match)."""
+    joined = b"\n".join(values)
+    return (_BACKSLASH not in joined and _CR not in joined and joined.count(b"\n") == len(values) - 1
+            and joined.count(_STAMP) == len(values))
+
+
+def _group(partitions: list[int], hours: np.ndarray, problems: Collection[int], values: list[bytes],
+           routed: Routed) -> None:
+    """Append each placed value to its file's lines in ``routed``, in arrival order: one stable sort by
+    (partition, hour) instead of a dictionary lookup per message (``problems``: positions not placed)."""
+    keys = (np.asarray(partitions, dtype=np.int64) << 32) | hours
+    placed = np.ones(len(values), dtype=bool)
+    placed[list(problems)] = False
+    positions = np.flatnonzero(placed)
+    if not len(positions):
+        return
+    order = positions[np.argsort(keys[positions], kind="stable")]
+    ordered = keys[order]
+    starts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist()]
+    ends = [*starts[1:], len(order)]
+    for start, end in zip(starts, ends, strict=True):
+        key = int(ordered[start])
+        lines = values if end - start == len(values) else [values[i] for i in order[start:end].tolist()]
+        routed.setdefault((key >> 32, key & 0xFFFF_FFFF), []).extend(lines)
+
+
 class MessagePlacer:
     """Places rounds of one topic's messages into lines per file; counts quarantine reasons in ``reasons``."""
 
@@ -89,11 +120,12 @@ class MessagePlacer:
 
         Opens a :class:`PartitionBatch` in ``batches`` for a partition without one (its base from
         ``positions``) and moves each batch's last offset; returns the round's lines per file and its
-        newest message (None if the round held none).
+        newest message (None if the round held none). The byte checks of the fast path run once over
+        the round's values joined, and the lines are grouped per file by one sort (:func:`_group`).
         """
         parse = self._parser.parse
         fast: list[Message] = []  # messages the fast path parsed, by position
-        values: list[bytes] = []  # their values (on one line)
+        values: list[bytes] = []  # their values
         stamps: list[str] = []  # their timestamps, for place_many
         partitions: list[int] = []  # their partitions
         slow: list[Message] = []  # everything the fast path cannot vouch for
@@ -116,13 +148,10 @@ class MessagePlacer:
                 stamp = parse(value)["timestamp"]
             except Exception:  # noqa: BLE001 - not parsed here: the reference path says why
                 stamp = None
-            # simdjson keeps the first of repeated keys, orjson the last; escapes could spell the key too.
-            if type(stamp) is not str or _BACKSLASH in value or value.count(_STAMP) != 1:
+            if type(stamp) is not str:
                 stamp = None  # let go of a simdjson array or object now: the parser refuses to reparse while one lives
                 slow.append(msg)
                 continue
-            if _LF in value or _CR in value:  # pretty-printed JSON: JSONL needs one line per record
-                value = orjson.dumps(orjson.loads(value))
             fast.append(msg)
             values.append(value)
             stamps.append(stamp)
@@ -130,24 +159,35 @@ class MessagePlacer:
         if previous is not None:
             batches[partition].last_offset = previous.offset()
             batches[partition].last_message = previous
+        if values and not _clean(values):
+            fast, values, stamps, partitions = self._screen(fast, values, stamps, partitions, slow)
         latest = self.bounds.latest()
         routed: Routed = {}
         if values:
             placed = place_many(stamps, self.bounds, require_offset=True, latest=latest)
-            hours = (placed.micros // MICROS_PER_HOUR).tolist()
-            for i in placed.problems:  # out of bounds (or a shape only the reference reads): decided per message
-                hours[i] = None
-            for p, hour, value in zip(partitions, hours, values, strict=True):
-                if hour is not None:
-                    key = (p, hour)
-                    lines = routed.get(key)
-                    if lines is None:
-                        lines = routed[key] = []
-                    lines.append(value)
-            slow.extend(fast[i] for i in placed.problems)
+            _group(partitions, placed.micros // MICROS_PER_HOUR, placed.problems, values, routed)
+            slow.extend(fast[i] for i in placed.problems)  # out of bounds (or a shape only the reference reads)
         for msg in slow:
             self._place_slow(msg, latest, routed)
         return routed, previous
+
+    @staticmethod
+    def _screen(fast: list[Message], values: list[bytes], stamps: list[str], partitions: list[int],
+                slow: list[Message]) -> tuple[list[Message], list[bytes], list[str], list[int]]:
+        """The fast path's byte checks one value at a time, for a round :func:`_clean` did not pass whole:
+        an escape or a repeated key sends a message to the reference (simdjson keeps the first of
+        repeated keys, orjson the last, and escapes could spell the key too); a value spread over
+        several lines is re-serialised on one, as JSONL needs."""
+        kept: tuple[list[Message], list[bytes], list[str], list[int]] = ([], [], [], [])
+        for msg, value, stamp, partition in zip(fast, values, stamps, partitions, strict=True):
+            if _BACKSLASH in value or value.count(_STAMP) != 1:
+                slow.append(msg)
+                continue
+            if _LF in value or _CR in value:
+                value = orjson.dumps(orjson.loads(value))
+            for column, item in zip(kept, (msg, value, stamp, partition), strict=True):
+                column.append(item)
+        return kept
 
     def _place_slow(self, msg: Message, latest: datetime, routed: Routed) -> None:
         """The reference path for one message: an event line for its hour, or a quarantine record with the reason."""

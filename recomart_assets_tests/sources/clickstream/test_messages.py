@@ -5,6 +5,8 @@ the reason, the fast path agreeing with the reference, and each partition's batc
 from __future__ import annotations
 
 import base64
+import random
+from collections import Counter
 from datetime import UTC, datetime
 
 import orjson
@@ -88,3 +90,46 @@ def test_an_empty_round_changes_nothing():
     placer = MessagePlacer("t", BOUNDS, {}, lambda msg: None)
     batches: dict[int, PartitionBatch] = {}
     assert placer.place_round([], batches, {}) == ({}, None) and batches == {}
+
+
+def test_mixed_rounds_place_every_message_where_the_reference_says():
+    """Rounds mixing clean events with every shape the fast path must hand over (escapes, a repeated key,
+    line breaks, a non-string or out-of-bounds timestamp, broken JSON): each message lands exactly once,
+    where :func:`reference_placement` says, whether a round passes the joined byte checks or not."""
+    rng = random.Random(3)
+    shapes = [
+        lambda h, i: b'{"e":%d,"timestamp":"2026-03-01T%02d:15:00+05:30"}' % (i, h),
+        lambda h: b'{\n"e":2,\r\n"timestamp":"2026-03-01T%02d:00:00Z"}' % h,
+        lambda h: b'{"e":"a\\"b","timestamp":"2026-03-01T%02d:30:00Z"}' % h,
+        lambda h: b'{"timestamp":"2026-03-01T00:00:00Z","timestamp":"2026-03-01T%02d:00:00Z"}' % h,
+        lambda h: b'{"timestamp":%d}' % h,
+        lambda h: b'{"timestamp":"2030-01-01T%02d:00:00Z"}' % h,
+        lambda h: b'{"timestamp":"2026-03-01T%02d:00:00"}' % h,
+        lambda h: b'["timestamp", %d]' % h,
+        lambda h: b'{"timestamp":"2026-03-01T%02d:00:00Z"' % h,
+    ]
+    for dirty_rate in (0.0, 0.02, 0.5):
+        placer = MessagePlacer("t", BOUNDS, {}, lambda msg: None)
+        batches: dict[int, PartitionBatch] = {}
+        expected: dict[tuple[int, int | str], list[bytes]] = {}
+        round_, offsets = [], [0, 0, 0]
+        for partition in (0, 1, 2):  # runs per partition, as consume() gives them
+            for _ in range(300):
+                hour = rng.randrange(24)
+                offset = offsets[partition]
+                value = shapes[0](hour, offset) if rng.random() >= dirty_rate else rng.choice(shapes[1:])(hour)
+                msg = message(partition, offsets[partition], value)
+                offsets[partition] += 1
+                round_.append(msg)
+                answer = reference_placement(value, BOUNDS, LATEST)
+                if isinstance(answer, Placement):
+                    line = orjson.dumps(orjson.loads(value)) if b"\n" in value or b"\r" in value else value
+                    expected.setdefault((partition, int(answer.moment.timestamp()) // ONE_HOUR), []).append(line)
+                else:
+                    expected.setdefault((partition, "2026-03-01"), []).append(b"%d" % msg.offset())
+        routed, _newest = placer.place_round(round_, batches, {})
+        got = {key: [b"%d" % orjson.loads(line)["offset"] if isinstance(key[1], str) else line for line in lines]
+               for key, lines in routed.items()}
+        assert {k: Counter(v) for k, v in got.items()} == {k: Counter(v) for k, v in expected.items()}, dirty_rate
+        if dirty_rate == 0.0:
+            assert got == expected  # a clean round keeps arrival order in every file
