@@ -14,13 +14,19 @@ Prints both times (measured inside the child, after imports), the ratio (target 
 child's peak RSS, for the full file and a file of ``--small-rows`` rows: the intake's peak should
 stay flat as the file grows, the baseline's grows with it.
 
-    .venv/bin/python bench/bench_transactions.py [--rows 1000000] [--days 30] [--small-rows 250000]
+Then the whole processes the issue compares, each timed from start to exit: ``recomart
+ingest-transactions`` against a DuckDB process running only the COPY, for ``--rows`` and
+``--large-rows`` rows; the difference between the two sizes is the steady state, the rest start-up.
+
+    .venv/bin/python bench/bench_transactions.py [--rows 1000000] [--large-rows 3000000] [--days 30]
+                                                 [--small-rows 250000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -70,6 +76,36 @@ def child_intake(source: Path, out: Path) -> None:
     report(time.perf_counter() - started, rows=outcome.records, partitions=len(outcome.partitions))
 
 
+# What the issue's user runs, timed from start to exit: DuckDB's COPY ... PARTITION_BY alone.
+_DUCKDB_PROCESS = """
+import sys
+import duckdb
+source, out = sys.argv[1], sys.argv[2]
+duckdb.connect().execute(
+    f"COPY (SELECT *, strftime(try_cast(timestamp AS TIMESTAMPTZ) AT TIME ZONE 'UTC', '%Y-%m-%d') AS day "
+    f"FROM read_csv('{source}', all_varchar=true)) TO '{out}' (FORMAT csv, HEADER, PARTITION_BY (day))")
+"""
+
+
+def whole_process(kind: str, source: Path, out: Path) -> float:
+    """Seconds from start to exit of ``recomart ingest-transactions`` (the file dropped in a fresh raw
+    zone's landing folder beforehand) or of a DuckDB process running the COPY."""
+    from recomart_assets.lake import RawZone
+
+    env = None
+    if kind == "duckdb":
+        command = [sys.executable, "-c", _DUCKDB_PROCESS, str(source), str(out)]
+    else:
+        zone = RawZone.at(str(out))
+        zone.create_tree()
+        Path(zone.landing.path, source.name).hardlink_to(source)
+        command = [str(Path(sys.executable).with_name("recomart")), "ingest-transactions", "--settle-seconds", "0"]
+        env = {**os.environ, "RECOMART_RAW_ZONE": str(out)}
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
 def peak_rss_mib() -> float:
     """This process's peak RSS. ``VmHWM`` rather than ``ru_maxrss``, which Linux carries over from
     the parent through fork and exec (the parent holds the generated frame)."""
@@ -111,6 +147,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small-rows", type=int, default=250_000)
+    parser.add_argument("--large-rows", type=int, default=3_000_000,
+                        help="the second file of the whole-process comparison (steady state = the extra rows)")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--child", choices=["baseline", "duckdb", "intake"])
     parser.add_argument("--source", type=Path)
@@ -133,6 +171,14 @@ def main() -> None:
                 "duckdb": run_child("duckdb", source, work / f"duckdb_{rows}"),
                 "intake": run_child("intake", source, work / f"intake_{rows}"),
             }
+        processes = {}
+        for rows in (args.rows, args.large_rows):
+            source = work / f"transactions_{rows}.csv"
+            if not source.exists():
+                make_landing_file(source, rows, args.days)
+            source.read_bytes()
+            processes[rows] = {kind: whole_process(kind, source, work / f"process_{kind}_{rows}")
+                               for kind in ("duckdb", "intake")}
     full = results["full"]
     ratio = full["intake"]["seconds"] / full["baseline"]["seconds"]
     print(f"landing file: {full['rows']:,} rows over {args.days} days ({full['mib']:.0f} MiB), "
@@ -142,6 +188,18 @@ def main() -> None:
     print(f"recomart intake (hash, check, chunked split, manifests, archive): {full['intake']['seconds']:.2f} s")
     print(f"ratio intake/baseline: {ratio:.2f}x (target <= 1.5x) -> {'OK' if ratio <= 1.5 else 'MISSED'}")
     print(f"ratio intake/duckdb: {full['intake']['seconds'] / full['duckdb']['seconds']:.2f}x")
+    print("whole processes, start to exit (recomart ingest-transactions vs a DuckDB COPY ... PARTITION_BY process):")
+    for rows, times in processes.items():
+        print(f"  {rows:>9,} rows: intake {times['intake']:.2f} s, duckdb {times['duckdb']:.2f} s, "
+              f"ratio {times['intake'] / times['duckdb']:.2f}x (target <= 1.5x)")
+    small_run, large_run = processes[args.rows], processes[args.large_rows]
+    extra = args.large_rows - args.rows
+    steady = {kind: large_run[kind] - small_run[kind] for kind in ("intake", "duckdb")}
+    startup = {kind: small_run[kind] - steady[kind] * args.rows / extra for kind in ("intake", "duckdb")}
+    print(f"  steady state, the extra {extra:,} rows: intake {steady['intake']:.2f} s, duckdb {steady['duckdb']:.2f} s, "
+          f"ratio {steady['intake'] / steady['duckdb']:.2f}x")
+    print(f"  start-up (the {args.rows:,}-row time less its share of the steady state): intake {startup['intake']:.2f} s,"
+          f" duckdb {startup['duckdb']:.2f} s")
     print("peak RSS by file size (intake target: flat):")
     for label in ("small", "full"):
         r = results[label]
