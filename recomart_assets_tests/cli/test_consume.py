@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+import pytest
 from click.testing import CliRunner
 
 from recomart_assets.cli import consume, main
@@ -51,3 +53,11 @@ def test_a_bounded_run_consumes_the_topic_into_the_raw_zone(kafka_settings, zone
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1].startswith(f"messages={counts.messages} events={counts.messages} quarantined=0")
     assert sum(lake_messages(zone).values()) == counts.messages
+
+
+def test_the_collector_settings_come_back_when_the_consumer_stops_even_on_an_error():
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with pytest.raises(RuntimeError), consume._rare_collections():
+        assert gc.get_threshold()[0] == 100_000 and gc.get_freeze_count() > frozen
+        raise RuntimeError("the consumer failed")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)

@@ -57,13 +57,11 @@ clock runs ahead cannot close today early.
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -245,8 +243,7 @@ class ClickstreamConsumer:
                                     on_lost=self._on_lost)
             self.progress.start()
             try:
-                with _rare_collections():
-                    self._loop()
+                self._loop()
                 self._flush()
                 if self._caught_up() or (self._idle_exit_reached() and self._broker_healthy()):
                     self._mark_caught_up()
@@ -665,26 +662,6 @@ class ClickstreamConsumer:
         if now - self._last_error_log >= 5:
             log.warning("Kafka client error (retrying): %s", error)
             self._last_error_log = now
-
-
-@contextmanager
-def _rare_collections() -> Iterator[None]:
-    """Fewer garbage collections while the loop runs, then the interpreter's own settings back.
-
-    Each round allocates ten thousand Kafka messages (container objects), so the default threshold
-    (700 allocations) ran a young collection every few hundred messages, and the older generations
-    traversed every module and setting loaded at start: in a native profile (py-spy --native) 4.6 % of
-    the samples were in ``gc_collect_main``. What the loop creates is freed by reference counting; frozen start-up
-    objects are never traversed again until the loop ends.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def install_signal_handlers(stop: Callable[..., None]) -> None:
