@@ -57,6 +57,17 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+
+def iso_or_none(value: datetime | None) -> str | None:
+    """An optional moment as ISO 8601 for a state file (None stays None); :func:`moment_or_none` reads it back."""
+    return None if value is None else value.isoformat()
+
+
+def moment_or_none(value: str | None) -> datetime | None:
+    """What :func:`iso_or_none` wrote, as a moment again."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
 NonNegative = Annotated[StrictInt, Field(ge=0)]
 
 

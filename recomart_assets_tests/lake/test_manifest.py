@@ -119,3 +119,14 @@ def test_memory_filesystem_root():
     _write(path)
     assert read_verified_bytes(path) == CSV
     assert read_manifest(path).record_count == 2
+
+
+def test_an_optional_moment_round_trips_through_its_iso_text():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from recomart_assets.lake.manifest import iso_or_none, moment_or_none
+
+    for moment in (datetime(2026, 3, 1, 10, 15, 30, 123456, tzinfo=UTC),
+                   datetime(2026, 3, 1, 15, 45, tzinfo=timezone(timedelta(hours=5, minutes=30)))):
+        assert moment_or_none(iso_or_none(moment)) == moment
+    assert iso_or_none(None) is None and moment_or_none(None) is None

@@ -31,6 +31,7 @@ from upath import UPath
 
 from recomart_assets.lake import RawZone, write_bytes_atomic
 from recomart_assets.lake.atomic import parse_temporary_name
+from recomart_assets.lake.manifest import iso_or_none, moment_or_none
 from recomart_assets.logs import get_logger
 from recomart_assets.sources.clickstream.batches import state_dir
 
@@ -93,9 +94,6 @@ class ConsumerProgress:
 
     def to_json(self) -> bytes:
         """The file's content (indented: people read it too)."""
-        def iso(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
         return orjson.dumps({
             "member_id": self.member_id, "kafka_member_id": self.kafka_member_id, "topic": self.topic,
             "group": self.group,
@@ -103,17 +101,15 @@ class ConsumerProgress:
                             "high_watermark": p.high_watermark, "lag": p.lag} for p in self.partitions],
             "lag": self.lag, "events_per_second": round(self.events_per_second, 1), "events": self.events,
             "quarantined": self.quarantined, "quarantined_by_reason": dict(sorted(self.quarantined_by_reason.items())),
-            "last_batch_closed_at": iso(self.last_batch_closed_at), "last_progress_at": iso(self.last_progress_at),
-            "started_at": iso(self.started_at), "updated_at": iso(self.updated_at), "stopped_at": iso(self.stopped_at),
+            "last_batch_closed_at": iso_or_none(self.last_batch_closed_at),
+            "last_progress_at": iso_or_none(self.last_progress_at), "started_at": iso_or_none(self.started_at),
+            "updated_at": iso_or_none(self.updated_at), "stopped_at": iso_or_none(self.stopped_at),
         }, option=orjson.OPT_INDENT_2)
 
     @classmethod
     def from_json(cls, raw: bytes) -> ConsumerProgress:
         """Read back what :meth:`to_json` wrote (raises ``ValueError``/``KeyError``/``TypeError`` on anything else)."""
         data = orjson.loads(raw)
-
-        def moment(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value)
 
         partitions = tuple(PartitionProgress(int(p["partition"]), p.get("committed_offset"), p.get("high_watermark"))
                            for p in data["partitions"])
@@ -122,11 +118,11 @@ class ConsumerProgress:
             partitions=partitions, updated_at=datetime.fromisoformat(data["updated_at"]),
             started_at=datetime.fromisoformat(data["started_at"]),
             last_progress_at=datetime.fromisoformat(data["last_progress_at"]),
-            last_batch_closed_at=moment(data.get("last_batch_closed_at")),
+            last_batch_closed_at=moment_or_none(data.get("last_batch_closed_at")),
             events_per_second=float(data.get("events_per_second", 0.0)), events=int(data.get("events", 0)),
             quarantined=int(data.get("quarantined", 0)),
             quarantined_by_reason={str(k): int(v) for k, v in (data.get("quarantined_by_reason") or {}).items()},
-            kafka_member_id=data.get("kafka_member_id"), stopped_at=moment(data.get("stopped_at")),
+            kafka_member_id=data.get("kafka_member_id"), stopped_at=moment_or_none(data.get("stopped_at")),
         )
 
 

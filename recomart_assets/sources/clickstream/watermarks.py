@@ -15,6 +15,7 @@ import orjson
 from upath import UPath
 
 from recomart_assets.lake import RawZone, write_bytes_atomic
+from recomart_assets.lake.manifest import iso_or_none, moment_or_none
 from recomart_assets.sources.clickstream.batches import state_dir
 
 
@@ -41,14 +42,11 @@ class PartitionWatermark:
 
     def to_json(self) -> bytes:
         """The file's content: progress, lateness and the watermark they give (for people reading it)."""
-        def iso(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
         return orjson.dumps({
             "topic": self.topic, "partition": self.partition, "cluster_id": self.cluster_id,
-            "event_time_max": iso(self.event_time_max),
-            "caught_up_at": iso(self.caught_up_at), "allowed_lateness_s": self.allowed_lateness.total_seconds(),
-            "watermark": iso(self.watermark), "updated_at": datetime.now(UTC).isoformat(),
+            "event_time_max": iso_or_none(self.event_time_max),
+            "caught_up_at": iso_or_none(self.caught_up_at), "allowed_lateness_s": self.allowed_lateness.total_seconds(),
+            "watermark": iso_or_none(self.watermark), "updated_at": datetime.now(UTC).isoformat(),
         }, option=orjson.OPT_INDENT_2)
 
     @classmethod
@@ -56,11 +54,8 @@ class PartitionWatermark:
         """Read back what :meth:`to_json` wrote."""
         data = orjson.loads(raw)
 
-        def moment(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value)
-
-        return cls(data["topic"], int(data["partition"]), moment(data["event_time_max"]),
-                   moment(data["caught_up_at"]), timedelta(seconds=data["allowed_lateness_s"]), data.get("cluster_id"))
+        return cls(data["topic"], int(data["partition"]), moment_or_none(data["event_time_max"]),
+                   moment_or_none(data["caught_up_at"]), timedelta(seconds=data["allowed_lateness_s"]), data.get("cluster_id"))
 
 
 def _watermark_path(zone: RawZone, topic: str, partition: int) -> UPath:
