@@ -221,9 +221,12 @@ class Settings(BaseSettings):
                 options[_kafka_option(var)] = value
         return options
 
-    def kafka_config(self, **overrides: object) -> dict[str, object]:
-        """librdkafka configuration with secrets revealed: pass it to a client, never log it."""
-        config: dict[str, object] = {"bootstrap.servers": self.kafka_bootstrap_servers}
+    def kafka_config(self, defaults: Mapping[str, object] | None = None, **overrides: object) -> dict[str, object]:
+        """librdkafka configuration with secrets revealed: pass it to a client, never log it.
+
+        ``defaults`` are a client's tuning (timeouts, buffers) that the user's options may change;
+        ``overrides`` are what the client relies on (its group, manual commits, callbacks) and win."""
+        config: dict[str, object] = {"bootstrap.servers": self.kafka_bootstrap_servers, **(defaults or {})}
         config.update({key: _reveal(value) for key, value in self.kafka_options.items()})
         config.update(overrides)
         return config

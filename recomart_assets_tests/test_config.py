@@ -119,6 +119,15 @@ def test_every_kafka_variable_is_the_librdkafka_option_of_its_name(tmp_path):
     assert "v-KAFKA_SASL_PASSWORD" not in repr(settings.describe())
 
 
+def test_the_file_changes_a_client_s_tuning_but_not_what_it_relies_on(tmp_path):
+    config = tmp_path / "client.properties"
+    config.write_text("session.timeout.ms=3000\ngroup.id=from-file\n")
+    settings = Settings.from_env({"RECOMART_KAFKA_CONFIG": str(config)})
+    client = settings.kafka_config({"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}, **{"group.id": "g"})
+    assert client["session.timeout.ms"] == "3000" and client["heartbeat.interval.ms"] == 1000
+    assert client["group.id"] == "g"
+
+
 def test_a_file_password_is_a_secret_too(tmp_path):
     config = tmp_path / "client.properties"
     config.write_text("sasl.password=from-file\n")

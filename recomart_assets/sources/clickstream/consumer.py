@@ -110,6 +110,16 @@ ON_REWIND = ("stop", "restart-from-log-start")
 
 UNKNOWN_CLUSTER = "unknown"  # for brokers that report no cluster id (Kafka before 0.10.1)
 GROUP_JOIN_ALLOWANCE = 20.0  # seconds a consumer may wait for its first assignment before --idle-exit counts
+# The client's tuning, which a properties file (RECOMART_KAFKA_CONFIG) may change: a member that dies
+# is expelled after session.timeout.ms, so the group's next join waits about that long; shorter
+# expels faster but risks rebalances on a loaded machine. The options exactly-once relies on (the
+# group, manual commits, starting from the earliest offset, the callbacks) are not in here.
+CONSUMER_TUNING: dict[str, object] = {
+    "session.timeout.ms": 6000,
+    "heartbeat.interval.ms": 1000,
+    "max.poll.interval.ms": 300_000,
+    "queued.max.messages.kbytes": 32_768,
+}
 _ROUND = 10_000  # messages asked of consume() at a time (what the bare-client baseline uses too)
 
 
@@ -187,14 +197,10 @@ class ClickstreamConsumer:
         self._log_clock: tuple[int, float] | None = None  # (newest Kafka timestamp ms, monotonic time it arrived)
         self.progress = ProgressReporter(self.zone, self.topic, self.group)
         self._last_batch_closed: datetime | None = None
-        self.consumer = Consumer(settings.kafka_config(**{
+        self.consumer = Consumer(settings.kafka_config(CONSUMER_TUNING, **{
             "group.id": self.group,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
-            "session.timeout.ms": 6000,
-            "heartbeat.interval.ms": 1000,
-            "max.poll.interval.ms": 300_000,
-            "queued.max.messages.kbytes": 32_768,
             "error_cb": self._on_client_error,
             "logger": get_logger("kafka"),  # librdkafka's own log lines go to our handlers, not raw stderr
         }))
