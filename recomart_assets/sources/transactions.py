@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from recomart_assets.datasets import TRANSACTIONS
+from recomart_assets.lake import arrow
 from recomart_assets.lake.intake import (
     ChunkSplit,
     EventTimeWindow,
@@ -50,13 +50,10 @@ def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, p
     the records with the header's width (in order), and the csv module's error for broken quoting."""
     width, at, key_at = len(header.columns), header.index("timestamp"), header.index(KEY_COLUMN)
     if chunk.plain:
-        values = pa.array(chunk.texts, pa.string())
-        widths = pc.add(pc.count_substring(values, ","), 1).to_numpy(zero_copy_only=False).astype(np.int64)
-        good = widths == width
-        if not good.all():
-            values = values.filter(pa.array(good))
-        fields = pc.split_pattern(values, ",")
-        return widths, pc.list_element(fields, at), pc.list_element(fields, key_at), {}
+        widths, starts, ends = chunk.field_ranges(width)
+        return (widths, arrow.slices(chunk.data, starts[:, at], ends[:, at]),
+                arrow.slices(chunk.data, starts[:, key_at], ends[:, key_at]), {})
+    assert chunk.fields is not None, "a chunk that is not plain carries its parsed fields"
     widths = np.empty(len(chunk), dtype=np.int64)
     errors: dict[int, str] = {}
     stamps: list[str] = []
@@ -70,7 +67,7 @@ def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, p
             if len(fields) == width:
                 stamps.append(fields[at])
                 keys.append(fields[key_at])
-    return widths, pa.array(stamps, pa.string()), pa.array(keys, pa.string()), errors
+    return widths, arrow.texts(stamps), arrow.texts(keys), errors
 
 
 def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWindow) -> ChunkSplit:
@@ -80,7 +77,7 @@ def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWind
     good = widths == width
     index = np.flatnonzero(good)
     placements = window.place(stamps, require_offset=False)
-    split = ChunkSplit(keys=keys.filter(pa.array(placements.ok)))
+    split = ChunkSplit(keys=keys.filter(arrow.bool_array(placements.ok)))
     problems = {int(index[j]): problem.reason for j, problem in placements.problems.items()}
     for i in np.flatnonzero(~good):
         i = int(i)
@@ -94,7 +91,7 @@ def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWind
     order = np.argsort(days, kind="stable")
     codes, starts = np.unique(days[order], return_index=True)
     for code, start, stop in zip(codes, starts, [*starts[1:], len(order)], strict=True):
-        split.placed[(str(np.datetime64(int(code), "D")), None)] = whole_lines(chunk, placed[order[start:stop]].tolist())
+        split.placed[(str(np.datetime64(int(code), "D")), None)] = whole_lines(chunk, placed[order[start:stop]])
     return split
 
 

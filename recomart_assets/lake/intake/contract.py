@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 from upath import UPath
 
@@ -136,8 +137,6 @@ class LandingSource:
         return zone.state_dir / self.name / kind
 
 
-def whole_lines(chunk: RecordChunk, members: Sequence[int]) -> Placed:
+def whole_lines(chunk: RecordChunk, members: Sequence[int] | np.ndarray) -> Placed:
     """The records ``members`` of ``chunk`` as received, one per line (CSV partition files)."""
-    texts = chunk.texts
-    data = ("\n".join([texts[i] for i in members]) + "\n").encode()
-    return Placed(data, len(members), int(chunk.lines[members[0]]), int(chunk.lines[members[-1]]))
+    return Placed(chunk.joined(members), len(members), int(chunk.lines[members[0]]), int(chunk.lines[members[-1]]))

@@ -48,8 +48,7 @@ def records(path: UPath) -> Iterator[tuple[Header, RecordChunk]]:
                 if isinstance(first, str):
                     raise IntakeError(f"{path.name}: {first}")  # content_problem() rules this out first
                 header = first
-                chunk = RecordChunk(chunk.texts[1:], chunk.lines[1:], chunk.plain,
-                                    chunk.fields[1:] if chunk.fields is not None else None)
+                chunk = chunk.after(1)
             if len(chunk):
                 yield header, chunk
 
