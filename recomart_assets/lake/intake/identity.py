@@ -11,6 +11,7 @@ from typing import IO, BinaryIO, cast
 
 from upath import UPath
 
+from recomart_assets.lake.atomic import Digests
 from recomart_assets.lake.records import CHUNK_BYTES
 
 
@@ -48,7 +49,7 @@ def content_sha256(path: UPath) -> str:
 def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> FileFacts:
     """:func:`inspect_file` of an open stream; with ``copy_to`` every byte read is also written there,
     so the copy is exactly the bytes the facts describe."""
-    sha, md5 = hashlib.sha256(), hashlib.md5()
+    digests = Digests()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
     has_nul = has_text = False
@@ -56,11 +57,11 @@ def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> FileFa
     while chunk := stream.read(CHUNK_BYTES):
         if copy_to is not None:
             copy_to.write(chunk)
-        sha.update(chunk)
-        md5.update(chunk)
+        digests.update(chunk)
         has_nul = has_nul or b"\x00" in chunk
-        has_text = has_text or bool(chunk.strip())
-        if bad_offset is None:
+        has_text = has_text or not chunk.isspace()
+        # ASCII is UTF-8 (unless a character the decoder holds from the last chunk was left unfinished)
+        if bad_offset is None and not (chunk.isascii() and not decoder.getstate()[0]):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -71,4 +72,4 @@ def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> FileFa
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             bad_offset = size
-    return FileFacts(sha.hexdigest(), md5.hexdigest(), size, has_nul, bad_offset, has_text)
+    return FileFacts(digests.sha256, digests.md5, size, has_nul, bad_offset, has_text)
