@@ -133,32 +133,32 @@ class RecordChunk:
         offsets, data = arrow.text_offsets(taken)
         return data[offsets[0]:offsets[-1]].tobytes()
 
-    def field_ranges(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For a plain chunk: each record's number of fields, and the start and end offsets in ``data`` of
-        every field of the records that have ``width`` fields (two arrays ``(records with width, width)``)."""
+    def field_ranges(self, width: int, columns: Sequence[int]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """For a plain chunk: each record's number of fields, and for each of ``columns`` the start and end
+        offsets in ``data`` of that field in every record that has ``width`` fields (in order)."""
         assert self.plain, "a chunk with quotes has its fields parsed by the csv module"
         n = len(self)
         if n == 0:
-            empty = np.zeros((0, width), dtype=np.int64)
-            return np.zeros(0, dtype=np.int64), empty, empty
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, [(empty, empty) for _ in columns]
         first, last = int(self.starts[0]), int(self.ends[-1])
         commas = np.flatnonzero(np.frombuffer(self.data, np.uint8, count=last - first, offset=first) == 44) + first
         if len(commas) == n * (width - 1) and width > 1:  # the common case: check that each record has its share
             grid = commas.reshape(n, width - 1)
             if (grid[:, 0] >= self.starts).all() and (grid[:, -1] < self.ends).all():
-                return np.full(n, width, dtype=np.int64), *_field_bounds(grid, self.starts, self.ends)
+                widths = np.full(n, width, dtype=np.int64)
+                return widths, [_field_bounds(grid, self.starts, self.ends, column) for column in columns]
         low, high = np.searchsorted(commas, self.starts), np.searchsorted(commas, self.ends)
         widths = (high - low + 1).astype(np.int64)
         good = widths == width
         grid = commas[low[good][:, None] + np.arange(width - 1)]
-        return widths, *_field_bounds(grid, self.starts[good], self.ends[good])
+        return widths, [_field_bounds(grid, self.starts[good], self.ends[good], column) for column in columns]
 
 
-def _field_bounds(commas: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end offsets of every field, from the commas of records that all have the same width."""
-    field_starts = np.concatenate([starts[:, None], commas + 1], axis=1)
-    field_ends = np.concatenate([commas, ends[:, None]], axis=1)
-    return field_starts, field_ends
+def _field_bounds(commas: np.ndarray, starts: np.ndarray, ends: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of field ``column`` of records that all have the same width (their commas by row)."""
+    width = commas.shape[1] + 1
+    return (starts if column == 0 else commas[:, column - 1] + 1), (ends if column == width - 1 else commas[:, column])
 
 
 def _line_end_cut(data: bytes) -> int:

@@ -50,9 +50,8 @@ def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, p
     the records with the header's width (in order), and the csv module's error for broken quoting."""
     width, at, key_at = len(header.columns), header.index("timestamp"), header.index(KEY_COLUMN)
     if chunk.plain:
-        widths, starts, ends = chunk.field_ranges(width)
-        return (widths, arrow.slices(chunk.data, starts[:, at], ends[:, at]),
-                arrow.slices(chunk.data, starts[:, key_at], ends[:, key_at]), {})
+        widths, [stamps, keys] = chunk.field_ranges(width, [at, key_at])
+        return widths, arrow.slices(chunk.data, *stamps), arrow.slices(chunk.data, *keys), {}
     assert chunk.fields is not None, "a chunk that is not plain carries its parsed fields"
     widths = np.empty(len(chunk), dtype=np.int64)
     errors: dict[int, str] = {}

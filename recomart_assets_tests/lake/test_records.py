@@ -76,9 +76,10 @@ def test_field_ranges_and_joined_records_of_a_plain_chunk(table, width, terminat
     data = "".join(",".join(row) + terminator for row in table).encode()
     chunks = list(iter_csv_records(io.BytesIO(data)))
     for chunk in chunks:
-        widths, starts, ends = chunk.field_ranges(width)
+        widths, ranges = chunk.field_ranges(width, range(width))
         assert widths.tolist() == [len(text.split(",")) for text in chunk.texts]
         rows = [text.split(",") for text in chunk.texts if len(text.split(",")) == width]
-        assert [[chunk.data[s:e].decode() for s, e in zip(r, q)] for r, q in zip(starts.tolist(), ends.tolist())] == rows
+        columns = [[chunk.data[s:e].decode() for s, e in zip(starts.tolist(), ends.tolist())] for starts, ends in ranges]
+        assert [list(row) for row in zip(*columns)] == rows if rows else all(not c for c in columns)
         order = list(range(len(chunk)))[::-1]
         assert chunk.joined(order) == "".join(chunk.texts[i] + "\n" for i in order).encode()
