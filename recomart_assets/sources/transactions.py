@@ -25,7 +25,7 @@ from recomart_assets.lake.intake import (
     HeaderContract,
     LandingSource,
     Rejection,
-    whole_lines,
+    grouped_lines,
 )
 from recomart_assets.lake.records import RecordChunk
 
@@ -82,15 +82,21 @@ def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWind
         i = int(i)
         problems[i] = (f"malformed line: {errors[i]}" if i in errors
                        else f"malformed line: expected {width} fields, found {widths[i]}")
-    split.rejected = [Rejection(int(chunk.lines[i]), problems[i], chunk.texts[i]) for i in sorted(problems)]
+    split.rejected = [Rejection(int(chunk.lines[i]), problems[i], chunk.text(i)) for i in sorted(problems)]
     placed = index[placements.ok]
     if not len(placed):
         return split
     days = placements.days()[placements.ok]
-    order = np.argsort(days, kind="stable")
-    codes, starts = np.unique(days[order], return_index=True)
-    for code, start, stop in zip(codes, starts, [*starts[1:], len(order)], strict=True):
-        split.placed[(str(np.datetime64(int(code), "D")), None)] = whole_lines(chunk, placed[order[start:stop]])
+    first = int(days.min())
+    offsets = days - first
+    if offsets.max() < 1 << 15:  # a chunk spans a few days: numpy's stable sort of 16-bit keys is a radix sort
+        offsets = offsets.astype(np.int16)
+    order = np.argsort(offsets, kind="stable")
+    counts = np.bincount(offsets)
+    present = np.flatnonzero(counts)
+    bounds = np.concatenate([[0], np.cumsum(counts[present])])
+    for offset, records in zip(present.tolist(), grouped_lines(chunk, placed[order], bounds), strict=True):
+        split.placed[(str(np.datetime64(first + offset, "D")), None)] = records
     return split
 
 
