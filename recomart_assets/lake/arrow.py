@@ -53,7 +53,7 @@ def text_offsets(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8))
 
 
-def slices(data: bytes, starts: np.ndarray, stops: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
+def slices(data: bytes | bytearray, starts: np.ndarray, stops: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
     """The byte ranges ``data[starts[i]:stops[i]]`` as one compact Arrow array (large string by default).
 
     The ranges must be in order and may not overlap (fields of consecutive records, records of a

@@ -76,7 +76,7 @@ class RecordChunk:
     (with the reader's ``errors`` policy) for the sources and tests that want strings.
     """
 
-    data: bytes
+    data: bytes | bytearray  # the chunk's own buffer, never written once the chunk exists
     starts: np.ndarray  # int64 byte offsets in ``data``
     ends: np.ndarray
     lines: np.ndarray  # int64: the physical line each record starts on
@@ -161,7 +161,7 @@ def _field_bounds(commas: np.ndarray, starts: np.ndarray, ends: np.ndarray, colu
     return (starts if column == 0 else commas[:, column - 1] + 1), (ends if column == width - 1 else commas[:, column])
 
 
-def _line_end_cut(data: bytes) -> int:
+def _line_end_cut(data: bytes | bytearray) -> int:
     """Index just after the last complete line end of ``data`` (0 if none is complete yet).
 
     A trailing ``\\r`` may be the first half of ``\\r\\n``: the cut goes before its line.
@@ -172,11 +172,11 @@ def _line_end_cut(data: bytes) -> int:
     return end + 1
 
 
-def _is_plain(data: bytes) -> bool:
+def _is_plain(data: bytes | bytearray) -> bool:
     return data.find(b'"') < 0 and ((returns := data.count(b"\r")) == 0 or returns == data.count(b"\r\n"))
 
 
-def _plain_records(data: bytes, line_no: int, errors: str) -> tuple[RecordChunk, int]:
+def _plain_records(data: bytes | bytearray, line_no: int, errors: str) -> tuple[RecordChunk, int]:
     """Records of a quote-free text, one per non-blank line; returns (chunk, lines consumed)."""
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
@@ -242,17 +242,21 @@ def iter_csv_records(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, errors: s
     line_no = 1  # physical line on which ``carry`` starts
     want = chunk_bytes
     while True:
-        block = stream.read(want)
-        final = not block
-        data = carry + block if carry else block
+        # read behind the carried bytes in one fresh buffer: no copy of the block to join or cut it
+        data = bytearray(len(carry) + want)
+        data[:len(carry)] = carry
+        got = stream.readinto(memoryview(data)[len(carry):])  # type: ignore[attr-defined]  # every binary stream has it
+        del data[len(carry) + got:]
+        final = not got
         carry = b""
         if not final:
             cut = _line_end_cut(data)
             if cut == 0:
-                carry, want = data, len(data) + chunk_bytes  # one line longer than a chunk: read on
+                carry, want = bytes(data), len(data) + chunk_bytes  # one line longer than a chunk: read on
                 continue
             if cut < len(data):
-                data, carry = data[:cut], data[cut:]
+                carry = bytes(data[cut:])
+                del data[cut:]
         want = chunk_bytes
         if data:
             if _is_plain(data):
