@@ -5,6 +5,10 @@ through ``pa.array`` or ``Array.to_numpy`` would be shorter, but each of them im
 first time it runs (pyarrow consults its pandas shim), which costs a one-shot
 ``recomart ingest-transactions`` about as much as splitting a million rows. These helpers build
 the same arrays from their buffers instead, with no copy where Arrow's layout allows it.
+:func:`take` and :func:`keep` call Arrow's kernels by name (``call_function``, public as
+``pyarrow.compute.call_function``) rather than through ``Array.take``/``filter``, which import
+``pyarrow.compute``: that module writes a Python wrapper with a docstring for every kernel, tens
+of milliseconds of every start-up.
 """
 
 from __future__ import annotations
@@ -13,6 +17,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+from pyarrow._compute import call_function
+
+
+def take(array: pa.Array, positions: np.ndarray) -> pa.Array:
+    """The values of ``array`` at ``positions`` (int64), in that order."""
+    return call_function("take", [array, int64_array(positions)])
+
+
+def keep(array: pa.Array, mask: np.ndarray | pa.Array) -> pa.Array:
+    """The values of ``array`` where ``mask`` (numpy or Arrow booleans) is true."""
+    return call_function("filter", [array, mask if isinstance(mask, pa.Array) else bool_array(mask)])
 
 
 def int64_array(values: np.ndarray) -> pa.Array:
@@ -70,7 +85,7 @@ def slices(data: bytes | bytearray, starts: np.ndarray, stops: np.ndarray, kind:
         return pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     both = pa.Array.from_buffers(kind, 2 * n - 1, [None, pa.py_buffer(bounds), pa.py_buffer(data)])
     every_other = pa.Array.from_buffers(pa.bool_(), 2 * n - 1, [None, pa.py_buffer(b"\x55" * ((2 * n + 6) // 8))])
-    return both.filter(every_other)
+    return keep(both, every_other)
 
 
 def texts(values: Sequence[str]) -> pa.Array:

@@ -210,7 +210,7 @@ def _arrow_shapes(values: pa.Array, require_offset: bool) -> tuple[np.ndarray, n
     for pattern, zoned in [(_ZONED, True)] + ([] if require_offset else [(_NAIVE, False)]):
         mask = arrow.bools(pc.match_substring_regex(values, pattern))
         if mask.any():
-            cast = _cast(values.filter(arrow.bool_array(mask)), zoned)
+            cast = _cast(arrow.keep(values, mask), zoned)
             if cast is not None:
                 micros[mask] = cast
                 cast_ok |= mask
@@ -236,7 +236,7 @@ def place_many(stamps: Sequence[object] | pa.Array, bounds: TimeBounds, *, requi
     micros, fast = common_shapes(values, naive=not require_offset)
     rest = np.flatnonzero(~fast)
     if len(rest):
-        rest_micros, cast = _arrow_shapes(values.take(arrow.int64_array(rest)), require_offset)
+        rest_micros, cast = _arrow_shapes(arrow.take(values, rest), require_offset)
         micros[rest[cast]] = rest_micros[cast]
         fast[rest[cast]] = True
     ok = fast.copy()

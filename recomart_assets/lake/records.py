@@ -129,7 +129,7 @@ class RecordChunk:
         """The records ``members`` (positions, in the order given) as received, each followed by ``\\n``."""
         from recomart_assets.lake import arrow
 
-        taken = self._with_line_ends.take(arrow.int64_array(np.asarray(members, dtype=np.int64)))
+        taken = arrow.take(self._with_line_ends, np.asarray(members, dtype=np.int64))
         offsets, data = arrow.text_offsets(taken)
         return data[offsets[0]:offsets[-1]].tobytes()
 

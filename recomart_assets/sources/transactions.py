@@ -76,7 +76,7 @@ def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWind
     good = widths == width
     index = np.flatnonzero(good)
     placements = window.place(stamps, require_offset=False)
-    split = ChunkSplit(keys=keys.filter(arrow.bool_array(placements.ok)))
+    split = ChunkSplit(keys=arrow.keep(keys, placements.ok))
     problems = {int(index[j]): problem.reason for j, problem in placements.problems.items()}
     for i in np.flatnonzero(~good):
         i = int(i)
