@@ -163,3 +163,20 @@ def test_an_error_in_a_block_of_data_files_publishes_none(zone: RawZone):
                        source={"type": "test"}).write(CSV, records=2)
         raise RuntimeError("the split failed")
     assert list(folder.iterdir()) == []
+
+
+def test_the_folder_is_fsynced_before_the_rename_only_when_a_stale_manifest_went(zone: RawZone, monkeypatch):
+    """R2 needs the removal of the old manifest durable before the new bytes appear; with nothing removed
+    there is nothing to make durable (one fsync of the folder less per new file)."""
+    synced = []
+    real = atomic._fsync_dir
+    monkeypatch.setattr(atomic, "_fsync_dir", lambda folder: (synced.append(folder), real(folder)))
+    path = zone.partition_dir("product_catalog", "2026-11-01") / "c.csv"
+    _write(path)
+    fresh = len(synced)
+    synced.clear()
+    _write(path, b"a,b\n5,6\n", records=1)  # new bytes: the old manifest is withdrawn first
+    assert len(synced) == fresh + 1
+    synced.clear()
+    _write(path, b"a,b\n5,6\n", records=1)  # the same bytes again: the manifest stays
+    assert len(synced) == fresh
