@@ -10,10 +10,11 @@ event-time bounds hold everywhere:
   nor later than now plus the allowed clock skew: such a record goes to quarantine with its reason
   and never moves a watermark (an app with a wrong clock must not close today).
 
-:func:`place_many` places a column of timestamps at once (the landing files' fast path): the common
-ISO 8601 shapes are cast by Arrow, everything else goes through :func:`place` value by value, and
-out-of-bounds reasons come from :meth:`TimeBounds.problem`, so its answers and wordings are
-:func:`place`'s own.
+:func:`place_many` places a column of timestamps at once (the landing files' fast path): the
+three shapes files write are read from their bytes by numpy (:mod:`~recomart_assets.lake.isotimes`),
+the other ISO 8601 shapes Arrow reads as ``fromisoformat`` does are cast by Arrow, everything else
+goes through :func:`place` value by value, and out-of-bounds reasons come from
+:meth:`TimeBounds.problem`, so its answers and wordings are :func:`place`'s own.
 """
 
 from __future__ import annotations
