@@ -130,12 +130,13 @@ class Digests:
 
     hashlib lets go of the interpreter while it hashes a large buffer, so on two cores the two
     digests of a large file take the time of the slower one instead of their sum. Updates are
-    applied in order: each waits for the previous md5 update before handing over the next.
+    applied in order: each waits for the previous md5 update before handing over the next. With
+    ``md5=False`` only the sha256 is computed (a caller that reads the md5 elsewhere).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, md5: bool = True) -> None:
         """Empty digests."""
-        self._md5 = hashlib.md5()
+        self._md5 = hashlib.md5() if md5 else None
         self._sha256 = hashlib.sha256()
         self._pending: Future[None] | None = None
 
@@ -147,7 +148,9 @@ class Digests:
     def update(self, data: bytes | memoryview) -> None:
         """Fold ``data`` into both digests."""
         self._settle()
-        if len(data) >= _BACKGROUND_BYTES:
+        if self._md5 is None:
+            pass
+        elif len(data) >= _BACKGROUND_BYTES:
             self._pending = _hashing_thread().submit(self._md5.update, data)
         else:
             self._md5.update(data)
@@ -156,6 +159,8 @@ class Digests:
     @property
     def md5(self) -> str:
         """Hex md5 of every byte so far."""
+        if self._md5 is None:
+            raise ValueError("these digests were made without md5")
         self._settle()
         return self._md5.hexdigest()
 
