@@ -16,10 +16,12 @@ stay flat as the file grows, the baseline's grows with it.
 
 Then the whole processes the issue compares, each timed from start to exit: ``recomart
 ingest-transactions`` against a DuckDB process running only the COPY, for ``--rows`` and
-``--large-rows`` rows; the difference between the two sizes is the steady state, the rest start-up.
+``--large-rows`` rows, ``--repeats`` times each, interleaved (the fastest counts; every run is
+printed with its CPU time, and the load average beside them); the difference between the two
+sizes is the steady state, the rest start-up.
 
     .venv/bin/python bench/bench_transactions.py [--rows 1000000] [--large-rows 3000000] [--days 30]
-                                                 [--small-rows 250000]
+                                                 [--small-rows 250000] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,9 +90,11 @@ duckdb.connect().execute(
 """
 
 
-def whole_process(kind: str, source: Path, out: Path) -> float:
+def whole_process(kind: str, source: Path, out: Path) -> tuple[float, float]:
     """Seconds from start to exit of ``recomart ingest-transactions`` (the file dropped in a fresh raw
-    zone's landing folder beforehand) or of a DuckDB process running the COPY."""
+    zone's landing folder beforehand) or of a DuckDB process running the COPY, and the CPU seconds
+    it used (user + system, all its threads): on a machine shared with other work the CPU time
+    moves much less than the elapsed time."""
     from recomart_assets.lake import RawZone
 
     env = None
@@ -101,9 +106,13 @@ def whole_process(kind: str, source: Path, out: Path) -> float:
         Path(zone.landing.path, source.name).hardlink_to(source)
         command = [str(Path(sys.executable).with_name("recomart")), "ingest-transactions", "--settle-seconds", "0"]
         env = {**os.environ, "RECOMART_RAW_ZONE": str(out)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    shutil.rmtree(out, ignore_errors=True)
+    return elapsed, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def peak_rss_mib() -> float:
@@ -150,6 +159,8 @@ def main() -> None:
     parser.add_argument("--large-rows", type=int, default=3_000_000,
                         help="the second file of the whole-process comparison (steady state = the extra rows)")
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="whole-process runs of each contender per file size, interleaved (the fastest counts)")
     parser.add_argument("--child", choices=["baseline", "duckdb", "intake"])
     parser.add_argument("--source", type=Path)
     parser.add_argument("--out", type=Path)
@@ -171,14 +182,20 @@ def main() -> None:
                 "duckdb": run_child("duckdb", source, work / f"duckdb_{rows}"),
                 "intake": run_child("intake", source, work / f"intake_{rows}"),
             }
-        processes = {}
+        processes: dict[int, dict[str, float]] = {}
+        runs: dict[int, dict[str, list[tuple[float, float]]]] = {}
+        loads = [os.getloadavg()[0]]
         for rows in (args.rows, args.large_rows):
             source = work / f"transactions_{rows}.csv"
             if not source.exists():
                 make_landing_file(source, rows, args.days)
             source.read_bytes()
-            processes[rows] = {kind: whole_process(kind, source, work / f"process_{kind}_{rows}")
-                               for kind in ("duckdb", "intake")}
+            runs[rows] = {"duckdb": [], "intake": []}
+            for attempt in range(args.repeats):
+                for kind in ("duckdb", "intake"):
+                    runs[rows][kind].append(whole_process(kind, source, work / f"process_{kind}_{rows}_{attempt}"))
+            processes[rows] = {kind: min(elapsed for elapsed, _ in runs[rows][kind]) for kind in ("duckdb", "intake")}
+            loads.append(os.getloadavg()[0])
     full = results["full"]
     ratio = full["intake"]["seconds"] / full["baseline"]["seconds"]
     print(f"landing file: {full['rows']:,} rows over {args.days} days ({full['mib']:.0f} MiB), "
@@ -188,10 +205,15 @@ def main() -> None:
     print(f"recomart intake (hash, check, chunked split, manifests, archive): {full['intake']['seconds']:.2f} s")
     print(f"ratio intake/baseline: {ratio:.2f}x (target <= 1.5x) -> {'OK' if ratio <= 1.5 else 'MISSED'}")
     print(f"ratio intake/duckdb: {full['intake']['seconds'] / full['duckdb']['seconds']:.2f}x")
-    print("whole processes, start to exit (recomart ingest-transactions vs a DuckDB COPY ... PARTITION_BY process):")
+    print("whole processes, start to exit (recomart ingest-transactions vs a DuckDB COPY ... PARTITION_BY process), "
+          f"fastest of {args.repeats}; load average {' -> '.join(f'{load:.1f}' for load in loads)} on "
+          f"{os.cpu_count()} cores:")
     for rows, times in processes.items():
         print(f"  {rows:>9,} rows: intake {times['intake']:.2f} s, duckdb {times['duckdb']:.2f} s, "
               f"ratio {times['intake'] / times['duckdb']:.2f}x (target <= 1.5x)")
+        for kind in ("intake", "duckdb"):
+            print(f"    {kind:<6} every run (elapsed / CPU s): "
+                  + ", ".join(f"{elapsed:.2f} / {cpu:.2f}" for elapsed, cpu in runs[rows][kind]))
     small_run, large_run = processes[args.rows], processes[args.large_rows]
     extra = args.large_rows - args.rows
     steady = {kind: large_run[kind] - small_run[kind] for kind in ("intake", "duckdb")}

@@ -16,6 +16,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -104,33 +105,96 @@ def sweep_temporary_files(folder: UPath, owner: str, recursive: bool = True) -> 
     return removed
 
 
+_BACKGROUND_BYTES = 1 << 20  # smaller updates are hashed inline: handing them to a thread costs more
+_helper: ThreadPoolExecutor | None = None
+
+
+def _hashing_thread() -> ThreadPoolExecutor:
+    global _helper  # noqa: PLW0603 - one helper thread per process, started on first use
+    if _helper is None:
+        _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md5")
+    return _helper
+
+
+def _forget_hashing_thread() -> None:
+    """A forked child has none of its parent's threads: it starts its own helper when it needs one."""
+    global _helper  # noqa: PLW0603
+    _helper = None
+
+
+os.register_at_fork(after_in_child=_forget_hashing_thread)
+
+
+class Digests:
+    """md5 and sha256 of a stream of bytes, the md5 computed on a helper thread beside the caller's sha256.
+
+    hashlib lets go of the interpreter while it hashes a large buffer, so on two cores the two
+    digests of a large file take the time of the slower one instead of their sum. Updates are
+    applied in order: each waits for the previous md5 update before handing over the next. With
+    ``md5=False`` only the sha256 is computed (a caller that reads the md5 elsewhere).
+    """
+
+    def __init__(self, *, md5: bool = True) -> None:
+        """Empty digests."""
+        self._md5 = hashlib.md5() if md5 else None
+        self._sha256 = hashlib.sha256()
+        self._pending: Future[None] | None = None
+
+    def _settle(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def update(self, data: bytes | memoryview) -> None:
+        """Fold ``data`` into both digests."""
+        self._settle()
+        if self._md5 is None:
+            pass
+        elif len(data) >= _BACKGROUND_BYTES:
+            self._pending = _hashing_thread().submit(self._md5.update, data)
+        else:
+            self._md5.update(data)
+        self._sha256.update(data)
+
+    @property
+    def md5(self) -> str:
+        """Hex md5 of every byte so far."""
+        if self._md5 is None:
+            raise ValueError("these digests were made without md5")
+        self._settle()
+        return self._md5.hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        """Hex sha256 of every byte so far."""
+        return self._sha256.hexdigest()
+
+
 @dataclass
 class HashingWriter:
     """Binary writer that tracks size, md5 and sha256 of everything written through it."""
 
     raw: IO[bytes]
     bytes_written: int = 0
-    _md5: hashlib._Hash = field(default_factory=hashlib.md5)
-    _sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
+    _digests: Digests = field(default_factory=Digests)
 
     def write(self, data: bytes) -> int:
         """Write ``data`` to the underlying file and fold it into the size and both checksums; returns its length
         (the ``IO.write`` contract)."""
         self.raw.write(data)
-        self._md5.update(data)
-        self._sha256.update(data)
+        self._digests.update(data)
         self.bytes_written += len(data)
         return len(data)
 
     @property
     def md5(self) -> str:
         """Hex md5 of every byte written so far: the manifest's ``md5``, what readers and ``verify`` check."""
-        return self._md5.hexdigest()
+        return self._digests.md5
 
     @property
     def sha256(self) -> str:
         """Hex sha256 of every byte written so far: the manifest's ``sha256``, kept beside the contract's md5."""
-        return self._sha256.hexdigest()
+        return self._digests.sha256
 
 
 def _fsync_dir(directory: str) -> None:
@@ -142,12 +206,13 @@ def _fsync_dir(directory: str) -> None:
 
 
 @contextmanager
-def atomic_writer(path: UPath, before_publish: Callable[[HashingWriter], None] | None = None
+def atomic_writer(path: UPath, before_publish: Callable[[HashingWriter], bool] | None = None
                   ) -> Iterator[HashingWriter]:
     """Yield a :class:`HashingWriter`; the bytes appear at ``path`` only if the block succeeds.
 
     ``before_publish(writer)`` runs once every byte is durable and before the rename that makes them
-    visible (the manifest writer uses it to withdraw a manifest that would describe the old bytes).
+    visible (the manifest writer uses it to withdraw a manifest that would describe the old bytes);
+    it returns whether it changed the folder, which is then fsynced before the rename.
     """
     if is_local_path(path):
         target = os.fspath(path.path)
@@ -161,9 +226,8 @@ def atomic_writer(path: UPath, before_publish: Callable[[HashingWriter], None] |
                 raw.flush()
                 os.fsync(raw.fileno())
             steps.reached("atomic.temp-durable")
-            if before_publish is not None:
-                before_publish(writer)
-                _fsync_dir(directory)
+            if before_publish is not None and before_publish(writer):
+                _fsync_dir(directory)  # what it removed stays removed before the new bytes appear
             os.replace(tmp, target)
             _fsync_dir(directory)
         finally:
@@ -212,7 +276,7 @@ def put_back(source: UPath, target: UPath) -> bool:
     return True
 
 
-def write_bytes_atomic(path: UPath, data: bytes, before_publish: Callable[[HashingWriter], None] | None = None
+def write_bytes_atomic(path: UPath, data: bytes, before_publish: Callable[[HashingWriter], bool] | None = None
                        ) -> HashingWriter:
     """Write ``data`` to ``path`` atomically; returns the writer (size and checksums)."""
     with atomic_writer(path, before_publish) as writer:

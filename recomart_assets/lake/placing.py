@@ -10,10 +10,11 @@ event-time bounds hold everywhere:
   nor later than now plus the allowed clock skew: such a record goes to quarantine with its reason
   and never moves a watermark (an app with a wrong clock must not close today).
 
-:func:`place_many` places a column of timestamps at once (the landing files' fast path): the common
-ISO 8601 shapes are cast by Arrow, everything else goes through :func:`place` value by value, and
-out-of-bounds reasons come from :meth:`TimeBounds.problem`, so its answers and wordings are
-:func:`place`'s own.
+:func:`place_many` places a column of timestamps at once (the landing files' fast path): the
+three shapes files write are read from their bytes by numpy (:mod:`~recomart_assets.lake.isotimes`),
+the other ISO 8601 shapes Arrow reads as ``fromisoformat`` does are cast by Arrow, everything else
+goes through :func:`place` value by value, and out-of-bounds reasons come from
+:meth:`TimeBounds.problem`, so its answers and wordings are :func:`place`'s own.
 """
 
 from __future__ import annotations
@@ -174,41 +175,71 @@ def _cast(values: pa.Array, zoned: bool) -> np.ndarray | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from recomart_assets.lake import arrow
+
     try:
         stamps = pc.cast(values, pa.timestamp("us", tz="UTC" if zoned else None))
     except pa.ArrowInvalid:
         return None
-    return pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False)
+    return arrow.int64s(stamps)
+
+
+def _column(stamps: Sequence[object] | pa.Array) -> pa.Array:
+    """The timestamp values as an Arrow string array (all null when some are not strings: the scalar
+    helper then decides each)."""
+    import pyarrow as pa
+
+    from recomart_assets.lake import arrow
+
+    if isinstance(stamps, pa.Array):
+        return stamps
+    if all(isinstance(stamp, str) for stamp in stamps):
+        return arrow.texts(stamps)  # type: ignore[arg-type]  # all str, checked
+    return pa.nulls(len(stamps), pa.string())
+
+
+def _arrow_shapes(values: pa.Array, require_offset: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Microseconds and a mask of the values whose shape the regexes admit and Arrow casts."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from recomart_assets.lake import arrow
+
+    n = len(values)
+    micros = np.zeros(n, dtype=np.int64)
+    cast_ok = np.zeros(n, dtype=bool)
+    for pattern, zoned in [(_ZONED, True)] + ([] if require_offset else [(_NAIVE, False)]):
+        mask = arrow.bools(pc.match_substring_regex(values, pattern))
+        if mask.any():
+            cast = _cast(arrow.keep(values, mask), zoned)
+            if cast is not None:
+                micros[mask] = cast
+                cast_ok |= mask
+    return micros, cast_ok
 
 
 def place_many(stamps: Sequence[object] | pa.Array, bounds: TimeBounds, *, require_offset: bool = True,
                latest: datetime | None = None) -> Placements:
     """:func:`place` for a column of timestamp values (strings or None), vectorised where it can be.
 
-    One clock reading (``latest``, default now + skew) applies to the whole column.
+    The common shapes are read from their bytes (:func:`~recomart_assets.lake.isotimes.common_shapes`),
+    the other shapes the regexes admit are cast by Arrow, and every value left goes through
+    :func:`place`. One clock reading (``latest``, default now + skew) applies to the whole column.
     """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from recomart_assets.lake import arrow
+    from recomart_assets.lake.isotimes import common_shapes
 
     latest = bounds.latest() if latest is None else latest
-    values = stamps if isinstance(stamps, pa.Array) else None
-    if values is None:
-        try:
-            values = pa.array(stamps, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings: the scalar helper decides each
-            values = pa.nulls(len(stamps), pa.string())
-    n = len(values)
-    micros = np.zeros(n, dtype=np.int64)
-    fast = np.zeros(n, dtype=bool)
-    shapes = [(_ZONED, True)] + ([] if require_offset else [(_NAIVE, False)])
-    for pattern, zoned in shapes:
-        mask = pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(zero_copy_only=False)
-        if mask.any():
-            cast = _cast(values.filter(pa.array(mask)), zoned)
-            if cast is not None:
-                micros[mask] = cast
-                fast |= mask
+    values = _column(stamps)
+    micros, fast = common_shapes(values, naive=not require_offset)
+    rest = np.flatnonzero(~fast)
+    if len(rest):
+        rest_micros, cast = _arrow_shapes(arrow.take(values, rest), require_offset)
+        micros[rest[cast]] = rest_micros[cast]
+        fast[rest[cast]] = True
     ok = fast.copy()
     problems: dict[int, Unplaceable] = {}
     first, last = to_micros(bounds.first), to_micros(latest)

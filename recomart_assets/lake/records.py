@@ -19,15 +19,18 @@ count them, the file's first line being 1.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from functools import cached_property
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Formats whose files hold one document (a PDF, a JSON report): record_count is 1.
 DOCUMENT_FORMATS = {"pdf", "json", "bytes"}
@@ -64,48 +67,134 @@ def format_of(name: str) -> str:
 class RecordChunk:
     """Consecutive CSV records of one file, each as received (without the line end that closes it).
 
-    ``plain`` chunks contain no quote and no lone carriage return, so a record's fields are exactly
-    ``text.split(",")`` (fast, vectorisable); otherwise ``fields`` holds each record's parsed
-    fields, or the csv module's error for a record whose quoting is broken.
+    The records are byte ranges of ``data``: record ``i`` is ``data[starts[i]:ends[i]]``, and a
+    ``\\n`` follows each one there, so a partition file's bytes are taken from ``data`` without
+    making a Python string per record (:meth:`joined`). ``plain`` chunks contain no quote and no
+    lone carriage return, so a record's fields are exactly its text cut at commas (what
+    :meth:`field_ranges` finds, vectorised); otherwise ``fields`` holds each record's parsed fields,
+    or the csv module's error for a record whose quoting is broken. ``texts`` decodes the records
+    (with the reader's ``errors`` policy) for the sources and tests that want strings.
     """
 
-    texts: list[str]
+    data: bytes | bytearray  # the chunk's own buffer, never written once the chunk exists
+    starts: np.ndarray  # int64 byte offsets in ``data``
+    ends: np.ndarray
     lines: np.ndarray  # int64: the physical line each record starts on
     plain: bool
     fields: list[list[str] | str] | None = None
+    errors: str = "strict"
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.lines)
+
+    @classmethod
+    def of_texts(cls, texts: list[str], lines: np.ndarray, fields: list[list[str] | str], errors: str = "strict"
+                 ) -> RecordChunk:
+        """A chunk of records given as text with their parsed fields (the csv module's path)."""
+        encoded = [text.encode() for text in texts]
+        ends = np.cumsum([len(text) + 1 for text in encoded], dtype=np.int64) - 1
+        chunk = cls(b"\n".join([*encoded, b""]), ends - np.fromiter(map(len, encoded), np.int64, len(encoded)), ends,
+                    lines, False, fields, errors)
+        chunk.__dict__["texts"] = texts
+        return chunk
+
+    @cached_property
+    def texts(self) -> list[str]:
+        """Every record as a string."""
+        data, errors = self.data, self.errors
+        return [data[start:end].decode("utf-8", errors) for start, end in zip(self.starts.tolist(), self.ends.tolist())]
+
+    def text(self, i: int) -> str:
+        """Record ``i`` as a string."""
+        return self.data[int(self.starts[i]):int(self.ends[i])].decode("utf-8", self.errors)
+
+    def after(self, count: int) -> RecordChunk:
+        """The records after the first ``count`` (the records after a file's header)."""
+        rest = RecordChunk(self.data, self.starts[count:], self.ends[count:], self.lines[count:], self.plain,
+                           self.fields[count:] if self.fields is not None else None, self.errors)
+        if "texts" in self.__dict__:
+            rest.__dict__["texts"] = self.texts[count:]
+        return rest
+
+    @cached_property
+    def _with_line_ends(self) -> pa.Array:
+        """Every record followed by ``\\n``, as one Arrow binary array over ``data``."""
+        import pyarrow as pa
+
+        from recomart_assets.lake import arrow  # pyarrow: only the writers of partition files need it
+
+        return arrow.slices(self.data, self.starts, self.ends + 1, pa.large_binary())
+
+    def joined(self, members: Sequence[int] | np.ndarray) -> bytes:
+        """The records ``members`` (positions, in the order given) as received, each followed by ``\\n``."""
+        from recomart_assets.lake import arrow
+
+        taken = arrow.take(self._with_line_ends, np.asarray(members, dtype=np.int64))
+        offsets, data = arrow.text_offsets(taken)
+        return data[offsets[0]:offsets[-1]].tobytes()
+
+    def field_ranges(self, width: int, columns: Sequence[int]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """For a plain chunk: each record's number of fields, and for each of ``columns`` the start and end
+        offsets in ``data`` of that field in every record that has ``width`` fields (in order)."""
+        assert self.plain, "a chunk with quotes has its fields parsed by the csv module"
+        n = len(self)
+        if n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, [(empty, empty) for _ in columns]
+        first, last = int(self.starts[0]), int(self.ends[-1])
+        commas = np.flatnonzero(np.frombuffer(self.data, np.uint8, count=last - first, offset=first) == 44) + first
+        if len(commas) == n * (width - 1) and width > 1:  # the common case: check that each record has its share
+            grid = commas.reshape(n, width - 1)
+            if (grid[:, 0] >= self.starts).all() and (grid[:, -1] < self.ends).all():
+                widths = np.full(n, width, dtype=np.int64)
+                return widths, [_field_bounds(grid, self.starts, self.ends, column) for column in columns]
+        low, high = np.searchsorted(commas, self.starts), np.searchsorted(commas, self.ends)
+        widths = (high - low + 1).astype(np.int64)
+        good = widths == width
+        grid = commas[low[good][:, None] + np.arange(width - 1)]
+        return widths, [_field_bounds(grid, self.starts[good], self.ends[good], column) for column in columns]
 
 
-def _line_end_cut(text: str) -> int:
-    """Index just after the last complete line end of ``text`` (0 if none is complete yet).
+def _field_bounds(commas: np.ndarray, starts: np.ndarray, ends: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of field ``column`` of records that all have the same width (their commas by row)."""
+    width = commas.shape[1] + 1
+    return (starts if column == 0 else commas[:, column - 1] + 1), (ends if column == width - 1 else commas[:, column])
+
+
+def _line_end_cut(data: bytes | bytearray) -> int:
+    """Index just after the last complete line end of ``data`` (0 if none is complete yet).
 
     A trailing ``\\r`` may be the first half of ``\\r\\n``: the cut goes before its line.
     """
-    end = max(text.rfind("\n"), text.rfind("\r"))
-    if end == len(text) - 1 and text[end] == "\r":
-        end = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end))
+    end = max(data.rfind(b"\n"), data.rfind(b"\r"))
+    if end == len(data) - 1 and data[end] == 13:
+        end = max(data.rfind(b"\n", 0, end), data.rfind(b"\r", 0, end))
     return end + 1
 
 
-def _is_plain(text: str) -> bool:
-    return '"' not in text and ("\r" not in text or text.count("\r") == text.count("\r\n"))
+def _is_plain(data: bytes | bytearray) -> bool:
+    # ``in`` is a memchr; ``count`` is not, so it runs only for a chunk that has a carriage return
+    return b'"' not in data and (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
 
 
-def _plain_records(text: str, line_no: int) -> tuple[RecordChunk, int]:
+def _plain_records(data: bytes | bytearray, line_no: int, errors: str) -> tuple[RecordChunk, int]:
     """Records of a quote-free text, one per non-blank line; returns (chunk, lines consumed)."""
-    parts = text.replace("\r\n", "\n").split("\n")
-    if parts[-1] == "":
-        parts.pop()
-    consumed = len(parts)
-    if "" in parts:  # blank lines are no records
-        keep = [i for i, part in enumerate(parts) if part]
-        return RecordChunk([parts[i] for i in keep], line_no + np.asarray(keep, dtype=np.int64), True), consumed
-    return RecordChunk(parts, line_no + np.arange(consumed, dtype=np.int64), True), consumed
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    if not data.endswith(b"\n"):  # the file's last line, without a line end
+        data += b"\n"
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
+    consumed = len(ends)
+    lines = line_no + np.arange(consumed, dtype=np.int64)
+    filled = ends > starts
+    if not filled.all():  # blank lines are no records
+        starts, ends, lines = starts[filled], ends[filled], lines[filled]
+    return RecordChunk(data, starts, ends, lines, True, None, errors), consumed
 
 
-def _careful_records(text: str, line_no: int, final: bool) -> tuple[RecordChunk, str, int]:
+def _careful_records(text: str, line_no: int, final: bool, errors: str) -> tuple[RecordChunk, str, int]:
     """Records of a text with quotes or lone carriage returns, through the csv module.
 
     Returns (chunk, unfinished tail, lines consumed): unless ``final``, a record whose quote is
@@ -125,7 +214,7 @@ def _careful_records(text: str, line_no: int, final: bool) -> tuple[RecordChunk,
             break
         except csv.Error as exc:
             if not final and _UNTERMINATED in str(exc) and reader.line_num == len(physical):
-                return RecordChunk(texts, np.asarray(starts, dtype=np.int64), False, fields), \
+                return RecordChunk.of_texts(texts, np.asarray(starts, dtype=np.int64), fields, errors), \
                     "".join(physical[begin:]), begin
             row = "quoted field not closed before the end of the file" if _UNTERMINATED in str(exc) else str(exc)
         end = reader.line_num
@@ -139,7 +228,7 @@ def _careful_records(text: str, line_no: int, final: bool) -> tuple[RecordChunk,
         add_text(raw)
         add_start(line_no + begin)
         add_fields(row)
-    return RecordChunk(texts, np.asarray(starts, dtype=np.int64), False, fields), "", len(physical)
+    return RecordChunk.of_texts(texts, np.asarray(starts, dtype=np.int64), fields, errors), "", len(physical)
 
 
 def iter_csv_records(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, errors: str = "strict") -> Iterator[RecordChunk]:
@@ -147,34 +236,39 @@ def iter_csv_records(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, errors: s
 
     ``errors`` is the UTF-8 decoding policy (``"replace"`` to count the records of a file that
     may not be UTF-8). Memory is bounded by the chunk size, or by the longest record when that is
-    longer.
+    longer. Chunks are cut at line ends (a byte that is never part of a multi-byte character), so
+    quote-free chunks are split as bytes and only the others are decoded.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors)
-    carry = ""  # text after the last complete line (or record) handed out
+    carry = b""  # bytes after the last complete line (or record) handed out
     line_no = 1  # physical line on which ``carry`` starts
     want = chunk_bytes
     while True:
-        block = stream.read(want)
-        final = not block
-        text = carry + decoder.decode(block, final=final)
-        carry = ""
+        # read behind the carried bytes in one fresh buffer: no copy of the block to join or cut it
+        data = bytearray(len(carry) + want)
+        data[:len(carry)] = carry
+        got = stream.readinto(memoryview(data)[len(carry):])  # type: ignore[attr-defined]  # every binary stream has it
+        del data[len(carry) + got:]
+        final = not got
+        carry = b""
         if not final:
-            cut = _line_end_cut(text)
+            cut = _line_end_cut(data)
             if cut == 0:
-                carry, want = text, len(text) + chunk_bytes  # one line longer than a chunk: read on
+                carry, want = bytes(data), len(data) + chunk_bytes  # one line longer than a chunk: read on
                 continue
-            text, carry = text[:cut], text[cut:]
+            if cut < len(data):
+                carry = bytes(data[cut:])
+                del data[cut:]
         want = chunk_bytes
-        if text:
-            if _is_plain(text):
-                chunk, consumed = _plain_records(text, line_no)
+        if data:
+            if _is_plain(data):
+                chunk, consumed = _plain_records(data, line_no, errors)
             else:
-                chunk, tail, consumed = _careful_records(text, line_no, final)
+                chunk, tail, consumed = _careful_records(data.decode("utf-8", errors), line_no, final, errors)
                 if tail:  # a record still open: read it again with the next block, which grows with it
-                    carry = tail + carry
+                    carry = tail.encode() + carry
                     want = max(chunk_bytes, len(carry))
             line_no += consumed
-            if chunk.texts:
+            if len(chunk):
                 yield chunk
         if final:
             return

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from recomart_assets.datasets import TRANSACTIONS
+from recomart_assets.lake import arrow
 from recomart_assets.lake.intake import (
     ChunkSplit,
     EventTimeWindow,
@@ -25,7 +25,7 @@ from recomart_assets.lake.intake import (
     HeaderContract,
     LandingSource,
     Rejection,
-    whole_lines,
+    grouped_lines,
 )
 from recomart_assets.lake.records import RecordChunk
 
@@ -50,13 +50,9 @@ def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, p
     the records with the header's width (in order), and the csv module's error for broken quoting."""
     width, at, key_at = len(header.columns), header.index("timestamp"), header.index(KEY_COLUMN)
     if chunk.plain:
-        values = pa.array(chunk.texts, pa.string())
-        widths = pc.add(pc.count_substring(values, ","), 1).to_numpy(zero_copy_only=False).astype(np.int64)
-        good = widths == width
-        if not good.all():
-            values = values.filter(pa.array(good))
-        fields = pc.split_pattern(values, ",")
-        return widths, pc.list_element(fields, at), pc.list_element(fields, key_at), {}
+        widths, [stamps, keys] = chunk.field_ranges(width, [at, key_at])
+        return widths, arrow.slices(chunk.data, *stamps), arrow.slices(chunk.data, *keys), {}
+    assert chunk.fields is not None, "a chunk that is not plain carries its parsed fields"
     widths = np.empty(len(chunk), dtype=np.int64)
     errors: dict[int, str] = {}
     stamps: list[str] = []
@@ -70,7 +66,7 @@ def _fields(header: Header, chunk: RecordChunk) -> tuple[np.ndarray, pa.Array, p
             if len(fields) == width:
                 stamps.append(fields[at])
                 keys.append(fields[key_at])
-    return widths, pa.array(stamps, pa.string()), pa.array(keys, pa.string()), errors
+    return widths, arrow.texts(stamps), arrow.texts(keys), errors
 
 
 def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWindow) -> ChunkSplit:
@@ -80,21 +76,27 @@ def split_transactions(header: Header, chunk: RecordChunk, window: EventTimeWind
     good = widths == width
     index = np.flatnonzero(good)
     placements = window.place(stamps, require_offset=False)
-    split = ChunkSplit(keys=keys.filter(pa.array(placements.ok)))
+    split = ChunkSplit(keys=arrow.keep(keys, placements.ok))
     problems = {int(index[j]): problem.reason for j, problem in placements.problems.items()}
     for i in np.flatnonzero(~good):
         i = int(i)
         problems[i] = (f"malformed line: {errors[i]}" if i in errors
                        else f"malformed line: expected {width} fields, found {widths[i]}")
-    split.rejected = [Rejection(int(chunk.lines[i]), problems[i], chunk.texts[i]) for i in sorted(problems)]
+    split.rejected = [Rejection(int(chunk.lines[i]), problems[i], chunk.text(i)) for i in sorted(problems)]
     placed = index[placements.ok]
     if not len(placed):
         return split
     days = placements.days()[placements.ok]
-    order = np.argsort(days, kind="stable")
-    codes, starts = np.unique(days[order], return_index=True)
-    for code, start, stop in zip(codes, starts, [*starts[1:], len(order)], strict=True):
-        split.placed[(str(np.datetime64(int(code), "D")), None)] = whole_lines(chunk, placed[order[start:stop]].tolist())
+    first = int(days.min())
+    offsets = days - first
+    if offsets.max() < 1 << 15:  # a chunk spans a few days: numpy's stable sort of 16-bit keys is a radix sort
+        offsets = offsets.astype(np.int16)
+    order = np.argsort(offsets, kind="stable")
+    counts = np.bincount(offsets)
+    present = np.flatnonzero(counts)
+    bounds = np.concatenate([[0], np.cumsum(counts[present])])
+    for offset, records in zip(present.tolist(), grouped_lines(chunk, placed[order], bounds), strict=True):
+        split.placed[(str(np.datetime64(first + offset, "D")), None)] = records
     return split
 
 

@@ -1,11 +1,17 @@
-"""Atomic writes: temporary names tell their owner and final name; a killed owner's leftovers are swept."""
+"""Atomic writes: temporary names tell their owner and final name; a killed owner's leftovers are swept;
+the writer's two digests."""
 
 from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
 
 import pytest
 
 from recomart_assets.lake.atomic import (
     TEMP_PREFIX,
+    Digests,
     parse_temporary_name,
     sweep_temporary_files,
     temporary_files_owned_by,
@@ -62,3 +68,28 @@ def test_only_the_owners_leftovers_are_swept(tmp_path):
     assert sweep_temporary_files(folder, "consumer", recursive=False) == 1
     assert sweep_temporary_files(folder, "consumer") == 1
     assert [parse_temporary_name(p.name).final_name for p in folder.rglob(f"{TEMP_PREFIX}*")] == ["theirs.csv"]
+
+
+def test_digests_are_those_of_the_bytes_whatever_their_sizes():
+    """Large updates are hashed on the helper thread, small ones inline, in order."""
+    parts = [b"x" * (3 << 20), b"small", os.urandom(2 << 20), b"", b"tail"]
+    digests = Digests()
+    for part in parts:
+        digests.update(part)
+    whole = b"".join(parts)
+    assert (digests.md5, digests.sha256) == (hashlib.md5(whole).hexdigest(), hashlib.sha256(whole).hexdigest())
+
+
+def test_a_forked_child_hashes_with_a_helper_thread_of_its_own():
+    """The parent's helper thread does not exist in a forked child: the child must not wait for it."""
+    Digests().update(b"x" * (2 << 20))  # the parent's helper is running
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        md5 = pool.apply_async(_large_md5).get(timeout=30)
+    assert md5 == hashlib.md5(b"y" * (2 << 20)).hexdigest()
+
+
+def _large_md5() -> str:
+    digests = Digests()
+    digests.update(b"y" * (2 << 20))
+    return digests.md5

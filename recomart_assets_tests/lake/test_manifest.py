@@ -12,13 +12,16 @@ from upath import UPath
 
 from recomart_assets.lake import (
     RawZone,
+    atomic,
     manifest_path,
     open_data_file,
     read_manifest,
     read_verified_bytes,
     write_data_file,
 )
+from recomart_assets.lake import manifest as manifest_module
 from recomart_assets.lake.atomic import TEMP_PREFIX
+from recomart_assets.lake.manifest import open_data_files
 from recomart_assets.lake.readers import CorruptFileError, complete_files
 
 CSV = b"a,b\n1,2\n3,4\n"
@@ -130,3 +133,50 @@ def test_an_optional_moment_round_trips_through_its_iso_text():
                    datetime(2026, 3, 1, 15, 45, tzinfo=timezone(timedelta(hours=5, minutes=30)))):
         assert moment_or_none(iso_or_none(moment)) == moment
     assert iso_or_none(None) is None and moment_or_none(None) is None
+
+
+def test_a_block_of_data_files_appears_whole_with_tagged_temporary_files(zone: RawZone, monkeypatch):
+    """Published side by side on threads, each file with its manifest; the manifests' temporary files are
+    still their owner's (the sweep after a kill -9 recognises them)."""
+    owners = []
+    original = manifest_module.write_bytes_atomic
+
+    def spy(path, data, before_publish=None):
+        owners.append(atomic._owner.get())
+        return original(path, data, before_publish)
+
+    monkeypatch.setattr(manifest_module, "write_bytes_atomic", spy)
+    paths = [zone.partition_dir("transactions", f"2026-11-0{day}") / "x.csv" for day in range(1, 6)]
+    with atomic.temporary_files_owned_by("intake:test"), open_data_files() as files:
+        for path in paths:
+            files.open(path, dataset="transactions", partition=path.parent.name, fmt="csv",
+                       source={"type": "test"}).write(CSV, records=2)
+    assert [read_verified_bytes(path) for path in paths] == [CSV] * 5
+    assert owners == ["intake:test"] * 5
+
+
+def test_an_error_in_a_block_of_data_files_publishes_none(zone: RawZone):
+    folder = zone.partition_dir("transactions", "2026-11-01")
+    with pytest.raises(RuntimeError), open_data_files() as files:
+        for name in ("a.csv", "b.csv"):
+            files.open(folder / name, dataset="transactions", partition="2026-11-01", fmt="csv",
+                       source={"type": "test"}).write(CSV, records=2)
+        raise RuntimeError("the split failed")
+    assert list(folder.iterdir()) == []
+
+
+def test_the_folder_is_fsynced_before_the_rename_only_when_a_stale_manifest_went(zone: RawZone, monkeypatch):
+    """R2 needs the removal of the old manifest durable before the new bytes appear; with nothing removed
+    there is nothing to make durable (one fsync of the folder less per new file)."""
+    synced = []
+    real = atomic._fsync_dir
+    monkeypatch.setattr(atomic, "_fsync_dir", lambda folder: (synced.append(folder), real(folder)))
+    path = zone.partition_dir("product_catalog", "2026-11-01") / "c.csv"
+    _write(path)
+    fresh = len(synced)
+    synced.clear()
+    _write(path, b"a,b\n5,6\n", records=1)  # new bytes: the old manifest is withdrawn first
+    assert len(synced) == fresh + 1
+    synced.clear()
+    _write(path, b"a,b\n5,6\n", records=1)  # the same bytes again: the manifest stays
+    assert len(synced) == fresh

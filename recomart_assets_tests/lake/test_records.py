@@ -65,3 +65,21 @@ def test_no_field_size_limit_below_the_file_size():
 def test_jsonl_counts_non_blank_lines_streaming_or_not():
     data = b'{"a":1}\n\n{"a":2}\r\n{"a":3}\r{"a":4}'
     assert count_records(data, "jsonl") == count_records_in(io.BytesIO(data), "jsonl") == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="ab é", max_size=3), min_size=1, max_size=4), min_size=1, max_size=12),
+       st.integers(1, 4), st.sampled_from(["\n", "\r\n"]))
+def test_field_ranges_and_joined_records_of_a_plain_chunk(table, width, terminator):
+    """Vectorised field bounds agree with cutting each record's text at commas; joined records are the
+    records as received, each with one line end."""
+    data = "".join(",".join(row) + terminator for row in table).encode()
+    chunks = list(iter_csv_records(io.BytesIO(data)))
+    for chunk in chunks:
+        widths, ranges = chunk.field_ranges(width, range(width))
+        assert widths.tolist() == [len(text.split(",")) for text in chunk.texts]
+        rows = [text.split(",") for text in chunk.texts if len(text.split(",")) == width]
+        columns = [[chunk.data[s:e].decode() for s, e in zip(starts.tolist(), ends.tolist())] for starts, ends in ranges]
+        assert [list(row) for row in zip(*columns)] == rows if rows else all(not c for c in columns)
+        order = list(range(len(chunk)))[::-1]
+        assert chunk.joined(order) == "".join(chunk.texts[i] + "\n" for i in order).encode()

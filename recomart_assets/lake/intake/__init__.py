@@ -33,6 +33,7 @@ from recomart_assets.lake.intake.contract import (
     Placed,
     Rejection,
     Splitter,
+    grouped_lines,
     whole_lines,
 )
 from recomart_assets.lake.intake.names import safe_name, storable
@@ -67,6 +68,7 @@ __all__ = [
     "rederive_partitions",
     "run_pass",
     "safe_name",
+    "grouped_lines",
     "storable",
     "whole_lines",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 from upath import UPath
 
@@ -136,8 +137,19 @@ class LandingSource:
         return zone.state_dir / self.name / kind
 
 
-def whole_lines(chunk: RecordChunk, members: Sequence[int]) -> Placed:
+def whole_lines(chunk: RecordChunk, members: Sequence[int] | np.ndarray) -> Placed:
     """The records ``members`` of ``chunk`` as received, one per line (CSV partition files)."""
-    texts = chunk.texts
-    data = ("\n".join([texts[i] for i in members]) + "\n").encode()
-    return Placed(data, len(members), int(chunk.lines[members[0]]), int(chunk.lines[members[-1]]))
+    return grouped_lines(chunk, np.asarray(members, dtype=np.int64), np.array([0, len(members)]))[0]
+
+
+def grouped_lines(chunk: RecordChunk, members: np.ndarray, bounds: np.ndarray) -> list[Placed]:
+    """:func:`whole_lines` of several groups at once: group ``k`` is ``members[bounds[k]:bounds[k + 1]]``.
+
+    The records of all groups are copied out of the chunk in one pass, then cut per group.
+    """
+    data = chunk.joined(members)
+    sizes = np.zeros(len(members) + 1, dtype=np.int64)
+    np.cumsum(chunk.ends[members] - chunk.starts[members] + 1, out=sizes[1:])
+    lines = chunk.lines[members]
+    return [Placed(data[sizes[start]:sizes[stop]], stop - start, int(lines[start]), int(lines[stop - 1]))
+            for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist())]

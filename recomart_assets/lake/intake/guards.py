@@ -15,7 +15,7 @@ HEADER_CHUNK_BYTES = 64 << 10
 
 def header_of(chunk: RecordChunk) -> Header | str:
     """The first record of ``chunk`` as a :class:`Header`, or why it cannot be one."""
-    text = chunk.texts[0].removeprefix("\ufeff")
+    text = chunk.text(0).removeprefix("\ufeff")
     if chunk.plain:
         return Header(text, tuple(text.split(",")))
     assert chunk.fields is not None, "a chunk that is not plain carries its parsed fields"

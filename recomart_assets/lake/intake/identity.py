@@ -6,11 +6,13 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, BinaryIO, cast
 
 from upath import UPath
 
+from recomart_assets.lake.atomic import Digests
 from recomart_assets.lake.records import CHUNK_BYTES
 
 
@@ -19,11 +21,16 @@ class FileFacts:
     """What one read of a landing file tells: identity, size and encoding."""
 
     sha256: str
-    md5: str
+    md5_pending: str | Future[str]  # the hex md5, or its computation still running (see :func:`md5_beside`)
     size: int
     has_nul: bool
     bad_utf8_offset: int | None
     has_text: bool
+
+    @property
+    def md5(self) -> str:
+        """The hex md5 of the content (waiting for it while it is still being computed)."""
+        return self.md5_pending if isinstance(self.md5_pending, str) else self.md5_pending.result()
 
     @property
     def short_id(self) -> str:
@@ -45,10 +52,33 @@ def content_sha256(path: UPath) -> str:
         return hashlib.file_digest(cast(io.BufferedIOBase, stream), "sha256").hexdigest()
 
 
-def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> FileFacts:
+def md5_beside(path: UPath) -> Future[str]:
+    """The md5 of the file ``path``, read on a thread of its own while the caller goes on.
+
+    The file is opened here, before returning: the caller may rename it at once (the open file
+    follows it), and the digest is still that of the bytes it had.
+    """
+    stream = path.open("rb")
+    pool = ThreadPoolExecutor(1, thread_name_prefix="md5-beside")
+    try:
+        return pool.submit(_md5_of, stream)
+    except BaseException:
+        stream.close()
+        raise
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+
+def _md5_of(stream: BinaryIO) -> str:
+    with stream:
+        return hashlib.file_digest(cast(io.BufferedIOBase, stream), "md5").hexdigest()
+
+
+def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None, *, md5: bool = True) -> FileFacts:
     """:func:`inspect_file` of an open stream; with ``copy_to`` every byte read is also written there,
-    so the copy is exactly the bytes the facts describe."""
-    sha, md5 = hashlib.sha256(), hashlib.md5()
+    so the copy is exactly the bytes the facts describe. With ``md5=False`` the facts carry no md5
+    (the caller supplies it, :func:`md5_beside`)."""
+    digests = Digests(md5=md5)
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
     has_nul = has_text = False
@@ -56,11 +86,11 @@ def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> FileFa
     while chunk := stream.read(CHUNK_BYTES):
         if copy_to is not None:
             copy_to.write(chunk)
-        sha.update(chunk)
-        md5.update(chunk)
+        digests.update(chunk)
         has_nul = has_nul or b"\x00" in chunk
-        has_text = has_text or bool(chunk.strip())
-        if bad_offset is None:
+        has_text = has_text or not chunk.isspace()
+        # ASCII is UTF-8 (unless a character the decoder holds from the last chunk was left unfinished)
+        if bad_offset is None and not (chunk.isascii() and not decoder.getstate()[0]):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -71,4 +101,4 @@ def inspect_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> FileFa
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             bad_offset = size
-    return FileFacts(sha.hexdigest(), md5.hexdigest(), size, has_nul, bad_offset, has_text)
+    return FileFacts(digests.sha256, digests.md5 if md5 else "", size, has_nul, bad_offset, has_text)

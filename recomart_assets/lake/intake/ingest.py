@@ -120,8 +120,8 @@ def begin(source: LandingSource, zone: RawZone, name: str, facts: FileFacts, bou
         now = bounds.now()
         day, until = now.date().isoformat(), (now + bounds.clock_skew).isoformat()
         prior = latest_version(source, zone, name)
-    plan = Plan(facts.sha256, name, day, placed_until=until, md5=facts.md5, size=facts.size,
-                previous_version=prior, replaces=version_name(name)[1])
+    plan = Plan(facts.sha256, name, day, placed_until=until, size=facts.size, previous_version=prior,
+                replaces=version_name(name)[1])  # the md5 may still be computed: it is recorded at the decision
     plan.save(source, zone)
     return plan
 
@@ -164,6 +164,7 @@ def complete(source: LandingSource, zone: RawZone, plan: Plan, snapshot: UPath, 
         split_into_partitions(source, zone, snapshot, plan, bounds)
     folder = zone.quarantine_dir(source.name, plan.ingestion_day) if plan.reason else \
         zone.archive_dir(source.name) / plan.ingestion_day
+    plan.md5 = facts.md5  # for the archive manifest (finish); computed beside the split
     plan.decide(zone, folder / f"{facts.short_id}_{safe_name(plan.name)}")
     plan.save(source, zone)
     steps.reached("intake.decided")

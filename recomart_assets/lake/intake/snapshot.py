@@ -10,11 +10,13 @@ into the landing folder (a new version for the next pass) if they are not.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from upath import UPath
 
 from recomart_assets.lake.atomic import atomic_writer, move_into_place, put_back
 from recomart_assets.lake.intake.contract import LandingSource
-from recomart_assets.lake.intake.identity import FileFacts, content_sha256, inspect_stream
+from recomart_assets.lake.intake.identity import FileFacts, content_sha256, inspect_stream, md5_beside
 from recomart_assets.lake.intake.names import landing_path, log_name
 from recomart_assets.lake.intake.state import marker_path
 from recomart_assets.lake.zone import RawZone
@@ -37,13 +39,19 @@ def snapshot_path(source: LandingSource, zone: RawZone, sha256: str) -> UPath:
 
 
 def take_snapshot(source: LandingSource, zone: RawZone, path: UPath) -> tuple[UPath, FileFacts]:
-    """Copy the landing file into the staging area while hashing it; the copy is named by its sha256."""
+    """Copy the landing file into the staging area while hashing it; the copy is named by its sha256.
+
+    On a local raw zone the md5 (only the archive manifest needs it) is read back from the
+    snapshot on another thread while the pass goes on to split it, instead of slowing the copy.
+    """
     incoming = _staging(source, zone) / "incoming"
     with path.open("rb") as stream, atomic_writer(incoming) as writer:
         # inspect_stream hashes what it copies; the writer's own checksums would only repeat them
-        facts = inspect_stream(stream, copy_to=writer.raw)
+        facts = inspect_stream(stream, copy_to=writer.raw, md5=not zone.is_local)
     snapshot = snapshot_path(source, zone, facts.sha256)
     move_into_place(incoming, snapshot)
+    if zone.is_local:
+        facts = replace(facts, md5_pending=md5_beside(snapshot))
     return snapshot, facts
 
 

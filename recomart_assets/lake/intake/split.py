@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import orjson
@@ -31,7 +31,7 @@ from recomart_assets.lake.intake.contract import (
 from recomart_assets.lake.intake.guards import header_of
 from recomart_assets.lake.intake.names import storable, zone_relative
 from recomart_assets.lake.intake.plan import Plan
-from recomart_assets.lake.manifest import StreamingDataFile, open_data_file
+from recomart_assets.lake.manifest import StreamingDataFile, open_data_files
 from recomart_assets.lake.placing import TimeBounds
 from recomart_assets.lake.records import CHUNK_BYTES, RecordChunk, iter_csv_records
 from recomart_assets.lake.zone import RawZone
@@ -48,8 +48,7 @@ def records(path: UPath) -> Iterator[tuple[Header, RecordChunk]]:
                 if isinstance(first, str):
                     raise IntakeError(f"{path.name}: {first}")  # content_problem() rules this out first
                 header = first
-                chunk = RecordChunk(chunk.texts[1:], chunk.lines[1:], chunk.plain,
-                                    chunk.fields[1:] if chunk.fields is not None else None)
+                chunk = chunk.after(1)
             if len(chunk):
                 yield header, chunk
 
@@ -83,6 +82,14 @@ class Written:
     keys: list[pa.Array] = field(default_factory=list)
 
 
+Write = tuple[StreamingDataFile, bytes, int]  # a file, bytes to append, how many records they hold
+
+
+def _append(writes: list[Write]) -> None:
+    for out, data, records in writes:
+        out.write(data, records=records)
+
+
 def write_partitions(
     source: LandingSource, zone: RawZone, path: UPath, plan: Plan, bounds: TimeBounds,
     only_days: frozenset[str] | None = None,
@@ -91,14 +98,17 @@ def write_partitions(
 
     With ``only_days`` only those partitions are written and rejects are skipped (backfill). The
     files to be written are recorded in the plan (and the marker saved) before the first of them
-    appears, so a failure can take them all back.
+    appears, so a failure can take them all back. A chunk's bytes are appended (and hashed) on a
+    writer thread while the next chunk is split, at most one chunk behind (bounded memory).
     """
     written = Written()
     csv_files = source.dataset.format == "csv"
-    with ExitStack() as stack:
+    with open_data_files() as files, ThreadPoolExecutor(1, thread_name_prefix="split-writer") as writer:
         outputs: dict[PartitionKey | None, StreamingDataFile] = {}
         first_lines: dict[PartitionKey, int] = {}  # each output file's first line of the original
+        appending: Future[None] | None = None
         for header, split in split_chunks(path, source, plan.window(bounds)):
+            writes: list[Write] = []
             if split.keys is not None:
                 written.keys.append(split.keys)
             for key, placed in split.placed.items():
@@ -108,28 +118,33 @@ def write_partitions(
                 out = outputs.get(key)
                 if out is None:
                     lineage = plan.lineage(lines=[placed.first_line, placed.last_line])
-                    out = outputs[key] = stack.enter_context(open_data_file(
+                    out = outputs[key] = files.open(
                         zone.partition_dir(source.name, day) / source.partition_file(plan.sha256, hour),
                         dataset=source.name, partition=day, fmt=source.dataset.format, source=lineage,
                         columns=header.columns,
-                    ))
+                    )
                     if csv_files:
-                        out.write((header.text + "\n").encode())
-                out.write(placed.data, records=placed.count)
+                        writes.append((out, (header.text + "\n").encode(), 0))
+                writes.append((out, placed.data, placed.count))
                 out.update_source(lines=[first_lines.setdefault(key, placed.first_line), placed.last_line])
                 written.counts[day] = written.counts.get(day, 0) + placed.count
             if split.rejected and only_days is None:
                 rejects = outputs.get(None)
                 if rejects is None:
-                    rejects = outputs[None] = stack.enter_context(open_data_file(
+                    rejects = outputs[None] = files.open(
                         zone.quarantine_dir(source.name, plan.ingestion_day) / source.rejects_file(plan.sha256),
                         dataset=source.name, partition=plan.ingestion_day, fmt=source.dataset.format,
                         source=plan.lineage(), columns=("line", "reason", "record"),
-                    ))
+                    )
                     if csv_files:
-                        rejects.write(b"line,reason,record\n")
-                rejects.write(rejects_bytes(source, plan, split.rejected), records=len(split.rejected))
+                        writes.append((rejects, b"line,reason,record\n", 0))
+                writes.append((rejects, rejects_bytes(source, plan, split.rejected), len(split.rejected)))
                 written.rejected += len(split.rejected)
+            if appending is not None:
+                appending.result()
+            appending = writer.submit(_append, writes)
+        if appending is not None:
+            appending.result()
         if only_days is None:
             plan.record_outputs([
                 zone_relative(zone, zone.partition_dir(source.name, key[0]) / source.partition_file(plan.sha256, key[1]))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from upath import UPath
 
 from recomart_assets.errors import IntakeError
@@ -67,5 +66,7 @@ def compare_versions(source: LandingSource, zone: RawZone, plan: Plan, written: 
             log.warning("cannot read the previous version of %s to compare ids", log_name(plan.name), exc_info=True)
             return
         if before is not None:
+            import pyarrow.compute as pc  # only here: its import costs every other intake's start-up
+
             ours = pc.unique(pa.concat_arrays(written.keys))
             plan.repeated_ids = int(pc.sum(pc.is_in(ours, value_set=pc.unique(before))).as_py() or 0)

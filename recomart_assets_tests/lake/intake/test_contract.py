@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from recomart_assets.lake.intake.contract import EventTimeWindow, Header, HeaderContract, whole_lines
+from recomart_assets.lake.intake.contract import EventTimeWindow, Header, HeaderContract, grouped_lines, whole_lines
 from recomart_assets.lake.placing import Placement, TimeBounds, Unplaceable
 from recomart_assets.lake.records import RecordChunk
 from recomart_assets.sources.transactions import LANDING
@@ -42,9 +42,19 @@ def test_a_header_finds_its_columns_by_position():
 
 
 def test_whole_lines_keeps_the_records_as_received_with_their_first_and_last_lines():
-    chunk = RecordChunk(["x,1", "y,2", "z,3"], np.array([2, 4, 5]), plain=True)
+    texts = ["x,1", "y,2", "zé,3"]
+    chunk = RecordChunk.of_texts(texts, np.array([2, 4, 5]), [text.split(",") for text in texts])
     placed = whole_lines(chunk, [0, 2])
-    assert (placed.data, placed.count, placed.first_line, placed.last_line) == (b"x,1\nz,3\n", 2, 2, 5)
+    assert (placed.data, placed.count, placed.first_line, placed.last_line) == ("x,1\nzé,3\n".encode(), 2, 2, 5)
+    assert whole_lines(chunk, [2, 1]).data == "zé,3\ny,2\n".encode()  # in the order asked
+
+
+def test_grouped_lines_cut_one_copy_into_the_groups():
+    texts = ["x,1", "y,2", "zé,3", "w,4"]
+    chunk = RecordChunk.of_texts(texts, np.array([2, 4, 5, 9]), [text.split(",") for text in texts])
+    first, second = grouped_lines(chunk, np.array([3, 0, 2, 1]), np.array([0, 1, 4]))
+    assert (first.data, first.count, first.first_line, first.last_line) == (b"w,4\n", 1, 9, 9)
+    assert (second.data, second.count, second.first_line, second.last_line) == ("x,1\nzé,3\ny,2\n".encode(), 3, 2, 4)
 
 
 def test_the_window_places_within_its_fixed_latest_moment():

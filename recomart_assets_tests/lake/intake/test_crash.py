@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from recomart_assets.lake import complete_files, intake, verify_tree
+from recomart_assets.lake import complete_files, intake, manifest, verify_tree
 from recomart_assets.lake.intake import ingest as engine
 from recomart_assets.lake.intake import split
 from recomart_assets.sources.transactions import LANDING
@@ -61,7 +61,7 @@ def test_crash_mid_split_leaves_no_partial_partition(zone, small_chunks, monkeyp
 
 def test_crash_between_partition_writes(zone, small_chunks, monkeypatch):
     """Two partitions sealed with manifests, the rest not: the re-run overwrites, never duplicates."""
-    real = split.open_data_file
+    real = manifest.open_data_file
     opened = []
 
     @contextmanager
@@ -73,12 +73,12 @@ def test_crash_between_partition_writes(zone, small_chunks, monkeypatch):
                 raise Crash()
 
     drop(zone, "orders.csv", csv_text(ROWS))
-    monkeypatch.setattr(split, "open_data_file", dies_sealing_the_third)
+    monkeypatch.setattr(manifest, "open_data_file", dies_sealing_the_third)
     with pytest.raises(Crash):
         ingest(zone)
     sealed = partition_records(zone)
     assert 0 < len(sealed) < len(EXPECTED)
-    monkeypatch.setattr(split, "open_data_file", real)
+    monkeypatch.setattr(manifest, "open_data_file", real)
     run_pass(zone)
     assert_exactly_once(zone)
 

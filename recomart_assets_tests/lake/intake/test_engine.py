@@ -11,9 +11,8 @@ import pytest
 
 from recomart_assets import datasets
 from recomart_assets.datasets import DatasetSpec
-from recomart_assets.lake import complete_files, intake, read_manifest, verify_tree
+from recomart_assets.lake import complete_files, intake, manifest, read_manifest, verify_tree
 from recomart_assets.lake.intake import ingest as engine
-from recomart_assets.lake.intake import split
 from recomart_assets.lake.placing import Unplaceable
 from recomart_assets.lake.records import RecordChunk
 from recomart_assets_tests.fixtures.landing import drop, tree_snapshot
@@ -121,7 +120,7 @@ def test_a_failing_split_leaves_nothing_published(toy_zone, monkeypatch):
     """An error in the middle of publishing (disk full, a bug) takes back what the file already published."""
     zone = toy_zone
     drop_toy(zone, "r.csv", "sensor,at,value\ns1,2026-03-01T10:15:00Z,1\ns2,2026-03-02T10:15:00Z,2\n")
-    real = split.open_data_file
+    real = manifest.open_data_file
     sealed = []
 
     def fails_sealing_the_second(path, **kwargs):
@@ -140,13 +139,13 @@ def test_a_failing_split_leaves_nothing_published(toy_zone, monkeypatch):
 
         return Guard()
 
-    monkeypatch.setattr(split, "open_data_file", fails_sealing_the_second)
+    monkeypatch.setattr(manifest, "open_data_file", fails_sealing_the_second)
     [outcome] = intake.run_pass(SOURCE, zone).outcomes
     assert outcome.status == "failed" and "no space left" in outcome.reason
     assert len(sealed) == 2 and all(not p.exists() for p in sealed)  # both published, both taken back
     assert list(complete_files(zone.partition_dir(TOY.name, "2026-03-01"))) == []
     assert (zone.landing / "toy" / "r.csv").exists()
-    monkeypatch.setattr(split, "open_data_file", real)
+    monkeypatch.setattr(manifest, "open_data_file", real)
     assert intake.run_pass(SOURCE, zone).outcomes[0].partitions == {"2026-03-01": 1, "2026-03-02": 1}
     assert verify_tree(zone.root).ok
 

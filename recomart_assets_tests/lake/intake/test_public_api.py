@@ -6,7 +6,7 @@ import recomart_assets.lake.intake as intake
 EXPECTED = {
     # what a source supplies
     "LandingSource", "HeaderContract", "Header", "Placed", "Rejection", "ChunkSplit", "PartitionKey",
-    "EventTimeWindow", "Splitter", "whole_lines",
+    "EventTimeWindow", "Splitter", "whole_lines", "grouped_lines",
     # running it
     "ingest_file", "run_pass", "rederive_partitions", "plan_runs", "RunPlan", "FileOutcome", "PassResult",
     "DEFAULT_SETTLE_SECONDS", "WAIT_MARGIN_SECONDS",
