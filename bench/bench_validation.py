@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import hand_written_duckdb as baseline  # bench/, beside this script
 import numpy as np
 import pandas as pd
 import pyarrow as pyarrow_lib
@@ -292,82 +293,14 @@ def write_click_day(zone: RawZone, events: int, seed: int = 7) -> int:
     return written
 
 
-HAND_WRITTEN_SQL = """
-WITH typed AS (SELECT *, TRY_CAST("timestamp" AS TIMESTAMPTZ) AS ts FROM events)
-SELECT count(*),
- count(*) FILTER (WHERE "timestamp" IS NOT NULL AND ts IS NULL),
- count(*) FILTER (WHERE event_id IS NULL),
- count(event_id) - count(DISTINCT event_id),
- count(*) FILTER (WHERE user_id IS NULL),
- count(*) FILTER (WHERE NOT regexp_full_match(user_id, 'C\\d{{6}}')),
- count(*) FILTER (WHERE user_id NOT IN (SELECT customer_id FROM customers)),
- count(*) FILTER (WHERE event_type IS NULL),
- count(*) FILTER (WHERE event_type NOT IN ('view', 'click', 'add_to_cart', 'search')),
- count(*) FILTER (WHERE NOT regexp_full_match(product_id, 'P\\d{{6}}')),
- count(*) FILTER (WHERE product_id NOT IN (SELECT product_id FROM catalog)),
- count(*) FILTER (WHERE device IS NULL),
- count(*) FILTER (WHERE device NOT IN ('web', 'ios', 'android')),
- count(*) FILTER (WHERE "timestamp" IS NULL),
- count(*) FILTER (WHERE ts < TIMESTAMPTZ '{day} 00:00:00+00' OR ts >= TIMESTAMPTZ '{day} 00:00:00+00' + INTERVAL 1 DAY),
- count(*) FILTER (WHERE product_id IS NULL AND event_type IS DISTINCT FROM 'search')
-FROM typed
-"""
-
-
 def hand_written_duckdb(root: str) -> dict:
     """The same clickstream checks as one would write them in DuckDB SQL (no verification, no profile)."""
-    con, found = _hand_written_checks(root)
-    con.close()
-    return found
-
-
-def _hand_written_checks(root: str):
-    """The day loaded once as a table and its checks counted: the open connection and the counts."""
-    import duckdb
-
-    folder = Path(root)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    files = sorted(str(p) for p in (folder / "clickstream" / DAY).glob("*.jsonl"))
-    columns = ["event_id", "user_id", "session_id", "event_type", "product_id", "search_term", "device", "timestamp"]
-    types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
-    con.execute(f"CREATE TABLE catalog AS SELECT * FROM read_csv('{folder}/catalog/{DAY}/*.csv', all_varchar=true)")
-    con.execute(f"CREATE TABLE customers AS SELECT * FROM read_csv('{folder}/customers/{DAY}/*.csv', all_varchar=true)")
-    con.execute(f"CREATE TABLE events AS SELECT * FROM read_json({files}, format='newline_delimited', columns={types})")
-    counts = con.execute(HAND_WRITTEN_SQL.format(day=DAY)).fetchone()
-    duplicates = con.execute("SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_id, user_id, event_type, "
-                             "product_id, device, \"timestamp\" FROM events)) FROM events").fetchone()[0]
-    return con, {"rows": counts[0], "event_id: unique": counts[3], "user_id: in customers": counts[6],
-                 "product_id: in catalog": counts[10], "device: one of": counts[12], "duplicate rows": duplicates,
-                 "product_id present unless search": counts[15]}
-
-
-TEXT_COLUMNS = ("user_id", "session_id", "event_type", "product_id", "search_term", "device")  # of its 8 columns
-PROFILE_SQL = """
-SELECT {nulls}, approx_count_distinct("timestamp"), min(ts), max(ts) FROM typed;
-{tops};
-SELECT CAST(((epoch_us(ts) // 3600000000) % 24 + 24) % 24 AS INTEGER) AS h, count(*) FROM typed WHERE ts IS NOT NULL GROUP BY h;
-SELECT device, event_type, grouping(device), grouping(event_type), count(*), {nulls} FROM typed
- GROUP BY GROUPING SETS ((device), (event_type));
-SELECT event_id FROM typed WHERE user_id NOT IN (SELECT customer_id FROM customers) LIMIT 5;
-SELECT product_id FROM typed WHERE product_id NOT IN (SELECT product_id FROM catalog) LIMIT 5
-"""
+    return baseline.checks(root, DAY)
 
 
 def hand_written_duckdb_report_content(root: str) -> dict:
-    """The hand-written pass plus what the report shows beyond the checks, as directly as one would
-    write it: nulls, distinct count and range per column, the top values of every text column,
-    events per hour, volume and nulls per device and event type, failing samples (no PDF)."""
-    con, found = _hand_written_checks(root)
-    con.execute('CREATE TEMP VIEW typed AS SELECT *, TRY_CAST("timestamp" AS TIMESTAMPTZ) AS ts FROM events')
-    nulls = ", ".join(f'count(*) - count("{c}")' for c in (*TEXT_COLUMNS, "event_id", "timestamp"))
-    tops = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT '{c}' AS k, CAST({c} AS VARCHAR) AS v, count(*) AS n FROM typed WHERE {c} IS NOT NULL "
-        f"GROUP BY {c} ORDER BY n DESC LIMIT 15) t{i}" for i, c in enumerate(TEXT_COLUMNS))
-    for query in PROFILE_SQL.format(nulls=nulls, tops=tops).split(";"):
-        con.execute(query).fetchall()
-    con.close()
-    return found
+    """The hand-written pass plus what the report shows beyond the checks (no PDF)."""
+    return baseline.report_content(root, DAY)
 
 
 def ours(root: str) -> dict:
