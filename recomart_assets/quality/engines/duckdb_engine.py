@@ -27,7 +27,7 @@ their place in file order, so a day of wide events stays within the memory budge
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -39,7 +39,10 @@ import pyarrow as pyarrow_lib
 from upath import UPath
 
 from recomart_assets import datasets
+from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake import Manifest, RawZone, complete_files
+from recomart_assets.lake.columnar import ColumnarCopy, find_copy
+from recomart_assets.lake.columnar import column as copy_column
 from recomart_assets.lake.fields import MAX_LISTED_FIELDS, extra_fields, merge_types, profiled
 from recomart_assets.lake.scanning import (
     DEFAULT_MEMORY_LIMIT,
@@ -54,6 +57,7 @@ from recomart_assets.lake.scanning import (
     scan_fields,
     streamed_rows,
 )
+from recomart_assets.logs import get_logger
 from recomart_assets.quality.engines.loading import quarantined
 from recomart_assets.quality.engines.outcome import Outcome, missing_outcome
 from recomart_assets.quality.engines.profiling import add_field_name_checks
@@ -61,6 +65,7 @@ from recomart_assets.quality.engines.references import ReferenceData
 from recomart_assets.quality.engines.sql.compiler import (
     CATEGORY_TABLE,
     ROW,
+    Found,
     Plan,
     column_id,
     load_query,
@@ -68,8 +73,10 @@ from recomart_assets.quality.engines.sql.compiler import (
 )
 from recomart_assets.quality.engines.sql.dialect import DUCKDB
 from recomart_assets.quality.engines.sql.passes import SqlValidation, sql_outcome
-from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE
+from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE, DatasetValidation
 from recomart_assets.quality.rules.schemas import schema_for
+
+log = get_logger("quality.duckdb")
 
 ENGINE = "duckdb"
 # Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
@@ -100,8 +107,8 @@ class DuckDBRunner:
 
 def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorded: dict[str, dict] | None = None,
                 widths: dict[str, int] | None = None) -> tuple[list[str], dict[str, str]]:
-    """Every top-level key of the files' objects (file by file, in path order) and the JSON type of
-    each as observed in the first rows of each file.
+    """Every top-level key of the files' objects (file by file, in the order of ``paths``: the
+    partition's file order) and the JSON type of each as observed in the first rows of each file.
 
     ``recorded``: path -> what a source recorded of that file's fields (its content verified against
     the same manifest, :func:`~recomart_assets.lake.fields.recorded`); the other files, and those
@@ -112,7 +119,7 @@ def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorde
     per_file = {**complete, **scan_fields(connection, [p for p in paths if p not in complete], widths)}
     keys: list[str] = []
     seen: dict[str, set[str]] = {}
-    for path in sorted(per_file):
+    for path in paths:
         for name, kind in per_file[path].items():
             if name not in seen:
                 keys.append(name)
@@ -137,46 +144,74 @@ def _positional(count: int, values: list[str]) -> str:
                                                                                          strict=True))
 
 
+class CopiesUnusable(Exception):
+    """The columnar copies cannot stand in for the raw files (one is damaged, or the day has more keys
+    than columns, which are counted in the raw files): validate from the raw files instead."""
+
+
+def _run_kind(path: str, widths: Mapping[str, int], copies: Mapping[str, dict[str, str]]) -> tuple:
+    if path in copies:
+        return ("copy", *copies[path])  # one read_parquet per run of copies with the same fields
+    return ("wide",) if is_wide(widths[path]) else ("narrow",)
+
+
 def _json_sources(connection: duckdb.DuckDBPyConnection, paths: list[str], columns: list[str],
-                  widths: dict[str, int]) -> Iterator[str]:
-    """The files' rows as sources of the ``columns`` (by position), one per run of narrow or wide
-    files in path order: narrow runs read by DuckDB (each field by its JSON Pointer), wide ones
-    streamed into a table of these columns alone, held only while its rows are loaded."""
+                  widths: Mapping[str, int], copies: Mapping[str, dict[str, str]]) -> Iterator[str]:
+    """The files' rows as sources of the ``columns`` (by position), one per run of files of one kind in
+    path order: columnar copies read as Parquet (a field the file lacks is NULL, as its JSON Pointer
+    gives), narrow files read by DuckDB (each field by its JSON Pointer), wide ones streamed into a
+    table of these columns alone, held only while its rows are loaded."""
     pointers = ", ".join(literal(json_pointer(c)) for c in columns)
-    for wide, grouped in groupby(paths, key=lambda path: is_wide(widths[path])):
+    for kind, grouped in groupby(paths, key=lambda path: _run_kind(path, widths, copies)):
         run = list(grouped)
-        if not wide:
+        if kind[0] == "copy":
+            fields = list(kind[1:])
+            values = [DUCKDB.quote(copy_column(fields.index(c))) if c in fields else "CAST(NULL AS VARCHAR)"
+                      for c in columns]
+            yield f"(SELECT {_positional(len(columns), values)} FROM read_parquet({files_literal(run)}))"
+        elif kind[0] == "narrow":
             yield (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
                    f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "
                    f"read_ndjson_objects({files_literal(run)})) objects)")
-            continue
-        connection.register("__streamed_rows", streamed_rows(run, columns, [column_id(i) for i in range(len(columns))]))
-        try:
-            yield "(SELECT * EXCLUDE (filename) FROM __streamed_rows)"
-        finally:
-            connection.unregister("__streamed_rows")
+        else:
+            connection.register("__streamed_rows",
+                                streamed_rows(run, columns, [column_id(i) for i in range(len(columns))]))
+            try:
+                yield "(SELECT * EXCLUDE (filename) FROM __streamed_rows)"
+            finally:
+                connection.unregister("__streamed_rows")
 
 
 def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
-               paths: list[str], recorded: dict[str, dict] | None = None) -> Loaded:
+               paths: list[str], recorded: dict[str, dict] | None = None,
+               copies: Mapping[str, dict[str, str]] | None = None) -> Loaded:
     """Load the files as ``typed`` (see :func:`~recomart_assets.quality.engines.sql.compiler.load_query`), columns named
     by position. ``recorded``: what a source recorded of some JSON Lines files' fields (by path),
-    their longest lines among it; the other files are measured (wide ones are streamed)."""
+    their longest lines among it; the other files are measured (wide ones are streamed).
+    ``copies``: the paths among ``paths`` that are columnar copies of JSON Lines files
+    (:mod:`~recomart_assets.lake.columnar`), with their files' fields; raises :class:`CopiesUnusable`
+    when the day has more keys than columns (those are counted in the raw files)."""
     spec = datasets.get(dataset)
+    copies = copies or {}
     readable = [p for p in paths if Path(p).stat().st_size > 0]
     loaded = Loaded([], {})
     sources: Iterable[str] = ()
     if spec.format == "jsonl":
-        recorded = {path: entry for path, entry in (recorded or {}).items() if path in readable}
+        raw = [path for path in readable if path not in copies]
+        recorded = {path: entry for path, entry in (recorded or {}).items() if path in raw}
         widths = {path: entry["widest_line"] for path, entry in recorded.items() if "widest_line" in entry}
-        widths.update(line_widths([path for path in readable if path not in widths]))
+        widths.update(line_widths([path for path in raw if path not in widths]))
+        recorded.update({path: {"fields": fields} for path, fields in copies.items() if path in readable})
         keys, observed = json_fields(connection, readable, recorded, widths)
         columns = profiled(keys, schema.columns)
         loaded = Loaded(columns, {c: observed[c] for c in columns}, keys)
         if len(columns) < len(keys):
+            if copies:
+                raise CopiesUnusable(f"{len(keys) - len(columns)} fields are not columns: their keys are counted "
+                                     f"in the raw files")
             loaded.extra = extra_fields(*key_counts(connection, readable, columns, MAX_LISTED_FIELDS, widths))
         if columns and readable:
-            sources = _json_sources(connection, readable, columns, widths)
+            sources = _json_sources(connection, readable, columns, widths, copies)
     elif readable:
         csv = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
                f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
@@ -219,6 +254,15 @@ def register_references(connection: duckdb.DuckDBPyConnection, references: Refer
         }))
 
 
+def columnar_copies(zone: RawZone, spec: datasets.DatasetSpec, day: str,
+                    files: list[tuple[UPath, Manifest]]) -> dict[str, ColumnarCopy]:
+    """File name -> its columnar copy, for the JSON Lines files that have a current one."""
+    if spec.format != "jsonl":
+        return {}
+    found = {path.name: find_copy(zone, spec.name, day, path, manifest) for path, manifest in files}
+    return {name: copy for name, copy in found.items() if copy is not None}
+
+
 def validate_partition(
     zone: RawZone,
     dataset: str,
@@ -228,33 +272,66 @@ def validate_partition(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     exact_distinct_rows: int = EXACT_DISTINCT_ROWS,
 ) -> Outcome:
-    """Verify, load and validate one dataset's partition with DuckDB."""
+    """Verify, load and validate one dataset's partition with DuckDB: from the files' columnar copies
+    where they are current, else (or when a copy turns out damaged) from the raw files."""
     day = str(day)
     spec = datasets.get(dataset)
     files = list(complete_files(zone.partition_dir(dataset, day), spec.file_pattern))
     quarantine = quarantined(zone, dataset, day)
     if not files:
         return missing_outcome(dataset, day, quarantine, ENGINE)
+    copies = columnar_copies(zone, spec, day, files)
     with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
-        paths, verifying = local_files(zone, files, workdir)
-        spill = Path(workdir) / "spill"
-        spill.mkdir()
-        connection = connect(str(spill), memory_limit)
         try:
-            register_references(connection, references)
-            schema = schema_for(dataset, day, references.references)
-            loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
-            if verifying is not None:
-                verifying.result()  # a file that does not match its manifest raises here: no row counts
-            plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references,
-                        references.categories is not None)
-            sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
-            validation, found = sql.run()
-            add_field_name_checks(validation, loaded.names)
-        finally:
-            connection.close()
-            if verifying is not None:
-                verifying.result()
+            sql, validation, found, loaded = _validate(zone, dataset, day, files, copies, references, fail_rate,
+                                                       memory_limit, exact_distinct_rows, workdir)
+        except CopiesUnusable as exc:
+            log.warning("%s %s: reading the raw files instead of their columnar copies (%s)", dataset, day, exc)
+            sql, validation, found, loaded = _validate(zone, dataset, day, files, {}, references, fail_rate,
+                                                       memory_limit, exact_distinct_rows, workdir)
     outcome = sql_outcome(sql, validation, found, files, quarantine, loaded.observed, ENGINE)
     outcome.extra_fields = loaded.extra
     return outcome
+
+
+def _validate(zone: RawZone, dataset: str, day: str, files: list[tuple[UPath, Manifest]],
+              copies: dict[str, ColumnarCopy], references: ReferenceData, fail_rate: float, memory_limit: str,
+              exact_distinct_rows: int, workdir: str) -> tuple[SqlValidation, DatasetValidation, Found, Loaded]:
+    """One validation of the files, each read from its copy in ``copies`` or raw. Every file read is
+    verified against its manifest while DuckDB loads it, and before any row counts: a raw file that
+    does not match raises, a copy that does not match raises :class:`CopiesUnusable`."""
+    spec = datasets.get(dataset)
+    raw_files = [(path, manifest) for path, manifest in files if path.name not in copies]
+    raw_paths, raw_verifying = local_files(zone, raw_files, workdir)
+    try:
+        copy_paths, copy_verifying = local_files(zone, [(c.path, c.manifest) for c in copies.values()], workdir)
+    except CorruptFileError as exc:  # a remote copy, verified while it was fetched
+        raise CopiesUnusable(str(exc)) from exc
+    local = dict(zip([path.name for path, _ in raw_files], raw_paths, strict=True))
+    local.update(zip(copies, copy_paths, strict=True))
+    paths = [local[path.name] for path, _ in files]
+    copied = {local[name]: copy.fields for name, copy in copies.items()}
+    connection = connect(tempfile.mkdtemp(prefix="spill-", dir=workdir), memory_limit)
+    try:
+        register_references(connection, references)
+        schema = schema_for(dataset, day, references.references)
+        loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths), copied)
+        if copy_verifying is not None:
+            try:
+                copy_verifying.result()
+            except CorruptFileError as exc:
+                raise CopiesUnusable(str(exc)) from exc
+        if raw_verifying is not None:
+            raw_verifying.result()  # a file that does not match its manifest raises here: no row counts
+        plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references,
+                    references.categories is not None)
+        sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
+        validation, found = sql.run()
+        add_field_name_checks(validation, loaded.names)
+    finally:
+        connection.close()
+        if copy_verifying is not None:
+            copy_verifying.exception()  # waited for, not raised: a damaged copy only means reading raw
+        if raw_verifying is not None:
+            raw_verifying.result()
+    return sql, validation, found, loaded

@@ -56,6 +56,7 @@ from recomart_assets.lake import (
     write_data_file,
 )
 from recomart_assets.lake.atomic import parse_temporary_name
+from recomart_assets.lake.columnar import StagedCopy, can_copy, find_copy, publish_copies, stage_copy
 from recomart_assets.lake.fields import recorded
 from recomart_assets.lake.files import remove_data_file
 from recomart_assets.lake.lineage import Derived, KafkaBatch
@@ -79,6 +80,7 @@ log = get_logger("clickstream.seal")
 steps.declare(
     "seal.merged-written",  # a merged file and its manifest are in place: the files it replaces are hidden
     "seal.replaced-deleted",  # the replaced batch files (and their manifests) are gone
+    "seal.copies-written",  # the columnar copies of the day's files are in place (a cache: _state/clickstream/columnar/)
     "seal.partition-written",  # the day's partition manifest (_partition.json) is in place
 )
 
@@ -200,7 +202,9 @@ class DayCounts:
 
 def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) -> DayCounts:
     """Verify the files (streamed hash) and count them with DuckDB: events per file and type, event
-    ids present and distinct (exact, spilling beyond the memory limit), and each file's fields.
+    ids present and distinct (exact, spilling beyond the memory limit), and each file's fields; then
+    write the columnar copy of each narrow file (:mod:`~recomart_assets.lake.columnar`), published once
+    its file's bytes are verified, so validation reads the day's fields without parsing JSON again.
 
     A day of tens of millions of events is never held in Python objects: a 20M-event day seals in
     about 1 GB. Values are read as text (an ``event_id`` of ``5`` and one of ``"5"`` are the same id).
@@ -208,6 +212,7 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
     counts = DayCounts()
     readable = [(path, manifest) for path, manifest in listed if manifest.bytes > 0]
     if not readable:
+        publish_copies(zone, DATASET, day, [], {path.name for path, _ in listed})
         return counts
     with tempfile.TemporaryDirectory(prefix="recomart-seal-") as workdir:
         paths, verifying = local_files(zone, readable, workdir)
@@ -227,14 +232,35 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
             # its own scan: with the per-file counts as grouping sets, DuckDB keeps a distinct set per
             # group and a 20M-event day ran out of its memory limit
             counts.distinct_ids = connection.execute(f"SELECT count(DISTINCT event_id) FROM {events}").fetchone()[0]
+            counts.files = {names[path]: (per_file[path], recorded(fields[path], widths[path])) for path in paths}
+            staged = _stage_copies(zone, day, connection, readable, paths, counts, workdir)
         except duckdb.Error as exc:
             raise scan_failure(exc, f"clickstream {day}") from exc
         finally:
             connection.close()
             if verifying is not None:
                 verifying.result()  # a file that does not match its manifest raises here
-    counts.files = {names[path]: (per_file[path], recorded(fields[path], widths[path])) for path in paths}
+        publish_copies(zone, DATASET, day, staged, {path.name for path, _ in listed})
+    steps.reached("seal.copies-written")
     return counts
+
+
+def _stage_copies(zone: RawZone, day: str, connection: duckdb.DuckDBPyConnection,
+                  readable: list[tuple[UPath, Manifest]], paths: list[str], counts: DayCounts,
+                  workdir: str) -> list[StagedCopy]:
+    """The columnar copies the day still lacks (a file whose copy is current keeps it), staged in ``workdir``."""
+    staged = []
+    for index, ((path, manifest), local) in enumerate(zip(readable, paths, strict=True)):
+        entry = counts.files[path.name][1]
+        if not can_copy(entry["fields"], entry["fields_left_out"], entry["widest_line"]):
+            continue
+        current = find_copy(zone, DATASET, day, path, manifest)
+        if current is not None and current.fields == entry["fields"]:
+            continue
+        copy = stage_copy(connection, local, path.name, manifest, entry["fields"], f"{workdir}/copy-{index:06d}.parquet")
+        if copy is not None:
+            staged.append(copy)
+    return staged
 
 
 def days_to_seal(zone: RawZone, topic: str) -> list[tuple[str, str]]:
