@@ -27,7 +27,7 @@ their place in file order, so a day of wide events stays within the memory budge
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -144,74 +144,46 @@ def _positional(count: int, values: list[str]) -> str:
                                                                                          strict=True))
 
 
-class CopiesUnusable(Exception):
-    """The columnar copies cannot stand in for the raw files (one is damaged, or the day has more keys
-    than columns, which are counted in the raw files): validate from the raw files instead."""
-
-
-def _run_kind(path: str, widths: Mapping[str, int], copies: Mapping[str, dict[str, str]]) -> tuple:
-    if path in copies:
-        return ("copy", *copies[path])  # one read_parquet per run of copies with the same fields
-    return ("wide",) if is_wide(widths[path]) else ("narrow",)
-
-
 def _json_sources(connection: duckdb.DuckDBPyConnection, paths: list[str], columns: list[str],
-                  widths: Mapping[str, int], copies: Mapping[str, dict[str, str]]) -> Iterator[str]:
-    """The files' rows as sources of the ``columns`` (by position), one per run of files of one kind in
-    path order: columnar copies read as Parquet (a field the file lacks is NULL, as its JSON Pointer
-    gives), narrow files read by DuckDB (each field by its JSON Pointer), wide ones streamed into a
-    table of these columns alone, held only while its rows are loaded."""
+                  widths: dict[str, int]) -> Iterator[str]:
+    """The files' rows as sources of the ``columns`` (by position), one per run of narrow or wide
+    files in path order: narrow runs read by DuckDB (each field by its JSON Pointer), wide ones
+    streamed into a table of these columns alone, held only while its rows are loaded."""
     pointers = ", ".join(literal(json_pointer(c)) for c in columns)
-    for kind, grouped in groupby(paths, key=lambda path: _run_kind(path, widths, copies)):
+    for wide, grouped in groupby(paths, key=lambda path: is_wide(widths[path])):
         run = list(grouped)
-        if kind[0] == "copy":
-            fields = list(kind[1:])
-            values = [DUCKDB.quote(copy_column(fields.index(c))) if c in fields else "CAST(NULL AS VARCHAR)"
-                      for c in columns]
-            yield f"(SELECT {_positional(len(columns), values)} FROM read_parquet({files_literal(run)}))"
-        elif kind[0] == "narrow":
+        if not wide:
             yield (f"(SELECT {_positional(len(columns), [f'v[{i + 1}]' for i in range(len(columns))])} FROM "
                    f"(SELECT json_extract_string(json, [{pointers}]) AS v FROM "
                    f"read_ndjson_objects({files_literal(run)})) objects)")
-        else:
-            connection.register("__streamed_rows",
-                                streamed_rows(run, columns, [column_id(i) for i in range(len(columns))]))
-            try:
-                yield "(SELECT * EXCLUDE (filename) FROM __streamed_rows)"
-            finally:
-                connection.unregister("__streamed_rows")
+            continue
+        connection.register("__streamed_rows", streamed_rows(run, columns, [column_id(i) for i in range(len(columns))]))
+        try:
+            yield "(SELECT * EXCLUDE (filename) FROM __streamed_rows)"
+        finally:
+            connection.unregister("__streamed_rows")
 
 
 def load_table(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, dataset: str,
-               paths: list[str], recorded: dict[str, dict] | None = None,
-               copies: Mapping[str, dict[str, str]] | None = None) -> Loaded:
+               paths: list[str], recorded: dict[str, dict] | None = None) -> Loaded:
     """Load the files as ``typed`` (see :func:`~recomart_assets.quality.engines.sql.compiler.load_query`), columns named
     by position. ``recorded``: what a source recorded of some JSON Lines files' fields (by path),
-    their longest lines among it; the other files are measured (wide ones are streamed).
-    ``copies``: the paths among ``paths`` that are columnar copies of JSON Lines files
-    (:mod:`~recomart_assets.lake.columnar`), with their files' fields; raises :class:`CopiesUnusable`
-    when the day has more keys than columns (those are counted in the raw files)."""
+    their longest lines among it; the other files are measured (wide ones are streamed)."""
     spec = datasets.get(dataset)
-    copies = copies or {}
     readable = [p for p in paths if Path(p).stat().st_size > 0]
     loaded = Loaded([], {})
     sources: Iterable[str] = ()
     if spec.format == "jsonl":
-        raw = [path for path in readable if path not in copies]
-        recorded = {path: entry for path, entry in (recorded or {}).items() if path in raw}
+        recorded = {path: entry for path, entry in (recorded or {}).items() if path in readable}
         widths = {path: entry["widest_line"] for path, entry in recorded.items() if "widest_line" in entry}
-        widths.update(line_widths([path for path in raw if path not in widths]))
-        recorded.update({path: {"fields": fields} for path, fields in copies.items() if path in readable})
+        widths.update(line_widths([path for path in readable if path not in widths]))
         keys, observed = json_fields(connection, readable, recorded, widths)
         columns = profiled(keys, schema.columns)
         loaded = Loaded(columns, {c: observed[c] for c in columns}, keys)
         if len(columns) < len(keys):
-            if copies:
-                raise CopiesUnusable(f"{len(keys) - len(columns)} fields are not columns: their keys are counted "
-                                     f"in the raw files")
             loaded.extra = extra_fields(*key_counts(connection, readable, columns, MAX_LISTED_FIELDS, widths))
         if columns and readable:
-            sources = _json_sources(connection, readable, columns, widths, copies)
+            sources = _json_sources(connection, readable, columns, widths)
     elif readable:
         csv = (f"read_csv({files_literal(readable)}, header=true, all_varchar=true, union_by_name=true, delim=',', "
                f"quote='\"', escape='\"', allow_quoted_nulls=true, encoding='utf-8')")
@@ -254,13 +226,61 @@ def register_references(connection: duckdb.DuckDBPyConnection, references: Refer
         }))
 
 
+class CopiesUnusable(Exception):
+    """The columnar copies cannot stand in for the raw files (one is damaged, or the day has more keys
+    than columns, which are counted in the raw files): validate from the raw files instead."""
+
+
+def load_copies(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema,
+                copies: Sequence[tuple[str, dict[str, str], int]]) -> Loaded:
+    """Make ``typed`` a view over a day's columnar copies (:mod:`~recomart_assets.lake.columnar`):
+    ``copies`` holds, in file order, each copy's local path, its file's fields and its record count.
+
+    Nothing is loaded: the copies are already columnar, compressed and on disk, so every pass reads
+    just the columns it needs from them (memory stays flat however large the day, with nothing to
+    spill), and ``__row`` is the row's place in the partition (the record counts before its file
+    plus its place in the file), the row number loading the raw files gives. Copies of files with
+    the same fields are read by one scan (DuckDB reads its files in parallel; a union of one scan per
+    file ran about half as fast). A field a file lacks is NULL, as its JSON Pointer gives. Raises :class:`CopiesUnusable` when the day has more keys than
+    columns: the others are counted in the raw files.
+    """
+    keys, observed = json_fields(connection, [path for path, _, _ in copies],
+                                 {path: {"fields": fields} for path, fields, _ in copies})
+    columns = profiled(keys, schema.columns)
+    if len(columns) < len(keys):
+        raise CopiesUnusable(f"{len(keys) - len(columns)} fields are not columns: their keys are counted in the raw "
+                             f"files")
+    groups: dict[tuple[str, ...], list[tuple[str, int]]] = {}  # files with the same fields: one scan
+    offset = 0
+    for path, fields, records in copies:
+        groups.setdefault(tuple(fields), []).append((path, offset))
+        offset += records
+    parts = []
+    for names, members in groups.items():
+        values = [DUCKDB.quote(copy_column(names.index(c))) if c in names else "CAST(NULL AS VARCHAR)" for c in columns]
+        offsets = "([" + ", ".join(str(start) for _, start in members) + "]::BIGINT[])"
+        parts.append(f"SELECT {_positional(len(columns), values)}, file_row_number + "
+                     f"{offsets}[CAST(file_index AS BIGINT) + 1] AS {ROW} "
+                     f"FROM read_parquet({files_literal([path for path, _ in members])}, file_row_number = true)")
+    source = "(" + " UNION ALL ".join(parts) + ") src"
+    connection.execute(f"CREATE TEMP VIEW typed AS {load_query(DUCKDB, schema, columns, source, passed=(ROW,))}")
+    return Loaded(columns, {c: observed[c] for c in columns}, keys)
+
+
 def columnar_copies(zone: RawZone, spec: datasets.DatasetSpec, day: str,
-                    files: list[tuple[UPath, Manifest]]) -> dict[str, ColumnarCopy]:
-    """File name -> its columnar copy, for the JSON Lines files that have a current one."""
-    if spec.format != "jsonl":
-        return {}
-    found = {path.name: find_copy(zone, spec.name, day, path, manifest) for path, manifest in files}
-    return {name: copy for name, copy in found.items() if copy is not None}
+                    files: list[tuple[UPath, Manifest]]) -> list[ColumnarCopy] | None:
+    """The current columnar copy of every non-empty file, in file order; None unless each has one
+    (a day is read from its copies or from its raw files, never from a mix)."""
+    readable = [(path, manifest) for path, manifest in files if manifest.bytes > 0]
+    if spec.format != "jsonl" or not readable:
+        return None
+    copies = []
+    for path, manifest in readable:
+        copy = find_copy(zone, spec.name, day, path, manifest)
+        if copy is None:
+            return None
+        copies.append(copy)
+    return copies
 
 
 def validate_partition(
@@ -272,8 +292,9 @@ def validate_partition(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     exact_distinct_rows: int = EXACT_DISTINCT_ROWS,
 ) -> Outcome:
-    """Verify, load and validate one dataset's partition with DuckDB: from the files' columnar copies
-    where they are current, else (or when a copy turns out damaged) from the raw files."""
+    """Verify, load and validate one dataset's partition with DuckDB: from the columnar copies its
+    seal wrote when every file has a current one, else (or when a copy turns out damaged) from the
+    raw files, with the same results."""
     day = str(day)
     spec = datasets.get(dataset)
     files = list(complete_files(zone.partition_dir(dataset, day), spec.file_pattern))
@@ -281,57 +302,74 @@ def validate_partition(
     if not files:
         return missing_outcome(dataset, day, quarantine, ENGINE)
     copies = columnar_copies(zone, spec, day, files)
+    validated = None
     with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
-        try:
-            sql, validation, found, loaded = _validate(zone, dataset, day, files, copies, references, fail_rate,
-                                                       memory_limit, exact_distinct_rows, workdir)
-        except CopiesUnusable as exc:
-            log.warning("%s %s: reading the raw files instead of their columnar copies (%s)", dataset, day, exc)
-            sql, validation, found, loaded = _validate(zone, dataset, day, files, {}, references, fail_rate,
-                                                       memory_limit, exact_distinct_rows, workdir)
+        if copies:
+            try:
+                validated = _validate_copies(zone, dataset, day, copies, references, fail_rate, memory_limit,
+                                             exact_distinct_rows, workdir)
+            except CopiesUnusable as exc:
+                log.warning("%s %s: reading the raw files instead of their columnar copies (%s)", dataset, day, exc)
+        if validated is None:
+            validated = _validate_raw(zone, dataset, day, files, references, fail_rate, memory_limit,
+                                      exact_distinct_rows, workdir)
+    sql, validation, found, loaded = validated
     outcome = sql_outcome(sql, validation, found, files, quarantine, loaded.observed, ENGINE)
     outcome.extra_fields = loaded.extra
     return outcome
 
 
-def _validate(zone: RawZone, dataset: str, day: str, files: list[tuple[UPath, Manifest]],
-              copies: dict[str, ColumnarCopy], references: ReferenceData, fail_rate: float, memory_limit: str,
-              exact_distinct_rows: int, workdir: str) -> tuple[SqlValidation, DatasetValidation, Found, Loaded]:
-    """One validation of the files, each read from its copy in ``copies`` or raw. Every file read is
-    verified against its manifest while DuckDB loads it, and before any row counts: a raw file that
-    does not match raises, a copy that does not match raises :class:`CopiesUnusable`."""
-    spec = datasets.get(dataset)
-    raw_files = [(path, manifest) for path, manifest in files if path.name not in copies]
-    raw_paths, raw_verifying = local_files(zone, raw_files, workdir)
+Validated = tuple[SqlValidation, DatasetValidation, Found, Loaded]
+
+
+def _run(connection: duckdb.DuckDBPyConnection, dataset: str, day: str, schema: pa.DataFrameSchema, loaded: Loaded,
+         references: ReferenceData, fail_rate: float, exact_distinct_rows: int) -> Validated:
+    """The compiled schema's passes over ``typed``."""
+    plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references, references.categories is not None)
+    sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
+    validation, found = sql.run()
+    add_field_name_checks(validation, loaded.names)
+    return sql, validation, found, loaded
+
+
+def _validate_copies(zone: RawZone, dataset: str, day: str, copies: list[ColumnarCopy], references: ReferenceData,
+                     fail_rate: float, memory_limit: str, exact_distinct_rows: int, workdir: str) -> Validated:
+    """Validate from the copies, each verified against its own manifest while the passes read it: a
+    copy that does not match (or a pass failing on its bytes) raises :class:`CopiesUnusable`, so no
+    result computed from it is kept."""
     try:
-        copy_paths, copy_verifying = local_files(zone, [(c.path, c.manifest) for c in copies.values()], workdir)
+        paths, verifying = local_files(zone, [(copy.path, copy.manifest) for copy in copies], workdir)
     except CorruptFileError as exc:  # a remote copy, verified while it was fetched
         raise CopiesUnusable(str(exc)) from exc
-    local = dict(zip([path.name for path, _ in raw_files], raw_paths, strict=True))
-    local.update(zip(copies, copy_paths, strict=True))
-    paths = [local[path.name] for path, _ in files]
-    copied = {local[name]: copy.fields for name, copy in copies.items()}
     connection = connect(tempfile.mkdtemp(prefix="spill-", dir=workdir), memory_limit)
     try:
         register_references(connection, references)
         schema = schema_for(dataset, day, references.references)
-        loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths), copied)
-        if copy_verifying is not None:
-            try:
-                copy_verifying.result()
-            except CorruptFileError as exc:
-                raise CopiesUnusable(str(exc)) from exc
-        if raw_verifying is not None:
-            raw_verifying.result()  # a file that does not match its manifest raises here: no row counts
-        plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references,
-                    references.categories is not None)
-        sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
-        validation, found = sql.run()
-        add_field_name_checks(validation, loaded.names)
+        loaded = load_copies(connection, schema, [(path, copy.fields, copy.manifest.record_count)
+                                                  for path, copy in zip(paths, copies, strict=True)])
+        return _run(connection, dataset, day, schema, loaded, references, fail_rate, exact_distinct_rows)
     finally:
         connection.close()
-        if copy_verifying is not None:
-            copy_verifying.exception()  # waited for, not raised: a damaged copy only means reading raw
-        if raw_verifying is not None:
-            raw_verifying.result()
-    return sql, validation, found, loaded
+        damage = verifying.exception() if verifying is not None else None
+        if damage is not None:
+            raise CopiesUnusable(str(damage)) from damage
+
+
+def _validate_raw(zone: RawZone, dataset: str, day: str, files: list[tuple[UPath, Manifest]],
+                  references: ReferenceData, fail_rate: float, memory_limit: str, exact_distinct_rows: int,
+                  workdir: str) -> Validated:
+    """Validate from the raw files, each verified against its manifest (while DuckDB loads it) before any row counts."""
+    spec = datasets.get(dataset)
+    paths, verifying = local_files(zone, files, workdir)
+    connection = connect(tempfile.mkdtemp(prefix="spill-", dir=workdir), memory_limit)
+    try:
+        register_references(connection, references)
+        schema = schema_for(dataset, day, references.references)
+        loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
+        if verifying is not None:
+            verifying.result()  # a file that does not match its manifest raises here: no row counts
+        return _run(connection, dataset, day, schema, loaded, references, fail_rate, exact_distinct_rows)
+    finally:
+        connection.close()
+        if verifying is not None:
+            verifying.result()
