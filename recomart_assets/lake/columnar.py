@@ -16,9 +16,12 @@ and the file's fields (key and JSON type, in key order) behind the columns ``__c
 (named by position: keys are data, never identifiers).
 
 A reader takes a copy (:func:`find_copy`) only while the raw file's current manifest still names
-that md5, size and record count, and verifies the copy's own bytes against its manifest before any
-row counts; anything else (no copy, a stale or half-written one, a damaged one) means reading the
-raw file, with the same results. Only narrow files (no line over
+that md5, size and record count and the file's size, modification time and inode are unchanged, and
+verifies the copy's own bytes against its manifest before any row counts; anything else (no copy, a
+stale or half-written one, a damaged one) means reading the raw file, with the same results. The
+raw file itself is not hashed again when its copy is read: the seal hashed it when it made the
+copy, a file written since has another modification time or inode, and ``recomart verify`` re-hashes every
+data file (silent decay of a raw file under an unchanged modification time is its finding). Only narrow files (no line over
 :data:`~recomart_assets.lake.scanning.WIDE_LINE_BYTES`) whose every field was recorded get a copy.
 """
 
@@ -75,16 +78,26 @@ def can_copy(fields: Mapping[str, object], fields_left_out: int, widest_line: in
     return not fields_left_out and not is_wide(widest_line) and bool(fields)
 
 
-def _lineage(raw_name: str, raw: Manifest, fields: Mapping[str, str]) -> Derived:
-    return Derived(derived=COPY_KIND, inputs={"file": raw_name, "md5": raw.md5, "bytes": raw.bytes,
-                                              "record_count": raw.record_count,
-                                              "fields": [[name, kind] for name, kind in fields.items()]})
+def raw_stamp(path: UPath) -> list[int]:
+    """The raw file's size, modification time (ns) and inode: what a copy of it remembers, so that a
+    file changed behind its manifest's back (same name, same manifest: written in place, or replaced)
+    makes its copy stale without the reader hashing the file again. Taken by the seal before it reads
+    the file."""
+    stat = path.stat()
+    return [int(stat.st_size), int(stat.st_mtime_ns), int(stat.st_ino)]
+
+
+def _lineage(copy: StagedCopy) -> Derived:
+    return Derived(derived=COPY_KIND, inputs={"file": copy.raw_name, "md5": copy.raw.md5, "bytes": copy.raw.bytes,
+                                              "record_count": copy.raw.record_count, "stamp": copy.stamp,
+                                              "fields": [[name, kind] for name, kind in copy.fields.items()]})
 
 
 def find_copy(zone: RawZone, dataset: str, day: str, raw_path: UPath, raw: Manifest) -> ColumnarCopy | None:
-    """The copy of ``raw_path`` if it still describes the file its manifest ``raw`` describes (None:
-    missing, half-written, unreadable or stale: read the raw file). Its bytes are not read here: the
-    reader verifies them against the copy's manifest before any row counts."""
+    """The copy of ``raw_path`` if it still describes the file its manifest ``raw`` describes and the
+    file's :func:`raw_stamp` is the one the seal saw (None: missing, half-written,
+    unreadable or stale: read the raw file). Neither file's bytes are read here: the reader verifies
+    the copy against its own manifest before any row counts."""
     path = copy_path(zone, dataset, day, raw_path.name)
     try:
         manifest = read_manifest(path)
@@ -95,6 +108,8 @@ def find_copy(zone: RawZone, dataset: str, day: str, raw_path: UPath, raw: Manif
     inputs = manifest.source.inputs
     if (inputs.get("file"), inputs.get("md5"), inputs.get("bytes"), inputs.get("record_count")) != (
             raw_path.name, raw.md5, raw.bytes, raw.record_count) or manifest.record_count != raw.record_count:
+        return None
+    if inputs.get("stamp") != raw_stamp(raw_path):
         return None
     pairs = inputs.get("fields")
     if not isinstance(pairs, list) or not all(
@@ -118,19 +133,20 @@ class StagedCopy:
 
     raw_name: str
     raw: Manifest
+    stamp: list[int]  # raw_stamp of the file, taken before the seal read it
     fields: dict[str, str]
     work_file: str
 
 
 def stage_copy(connection: duckdb.DuckDBPyConnection, local_path: str, raw_name: str, raw: Manifest,
-               fields: Mapping[str, str], work_file: str) -> StagedCopy | None:
+               stamp: list[int], fields: Mapping[str, str], work_file: str) -> StagedCopy | None:
     """Write the copy of one raw file (read at ``local_path``) to ``work_file``; None when its rows are
     not the manifest's record count (then the file gets no copy and is read raw)."""
     written = connection.execute(f"COPY ({copy_query(local_path, list(fields))}) TO {literal(work_file)} "
                                  f"(FORMAT parquet, COMPRESSION zstd)").fetchone()
     if written is None or written[0] != raw.record_count:
         return None
-    return StagedCopy(raw_name, raw, dict(fields), work_file)
+    return StagedCopy(raw_name, raw, stamp, dict(fields), work_file)
 
 
 def publish_copies(zone: RawZone, dataset: str, day: str, staged: Sequence[StagedCopy], day_files: set[str]) -> None:
@@ -142,7 +158,7 @@ def publish_copies(zone: RawZone, dataset: str, day: str, staged: Sequence[Stage
     folder = copies_dir(zone, dataset, day)
     for copy in staged:
         with open_data_file(copy_path(zone, dataset, day, copy.raw_name), dataset=dataset, partition=day,
-                            fmt="parquet", source=_lineage(copy.raw_name, copy.raw, copy.fields)) as out:
+                            fmt="parquet", source=_lineage(copy)) as out:
             with open(copy.work_file, "rb") as source:
                 while chunk := source.read(_CHUNK):
                     out.write(chunk)

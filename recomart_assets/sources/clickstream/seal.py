@@ -56,7 +56,7 @@ from recomart_assets.lake import (
     write_data_file,
 )
 from recomart_assets.lake.atomic import parse_temporary_name
-from recomart_assets.lake.columnar import StagedCopy, can_copy, find_copy, publish_copies, stage_copy
+from recomart_assets.lake.columnar import StagedCopy, can_copy, find_copy, publish_copies, raw_stamp, stage_copy
 from recomart_assets.lake.fields import recorded
 from recomart_assets.lake.files import remove_data_file
 from recomart_assets.lake.lineage import Derived, KafkaBatch
@@ -214,6 +214,7 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
     if not readable:
         publish_copies(zone, DATASET, day, [], {path.name for path, _ in listed})
         return counts
+    stamps = {path.name: raw_stamp(path) for path, _ in readable}  # before the files are read
     with tempfile.TemporaryDirectory(prefix="recomart-seal-") as workdir:
         paths, verifying = local_files(zone, readable, workdir)
         names = dict(zip(paths, (path.name for path, _ in readable), strict=True))
@@ -233,7 +234,7 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
             # group and a 20M-event day ran out of its memory limit
             counts.distinct_ids = connection.execute(f"SELECT count(DISTINCT event_id) FROM {events}").fetchone()[0]
             counts.files = {names[path]: (per_file[path], recorded(fields[path], widths[path])) for path in paths}
-            staged = _stage_copies(zone, day, connection, readable, paths, counts, workdir)
+            staged = _stage_copies(zone, day, connection, readable, paths, counts, stamps, workdir)
         except duckdb.Error as exc:
             raise scan_failure(exc, f"clickstream {day}") from exc
         finally:
@@ -247,7 +248,7 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
 
 def _stage_copies(zone: RawZone, day: str, connection: duckdb.DuckDBPyConnection,
                   readable: list[tuple[UPath, Manifest]], paths: list[str], counts: DayCounts,
-                  workdir: str) -> list[StagedCopy]:
+                  stamps: dict[str, list[int]], workdir: str) -> list[StagedCopy]:
     """The columnar copies the day still lacks (a file whose copy is current keeps it), staged in ``workdir``."""
     staged = []
     for index, ((path, manifest), local) in enumerate(zip(readable, paths, strict=True)):
@@ -257,7 +258,8 @@ def _stage_copies(zone: RawZone, day: str, connection: duckdb.DuckDBPyConnection
         current = find_copy(zone, DATASET, day, path, manifest)
         if current is not None and current.fields == entry["fields"]:
             continue
-        copy = stage_copy(connection, local, path.name, manifest, entry["fields"], f"{workdir}/copy-{index:06d}.parquet")
+        copy = stage_copy(connection, local, path.name, manifest, stamps[path.name], entry["fields"],
+                          f"{workdir}/copy-{index:06d}.parquet")
         if copy is not None:
             staged.append(copy)
     return staged
