@@ -5,7 +5,13 @@ Chosen by measurement over pandera's polars backend (lazy frames) and a hand-wri
 limit, and computes the checks, profiles, charts and segments in a few passes over a columnar
 table, so peak memory stays flat as the day grows.
 
-Each partition file is verified against its manifest (size and sha256, or md5 for a manifest
+A sealed clickstream day is read from the columnar copies its seal wrote
+(:mod:`~recomart_assets.lake.columnar`: each event's fields as text in Parquet, bound to the raw
+file's manifest) when every file has a current one: ``typed`` is then a view over them, so no JSON
+is parsed again and nothing is loaded or spilled. Otherwise, or when a copy turns out damaged, the
+raw files are read as below, with the same results.
+
+Each file read is verified against its manifest (size and sha256, or md5 for a manifest
 without one; one streaming read, :func:`~recomart_assets.lake.scanning.local_files`) before any
 of its rows counts: local files while DuckDB loads them, remote ones while they are copied to the
 local files DuckDB reads. CSV is read with every column as text (an empty cell is missing, as

@@ -6,7 +6,10 @@ events per type and per hour, the day's quarantined records, and writes the part
 manifest ``clickstream/D/_partition.json`` (with its own ``.manifest``). Readers that want a sealed
 day look for that file. Each file's entry also records its fields (its first top-level keys and their
 types, how many it left out, its longest line: :func:`recomart_assets.lake.fields.recorded`, bounded
-whatever the events carry): validation reads them here instead of making its own pass over the day. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
+whatever the events carry): validation reads them here instead of making its own pass over the day.
+Each narrow file also gets a columnar copy (:mod:`recomart_assets.lake.columnar`, under
+``_state/clickstream/columnar/D/``): its events' fields as text in Parquet, which validation reads
+instead of parsing the JSON again while the file and its manifest are unchanged. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
 day of tens of millions of events seals in flat memory. Plain Python:
 the Dagster asset and sensor in ``defs/clickstream`` call it.
 
