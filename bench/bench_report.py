@@ -18,7 +18,9 @@ the figure is not the generating parent's (Linux carries a forking parent's peak
 Prints each round, the ratio (target <= 1.0x) and the peak memory (target <= 1 GB, flat in the day's
 size), the failure counts of both (they must agree) and the load average.
 
-Run: ``.venv/bin/python bench/bench_report.py [--events 4000000] [--rounds 2] [--keep DIR] [--py-spy FILE]``
+Run: ``.venv/bin/python bench/bench_report.py [--events 4000000] [--rounds 2] [--keep DIR] [--py-spy FILE]
+[--compare-with CHECKOUT]`` (``CHECKOUT``: a folder holding another commit's ``recomart_assets``, run
+in the same rounds: a before/after on one machine under one load)
 (``--events 1000000`` for a quick run; ``--events 4000000,20000000`` to see memory stay flat).
 The machine may be shared: quote two runs and the load.
 """
@@ -57,11 +59,11 @@ print(json.dumps({"seconds": time.perf_counter() - started, "cpu": usage.ru_utim
 """
 
 
-def measured(command: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``command`` through the launcher: its wall time, peak memory and output."""
+def measured(command: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> dict:
+    """Run ``command`` through the launcher (in ``cwd``): its wall time, peak memory and output."""
     with tempfile.TemporaryFile() as err:
         done = subprocess.run([sys.executable, "-c", LAUNCHER, *command], stdout=subprocess.PIPE, stderr=err,
-                              env={**os.environ, **(env or {})}, check=False, timeout=3600, text=True)
+                              env={**os.environ, **(env or {})}, check=False, timeout=3600, text=True, cwd=cwd)
         err.seek(0)
         measure = json.loads(done.stdout.strip().splitlines()[-1])
         if measure["status"] != 0:
@@ -75,8 +77,9 @@ def hand_written(root: Path) -> dict:
     return {**run, "result": json.loads(run["output"][-1])}
 
 
-def ours(root: Path, dagster_home: Path, py_spy: str | None = None) -> dict:
-    """``dagster asset materialize`` of the day's report, whole process, from no report and no states."""
+def ours(root: Path, dagster_home: Path, py_spy: str | None = None, code: str | None = None) -> dict:
+    """``dagster asset materialize`` of the day's report, whole process, from no report and no states
+    (``code``: a checkout whose ``recomart_assets`` to run instead of the installed one)."""
     shutil.rmtree(root / "reports", ignore_errors=True)
     if not (dagster_home / "dagster.yaml").exists():  # the instance folder `recomart` commands create
         dagster_home.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,10 @@ def ours(root: Path, dagster_home: Path, py_spy: str | None = None) -> dict:
     if py_spy:
         command = [str(BIN / "py-spy"), "record", "--subprocesses", "--rate", "50", "--format", "raw", "-o", py_spy,
                    "--", *command]
-    run = measured(command, {"RECOMART_RAW_ZONE": str(root), "DAGSTER_HOME": str(dagster_home)})
+    env = {"RECOMART_RAW_ZONE": str(root), "DAGSTER_HOME": str(dagster_home)}
+    if code:  # `-m` puts the working folder first on the path, ahead of the editable install
+        env["PYTHONPATH"] = code
+    run = measured(command, env, cwd=code)
     results = json.loads((root / "reports" / DAY / "data_quality_report.json").read_text())
     section = results["datasets"]["clickstream"]
     checks = {c["name"]: c["failure_count"] for c in section["checks"]}
@@ -127,13 +133,18 @@ def load() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def benchmark(events: int, base: Path, rounds: int, py_spy: str | None) -> None:
+def benchmark(events: int, base: Path, rounds: int, py_spy: str | None, compare_with: str | None) -> None:
     root = base / f"day-{events}"
     prepare(root, events)
     hands, mines = [], []
     for index in range(1, rounds + 1):  # alternated, so both see the same page cache and machine load
         before = load()
         hands.append(hand_written(root))
+        if compare_with:
+            other = ours(root, base / "dagster_home", code=compare_with)
+            print(f"round {index}: ours from {compare_with}: {other['seconds']:6.2f} s (CPU {other['cpu']:5.2f} s), "
+                  f"peak {other['peak_mb']:5.0f} MB, ratio {other['seconds'] / hands[-1]['seconds']:.2f}x; same "
+                  f"failure counts: {other['result'] == hands[-1]['result']}")
         mines.append(ours(root, base / "dagster_home"))
         hand, mine = hands[-1], mines[-1]
         print(f"round {index} ({before} before, {load()} after): hand-written DuckDB pass (checks + report content) "
@@ -155,12 +166,15 @@ def main() -> None:
     parser.add_argument("--keep", help="keep the generated days in this folder (and reuse them)")
     parser.add_argument("--py-spy", help="after the rounds, profile one more run of ours into this file (py-spy's "
                                          "raw format, every process)")
+    parser.add_argument("--compare-with", help="also run ours from this checkout of another commit (its folder holding "
+                                               "recomart_assets, e.g. from `git archive main recomart_assets`), "
+                                               "in the same rounds")
     args = parser.parse_args()
     print(f"{load()} (1, 5, 15 min), {os.cpu_count()} cores; baseline: {hand_written_duckdb.__name__}.py")
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-report-"))
     try:
         for events in (int(n) for n in args.events.split(",")):
-            benchmark(events, base, args.rounds, args.py_spy)
+            benchmark(events, base, args.rounds, args.py_spy, args.compare_with)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
