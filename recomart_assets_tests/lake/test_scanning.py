@@ -13,6 +13,13 @@ def _write(path, records) -> str:
     return str(path)
 
 
+def test_the_connection_spills_in_utc_and_draws_no_progress_bars(tmp_path):
+    connection = connect(str(tmp_path), "64MB")
+    settings = connection.execute("SELECT current_setting('TimeZone'), current_setting('temp_directory'), "
+                                  "current_setting('enable_progress_bar')").fetchone()
+    assert settings == ("UTC", str(tmp_path), False)  # a seal's or a check's log gets no bars of a long scan
+
+
 def test_every_key_of_every_object_is_found_with_its_types(tmp_path, monkeypatch):
     monkeypatch.setattr(scanning, "TYPE_SAMPLE_ROWS", 3)
     common = [{"a": "x", "b": None}] * 3
