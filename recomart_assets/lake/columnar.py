@@ -8,7 +8,7 @@ file again.
 
 The raw zone's JSON Lines files stay the source of truth; a copy is a cache, so it lives with the
 writers' bookkeeping (rule R5 of ``docs/protocol.md``), not beside the data files:
-``_state/<dataset>/columnar/<day>/<file>.parquet``, which ``recomart verify`` does not walk (a copy
+``_state/columnar/<dataset>/<day>/<file>.parquet``, which ``recomart verify`` does not walk (a copy
 is not a data file of the contract). It is written like one, though: atomically, then its manifest
 (size, md5, sha256), whose lineage (``Derived``, ``derived: columnar_copy``) names the raw file, that
 file's md5, size and record count as its manifest gave them when the seal had verified its bytes,
@@ -59,8 +59,9 @@ class ColumnarCopy:
 
 
 def copies_dir(zone: RawZone, dataset: str, day: str) -> UPath:
-    """The folder of a day's copies (bookkeeping, written only by that day's seal)."""
-    return zone.state_dir / dataset / "columnar" / day
+    """The folder of a day's copies (bookkeeping, written only by that day's seal). Not under
+    ``_state/clickstream/``, whose sub-folders are named after Kafka topics (one may be ``columnar``)."""
+    return zone.state_dir / "columnar" / dataset / day
 
 
 def copy_path(zone: RawZone, dataset: str, day: str, name: str) -> UPath:

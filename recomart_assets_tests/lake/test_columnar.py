@@ -116,4 +116,4 @@ def test_publishing_removes_copies_of_files_gone_and_temporary_leftovers(zone, t
 
 def test_copies_live_with_the_days_bookkeeping(zone):
     assert copy_path(zone, "clickstream", DAY, "h00-a.jsonl") == (
-        zone.state_dir / "clickstream" / "columnar" / DAY / "h00-a.jsonl.parquet")
+        zone.state_dir / "columnar" / "clickstream" / DAY / "h00-a.jsonl.parquet")

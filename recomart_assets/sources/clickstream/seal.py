@@ -8,7 +8,7 @@ day look for that file. Each file's entry also records its fields (its first top
 types, how many it left out, its longest line: :func:`recomart_assets.lake.fields.recorded`, bounded
 whatever the events carry): validation reads them here instead of making its own pass over the day.
 Each narrow file also gets a columnar copy (:mod:`recomart_assets.lake.columnar`, under
-``_state/clickstream/columnar/D/``): its events' fields as text in Parquet, which validation reads
+``_state/columnar/clickstream/D/``): its events' fields as text in Parquet, which validation reads
 instead of parsing the JSON again while the file and its manifest are unchanged. The counting is one out-of-core DuckDB scan (:func:`count_events`), so a
 day of tens of millions of events seals in flat memory. Plain Python:
 the Dagster asset and sensor in ``defs/clickstream`` call it.
@@ -92,7 +92,7 @@ log = get_logger("clickstream.seal")
 steps.declare(
     "seal.merged-written",  # a merged file and its manifest are in place: the files it replaces are hidden
     "seal.replaced-deleted",  # the replaced batch files (and their manifests) are gone
-    "seal.copies-written",  # the columnar copies of the day's files are in place (a cache: _state/clickstream/columnar/)
+    "seal.copies-written",  # the columnar copies of the day's files are in place (a cache: _state/columnar/clickstream/)
     "seal.partition-written",  # the day's partition manifest (_partition.json) is in place
 )
 
