@@ -219,11 +219,13 @@ def _duckdb_fields(connection: duckdb.DuckDBPyConnection, paths: Sequence[str]) 
     keys: dict[str, list[str]] = {path: [] for path in paths}
     plain: dict[str, bool] = {}
     if paths:
-        # plain: every key set of the file has a key and no key twice (see _sample_types)
+        # Key lists grouped by their JSON text (exact: one text per list), a fifth cheaper than by the
+        # lists themselves. plain: every key set of the file has a key and no key twice (see _sample_types)
         shapes = (f"SELECT filename, k, row_number() OVER (PARTITION BY filename ORDER BY n DESC, k) AS s, "
                   f"len(k) > 0 AND len(k) = len(list_distinct(k)) AS plain FROM "
-                  f"(SELECT filename, coalesce(json_keys(json), []) AS k, count(*) AS n FROM "
-                  f"read_ndjson_objects({files_literal(paths)}, filename=true) GROUP BY ALL)")
+                  f"(SELECT filename, coalesce(from_json(t, '[\"VARCHAR\"]'), []) AS k, n FROM "
+                  f"(SELECT filename, to_json(json_keys(json))::VARCHAR AS t, count(*) AS n FROM "
+                  f"read_ndjson_objects({files_literal(paths)}, filename=true) GROUP BY ALL))")
         for path, key, all_plain in connection.execute(
                 f"SELECT filename, key, bool_and(bool_and(plain)) OVER (PARTITION BY filename) FROM "
                 f"(SELECT filename, unnest(k) AS key, s, unnest(range(len(k))) AS p, plain FROM ({shapes})) "
