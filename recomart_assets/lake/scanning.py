@@ -15,10 +15,12 @@ path alone.
 
 from __future__ import annotations
 
+import queue
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -39,6 +41,8 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 WIDE_LINE_BYTES = 8 * 1024
 _WIDTH_CHUNK = 16 * 1024 * 1024
 # Quoted from an engine's error message at most.
+T = TypeVar("T")
+R = TypeVar("R")
 _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
                       "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
@@ -53,6 +57,39 @@ def connect(spill_dir: str, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: i
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET enable_progress_bar = false")  # a long scan would fill a run's log with bars
     return connection
+
+
+class Lanes:
+    """DuckDBs of one thread each (in memory, splitting a memory limit, spilling to their own folders
+    under ``spill_dir``) that run independent jobs side by side: :meth:`map`.
+
+    On two cores, one DuckDB query over two threads costs a sixth to a quarter more CPU than the same
+    work split over two one-thread DuckDBs (a 4M-event day's columnar copies: about 2.5 s against
+    2.0 s of CPU per million events, the key pass likewise), in the same wall time: jobs that need no
+    result of one another (a file's copy, a group of files' keys) take lanes."""
+
+    def __init__(self, spill_dir: str, count: int = 2, memory_limit: str = "256MB") -> None:
+        self._free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        self._connections = [connect(f"{spill_dir}/lane-{n}", memory_limit, threads=1) for n in range(count)]
+        for connection in self._connections:
+            self._free.put(connection)
+
+    def map(self, job: Callable[[duckdb.DuckDBPyConnection, T], R], items: Sequence[T]) -> list[R]:
+        """``job(connection, item)`` for each item, at most one job per lane at a time, in item order."""
+        def run(item: T) -> R:
+            connection = self._free.get()
+            try:
+                return job(connection, item)
+            finally:
+                self._free.put(connection)
+
+        with ThreadPoolExecutor(max_workers=len(self._connections), thread_name_prefix="recomart-lane") as pool:
+            return list(pool.map(run, items))  # DuckDB releases the GIL while it works
+
+    def close(self) -> None:
+        """Close every lane's DuckDB (its spilled files go with it)."""
+        for connection in self._connections:
+            connection.close()
 
 
 def _verify_all(files: list[tuple[UPath, Manifest]]) -> None:

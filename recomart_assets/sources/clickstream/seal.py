@@ -67,6 +67,7 @@ from recomart_assets.lake.lineage import Derived, KafkaBatch
 from recomart_assets.lake.locks import zone_lock
 from recomart_assets.lake.readers import CorruptFileError, is_data_file_name
 from recomart_assets.lake.scanning import (
+    Lanes,
     connect,
     event_rows,
     line_widths,
@@ -233,11 +234,14 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
         paths, verifying = local_files(zone, readable, workdir)
         names = dict(zip(paths, (path.name for path, _ in readable), strict=True))
         connection = connect(workdir)
+        lanes = Lanes(workdir)
         try:
             widths = line_widths(paths)  # wide files are streamed (lake.scanning)
-            fields = scan_fields(connection, paths, widths)
+            fields: dict[str, dict[str, str]] = {}
+            for found in lanes.map(lambda lane, group: scan_fields(lane, group, widths), [paths[0::2], paths[1::2]]):
+                fields.update(found)
             entries = {path: recorded(fields[path], widths[path]) for path in paths}
-            staged = _stage_copies(zone, day, connection, readable, paths, entries, stamps, workdir)
+            staged = _stage_copies(zone, day, lanes, readable, paths, entries, stamps, workdir)
             events = _events(connection, paths, widths, staged)
             per_file: Counter = Counter()
             for filename, kind, n, ids in connection.execute(
@@ -254,6 +258,7 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
             raise scan_failure(exc, f"clickstream {day}") from exc
         finally:
             connection.close()
+            lanes.close()
             if verifying is not None:
                 verifying.result()  # a file that does not match its manifest raises here
         publish_copies(zone, DATASET, day, list(staged.values()), {path.name for path, _ in listed})
@@ -261,24 +266,26 @@ def count_events(zone: RawZone, day: str, listed: list[tuple[UPath, Manifest]]) 
     return counts
 
 
-def _stage_copies(zone: RawZone, day: str, connection: duckdb.DuckDBPyConnection,
-                  readable: list[tuple[UPath, Manifest]], paths: list[str], entries: dict[str, dict],
-                  stamps: dict[str, list[int]], workdir: str) -> dict[str, StagedCopy]:
+def _stage_copies(zone: RawZone, day: str, lanes: Lanes, readable: list[tuple[UPath, Manifest]], paths: list[str],
+                  entries: dict[str, dict], stamps: dict[str, list[int]], workdir: str) -> dict[str, StagedCopy]:
     """Local path -> the columnar copy staged in ``workdir``, for the files that lack a current one
-    (a file whose copy is current keeps it and is counted from its JSON)."""
-    staged = {}
+    (a file whose copy is current keeps it and is counted from its JSON); files side by side, one a lane."""
+    jobs = []
     for index, ((path, manifest), local) in enumerate(zip(readable, paths, strict=True)):
         entry = entries[local]
         if not can_copy(entry["fields"], entry["fields_left_out"], entry["widest_line"]):
             continue
         current = find_copy(zone, DATASET, day, path, manifest)
-        if current is not None and current.fields == entry["fields"]:
-            continue
-        copy = stage_copy(connection, local, path.name, manifest, stamps[path.name], entry["fields"],
+        if current is None or current.fields != entry["fields"]:
+            jobs.append((index, path, manifest, local))
+
+    def stage(connection: duckdb.DuckDBPyConnection, job: tuple[int, UPath, Manifest, str]) -> StagedCopy | None:
+        index, path, manifest, local = job
+        return stage_copy(connection, local, path.name, manifest, stamps[path.name], entries[local]["fields"],
                           f"{workdir}/copy-{index:06d}.parquet")
-        if copy is not None:
-            staged[local] = copy
-    return staged
+
+    copies = lanes.map(stage, jobs)
+    return {local: copy for (*_, local), copy in zip(jobs, copies, strict=True) if copy is not None}
 
 
 def _events(connection: duckdb.DuckDBPyConnection, paths: list[str], widths: dict[str, int],
