@@ -75,7 +75,8 @@ SEAL = ("from recomart_assets.lake import RawZone; from recomart_assets.sources.
         " from upath import UPath; import sys; seal_partition(RawZone(UPath(sys.argv[1])), 't', sys.argv[2], force=True)")
 
 
-@pytest.mark.parametrize("step", ["seal.merged-written", "seal.replaced-deleted", "seal.partition-written"])
+@pytest.mark.parametrize("step", ["seal.merged-written", "seal.replaced-deleted", "seal.copies-written",
+                                  "seal.partition-written"])
 def test_the_seal_killed_at_each_step_then_rerun(zone, step):
     from recomart_assets_tests.fixtures.clickstream_batches import DAY, lines, write_batch
 

@@ -117,3 +117,24 @@ def test_ingest_master_and_verify_commands(s3_settings, s3_zone, s3_bucket):
     assert f"missing-manifest: s3://{s3_bucket}/lake/quarantine/transactions/stray.csv" in verified.output
     with pytest.raises(CorruptFileError):
         read_verified_bytes(s3_zone.partition_dir("customers", DAY) / f"customers_{DAY}.csv")
+
+
+def test_a_sealed_clickstream_day_is_validated_from_its_columnar_copies(s3_zone, monkeypatch):
+    """The seal writes its copies into the bucket; validation fetches and verifies them (no raw file
+    read) and gives the raw files' results."""
+    from recomart_assets.lake.columnar import copies_dir
+    from recomart_assets.quality.engines import duckdb_engine
+    from recomart_assets.quality.engines.references import load_references
+    from recomart_assets.sources.clickstream.seal import seal_partition
+    from recomart_assets_tests.fixtures.quality import DAY as QUALITY_DAY
+    from recomart_assets_tests.fixtures.quality import build_demo_zone
+
+    zone = build_demo_zone(s3_zone)
+    references = load_references(zone, QUALITY_DAY)
+    raw = duckdb_engine.validate_partition(zone, "clickstream", QUALITY_DAY, references)
+    seal_partition(zone, "reco_clickstream", QUALITY_DAY, force=True)
+    assert len([p for p in copies_dir(zone, "clickstream", QUALITY_DAY).iterdir() if p.name.endswith(".parquet")]) == 3
+    monkeypatch.setattr(duckdb_engine, "load_table", None)  # reading a raw file now would fail the test
+    copied = duckdb_engine.validate_partition(zone, "clickstream", QUALITY_DAY, references)
+    assert (copied.validation, copied.columns, copied.segments) == (raw.validation, raw.columns, raw.segments)
+    assert verify_tree(zone.root).ok

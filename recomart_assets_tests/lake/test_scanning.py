@@ -56,3 +56,23 @@ def test_line_widths_across_chunks(tmp_path, monkeypatch):
     open_end = tmp_path / "open.jsonl"
     open_end.write_bytes(b"\n".join([*lines, b"w" * 40]))
     assert scanning.line_widths([str(ended), str(open_end)]) == {str(ended): 23, str(open_end): 40}
+
+
+def test_types_of_a_plain_file_are_sampled_per_object_as_json_each_gives_them(tmp_path):
+    """A file whose objects all have keys, none twice, is sampled by JSON Pointer (cheaper): the same
+    types as json_each over its entries; a file with a repeated key or a line that is no object is
+    sampled by json_each, which sees every value."""
+    plain_file = tmp_path / "plain.jsonl"
+    plain_file.write_bytes(b'{"a": 1, "b": "x", "c": 1.5, "d": {"k": [1]}, "e": null, "f": true, "0": [2], '
+                           b'"g": 1180591620717411303424}\n{"a": "y", "b": "z", "~/": 18446744073709551615}\n'
+                           b'{"b": null}\n')
+    path = str(plain_file)
+    connection = connect(str(tmp_path))
+    names = ["a", "b", "c", "d", "e", "f", "0", "g", "~/"]
+    plain = scanning._sample_types(connection, path, names, plain=True)
+    assert plain == scanning._sample_types(connection, path, names, plain=False)
+    assert scanning.merge_types(plain) == {"a": "mixed", "b": "string", "c": "number", "d": "object", "e": "null",
+                                           "f": "boolean", "0": "array", "g": "number", "~/": "integer"}
+    repeated = tmp_path / "repeated.jsonl"
+    repeated.write_bytes(b'{"a": 1, "a": "x"}\n[1]\n')
+    assert scan_fields(connection, [str(repeated)]) == {str(repeated): {"a": "mixed"}}

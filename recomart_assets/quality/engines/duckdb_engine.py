@@ -5,7 +5,13 @@ Chosen by measurement over pandera's polars backend (lazy frames) and a hand-wri
 limit, and computes the checks, profiles, charts and segments in a few passes over a columnar
 table, so peak memory stays flat as the day grows.
 
-Each partition file is verified against its manifest (size and sha256, or md5 for a manifest
+A sealed clickstream day is read from the columnar copies its seal wrote
+(:mod:`~recomart_assets.lake.columnar`: each event's fields as text in Parquet, bound to the raw
+file's manifest) when every file has a current one: ``typed`` is then a view over them, so no JSON
+is parsed again and nothing is loaded or spilled. Otherwise, or when a copy turns out damaged, the
+raw files are read as below, with the same results.
+
+Each file read is verified against its manifest (size and sha256, or md5 for a manifest
 without one; one streaming read, :func:`~recomart_assets.lake.scanning.local_files`) before any
 of its rows counts: local files while DuckDB loads them, remote ones while they are copied to the
 local files DuckDB reads. CSV is read with every column as text (an empty cell is missing, as
@@ -27,7 +33,7 @@ their place in file order, so a day of wide events stays within the memory budge
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -39,7 +45,10 @@ import pyarrow as pyarrow_lib
 from upath import UPath
 
 from recomart_assets import datasets
+from recomart_assets.errors import CorruptFileError
 from recomart_assets.lake import Manifest, RawZone, complete_files
+from recomart_assets.lake.columnar import ColumnarCopy, find_copy
+from recomart_assets.lake.columnar import column as copy_column
 from recomart_assets.lake.fields import MAX_LISTED_FIELDS, extra_fields, merge_types, profiled
 from recomart_assets.lake.scanning import (
     DEFAULT_MEMORY_LIMIT,
@@ -54,6 +63,7 @@ from recomart_assets.lake.scanning import (
     scan_fields,
     streamed_rows,
 )
+from recomart_assets.logs import get_logger
 from recomart_assets.quality.engines.loading import quarantined
 from recomart_assets.quality.engines.outcome import Outcome, missing_outcome
 from recomart_assets.quality.engines.profiling import add_field_name_checks
@@ -61,6 +71,7 @@ from recomart_assets.quality.engines.references import ReferenceData
 from recomart_assets.quality.engines.sql.compiler import (
     CATEGORY_TABLE,
     ROW,
+    Found,
     Plan,
     column_id,
     load_query,
@@ -68,8 +79,10 @@ from recomart_assets.quality.engines.sql.compiler import (
 )
 from recomart_assets.quality.engines.sql.dialect import DUCKDB
 from recomart_assets.quality.engines.sql.passes import SqlValidation, sql_outcome
-from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE
+from recomart_assets.quality.rules.checks import DEFAULT_FAIL_RATE, DatasetValidation
 from recomart_assets.quality.rules.schemas import schema_for
+
+log = get_logger("quality.duckdb")
 
 ENGINE = "duckdb"
 # Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
@@ -100,8 +113,8 @@ class DuckDBRunner:
 
 def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorded: dict[str, dict] | None = None,
                 widths: dict[str, int] | None = None) -> tuple[list[str], dict[str, str]]:
-    """Every top-level key of the files' objects (file by file, in path order) and the JSON type of
-    each as observed in the first rows of each file.
+    """Every top-level key of the files' objects (file by file, in the order of ``paths``: the
+    partition's file order) and the JSON type of each as observed in the first rows of each file.
 
     ``recorded``: path -> what a source recorded of that file's fields (its content verified against
     the same manifest, :func:`~recomart_assets.lake.fields.recorded`); the other files, and those
@@ -112,7 +125,7 @@ def json_fields(connection: duckdb.DuckDBPyConnection, paths: list[str], recorde
     per_file = {**complete, **scan_fields(connection, [p for p in paths if p not in complete], widths)}
     keys: list[str] = []
     seen: dict[str, set[str]] = {}
-    for path in sorted(per_file):
+    for path in paths:
         for name, kind in per_file[path].items():
             if name not in seen:
                 keys.append(name)
@@ -219,6 +232,63 @@ def register_references(connection: duckdb.DuckDBPyConnection, references: Refer
         }))
 
 
+class CopiesUnusable(Exception):
+    """The columnar copies cannot stand in for the raw files (one is damaged, or the day has more keys
+    than columns, which are counted in the raw files): validate from the raw files instead."""
+
+
+def load_copies(connection: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema,
+                copies: Sequence[tuple[str, dict[str, str], int]]) -> Loaded:
+    """Make ``typed`` a view over a day's columnar copies (:mod:`~recomart_assets.lake.columnar`):
+    ``copies`` holds, in file order, each copy's local path, its file's fields and its record count.
+
+    Nothing is loaded: the copies are already columnar, compressed and on disk, so every pass reads
+    just the columns it needs from them (memory stays flat however large the day, with nothing to
+    spill), and ``__row`` is the row's place in the partition (the record counts before its file
+    plus its place in the file), the row number loading the raw files gives. Copies of files with
+    the same fields are read by one scan (DuckDB reads its files in parallel; a union of one scan per
+    file ran about half as fast). A field a file lacks is NULL, as its JSON Pointer gives. Raises :class:`CopiesUnusable` when the day has more keys than
+    columns: the others are counted in the raw files.
+    """
+    keys, observed = json_fields(connection, [path for path, _, _ in copies],
+                                 {path: {"fields": fields} for path, fields, _ in copies})
+    columns = profiled(keys, schema.columns)
+    if len(columns) < len(keys):
+        raise CopiesUnusable(f"{len(keys) - len(columns)} fields are not columns: their keys are counted in the raw "
+                             f"files")
+    groups: dict[tuple[str, ...], list[tuple[str, int]]] = {}  # files with the same fields: one scan
+    offset = 0
+    for path, fields, records in copies:
+        groups.setdefault(tuple(fields), []).append((path, offset))
+        offset += records
+    parts = []
+    for names, members in groups.items():
+        values = [DUCKDB.quote(copy_column(names.index(c))) if c in names else "CAST(NULL AS VARCHAR)" for c in columns]
+        offsets = "([" + ", ".join(str(start) for _, start in members) + "]::BIGINT[])"
+        parts.append(f"SELECT {_positional(len(columns), values)}, file_row_number + "
+                     f"{offsets}[CAST(file_index AS BIGINT) + 1] AS {ROW} "
+                     f"FROM read_parquet({files_literal([path for path, _ in members])}, file_row_number = true)")
+    source = "(" + " UNION ALL ".join(parts) + ") src"
+    connection.execute(f"CREATE TEMP VIEW typed AS {load_query(DUCKDB, schema, columns, source, passed=(ROW,))}")
+    return Loaded(columns, {c: observed[c] for c in columns}, keys)
+
+
+def columnar_copies(zone: RawZone, spec: datasets.DatasetSpec, day: str,
+                    files: list[tuple[UPath, Manifest]]) -> list[ColumnarCopy] | None:
+    """The current columnar copy of every non-empty file, in file order; None unless each has one
+    (a day is read from its copies or from its raw files, never from a mix)."""
+    readable = [(path, manifest) for path, manifest in files if manifest.bytes > 0]
+    if spec.format != "jsonl" or not readable:
+        return None
+    copies = []
+    for path, manifest in readable:
+        copy = find_copy(zone, spec.name, day, path, manifest)
+        if copy is None:
+            return None
+        copies.append(copy)
+    return copies
+
+
 def validate_partition(
     zone: RawZone,
     dataset: str,
@@ -228,33 +298,84 @@ def validate_partition(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     exact_distinct_rows: int = EXACT_DISTINCT_ROWS,
 ) -> Outcome:
-    """Verify, load and validate one dataset's partition with DuckDB."""
+    """Verify, load and validate one dataset's partition with DuckDB: from the columnar copies its
+    seal wrote when every file has a current one, else (or when a copy turns out damaged) from the
+    raw files, with the same results."""
     day = str(day)
     spec = datasets.get(dataset)
     files = list(complete_files(zone.partition_dir(dataset, day), spec.file_pattern))
     quarantine = quarantined(zone, dataset, day)
     if not files:
         return missing_outcome(dataset, day, quarantine, ENGINE)
+    copies = columnar_copies(zone, spec, day, files)
+    validated = None
     with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
-        paths, verifying = local_files(zone, files, workdir)
-        spill = Path(workdir) / "spill"
-        spill.mkdir()
-        connection = connect(str(spill), memory_limit)
-        try:
-            register_references(connection, references)
-            schema = schema_for(dataset, day, references.references)
-            loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
-            if verifying is not None:
-                verifying.result()  # a file that does not match its manifest raises here: no row counts
-            plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references,
-                        references.categories is not None)
-            sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
-            validation, found = sql.run()
-            add_field_name_checks(validation, loaded.names)
-        finally:
-            connection.close()
-            if verifying is not None:
-                verifying.result()
+        if copies:
+            try:
+                validated = _validate_copies(zone, dataset, day, copies, references, fail_rate, memory_limit,
+                                             exact_distinct_rows, workdir)
+            except CopiesUnusable as exc:
+                log.warning("%s %s: reading the raw files instead of their columnar copies (%s)", dataset, day, exc)
+        if validated is None:
+            validated = _validate_raw(zone, dataset, day, files, references, fail_rate, memory_limit,
+                                      exact_distinct_rows, workdir)
+    sql, validation, found, loaded = validated
     outcome = sql_outcome(sql, validation, found, files, quarantine, loaded.observed, ENGINE)
     outcome.extra_fields = loaded.extra
     return outcome
+
+
+Validated = tuple[SqlValidation, DatasetValidation, Found, Loaded]
+
+
+def _run(connection: duckdb.DuckDBPyConnection, dataset: str, day: str, schema: pa.DataFrameSchema, loaded: Loaded,
+         references: ReferenceData, fail_rate: float, exact_distinct_rows: int) -> Validated:
+    """The compiled schema's passes over ``typed``."""
+    plan = Plan(DUCKDB, dataset, day, schema, loaded.columns, references.references, references.categories is not None)
+    sql = SqlValidation(DuckDBRunner(connection), plan, fail_rate, exact_distinct_rows)
+    validation, found = sql.run()
+    add_field_name_checks(validation, loaded.names)
+    return sql, validation, found, loaded
+
+
+def _validate_copies(zone: RawZone, dataset: str, day: str, copies: list[ColumnarCopy], references: ReferenceData,
+                     fail_rate: float, memory_limit: str, exact_distinct_rows: int, workdir: str) -> Validated:
+    """Validate from the copies, each verified against its own manifest while the passes read it: a
+    copy that does not match (or a pass failing on its bytes) raises :class:`CopiesUnusable`, so no
+    result computed from it is kept."""
+    try:
+        paths, verifying = local_files(zone, [(copy.path, copy.manifest) for copy in copies], workdir)
+    except CorruptFileError as exc:  # a remote copy, verified while it was fetched
+        raise CopiesUnusable(str(exc)) from exc
+    connection = connect(tempfile.mkdtemp(prefix="spill-", dir=workdir), memory_limit)
+    try:
+        register_references(connection, references)
+        schema = schema_for(dataset, day, references.references)
+        loaded = load_copies(connection, schema, [(path, copy.fields, copy.manifest.record_count)
+                                                  for path, copy in zip(paths, copies, strict=True)])
+        return _run(connection, dataset, day, schema, loaded, references, fail_rate, exact_distinct_rows)
+    finally:
+        connection.close()
+        damage = verifying.exception() if verifying is not None else None
+        if damage is not None:
+            raise CopiesUnusable(str(damage)) from damage
+
+
+def _validate_raw(zone: RawZone, dataset: str, day: str, files: list[tuple[UPath, Manifest]],
+                  references: ReferenceData, fail_rate: float, memory_limit: str, exact_distinct_rows: int,
+                  workdir: str) -> Validated:
+    """Validate from the raw files, each verified against its manifest (while DuckDB loads it) before any row counts."""
+    spec = datasets.get(dataset)
+    paths, verifying = local_files(zone, files, workdir)
+    connection = connect(tempfile.mkdtemp(prefix="spill-", dir=workdir), memory_limit)
+    try:
+        register_references(connection, references)
+        schema = schema_for(dataset, day, references.references)
+        loaded = load_table(connection, schema, dataset, paths, recorded_fields(zone, spec, day, files, paths))
+        if verifying is not None:
+            verifying.result()  # a file that does not match its manifest raises here: no row counts
+        return _run(connection, dataset, day, schema, loaded, references, fail_rate, exact_distinct_rows)
+    finally:
+        connection.close()
+        if verifying is not None:
+            verifying.result()

@@ -7,6 +7,7 @@ metric states, so switching engines changes no number in any report.
 
 from __future__ import annotations
 
+import orjson
 import pandas as pd
 import pytest
 
@@ -157,3 +158,42 @@ def test_both_engines_list_a_days_fields_in_the_same_order(zone, fixture_zone):
     reference = pandas_engine.validate_partition(fixture_zone, "clickstream", DAY, references)
     assert list(duck.columns) == list(reference.columns) and list(duck.observed_schema) == list(reference.observed_schema)
     assert list(duck.columns).index("coupon") > list(duck.columns).index("timestamp")  # after the common keys
+
+
+def _clickstream(zone: RawZone) -> dict:
+    references = load_references(zone, DAY)
+    duck = duckdb_engine.validate_partition(zone, "clickstream", DAY, references)
+    return {"results": results_of(DAY, {"clickstream": duck})["datasets"], "state": state_numbers(duck)}
+
+
+@pytest.mark.parametrize("case", ["current", "damaged", "stale", "many keys"])
+def test_a_day_read_from_its_columnar_copies_gives_the_raw_files_results(case, zone, monkeypatch, caplog):
+    """A sealed day is validated from the copies its seal wrote, with every number, sample and state
+    of the raw files; a damaged copy, one a rewritten file made stale, or a day whose keys are not all
+    columns (counted in the raw files) is read raw, with the same results."""
+    zone = build_demo_zone(zone)
+    if case == "many keys":
+        write_jsonl(zone, "wide.jsonl", [{**e, **{f"k{i}": i for i in range(30)}} for e in click_events()])
+    raw = _clickstream(zone)
+    seal_partition(zone, "reco_clickstream", DAY, force=True)
+    files = list(complete_files(zone.partition_dir("clickstream", DAY), "*.jsonl"))
+    copies = duckdb_engine.columnar_copies(zone, datasets.get("clickstream"), DAY, files)
+    assert copies is not None and len(copies) == len(files)
+    if case == "damaged":  # bytes flipped inside its data, its size unchanged
+        data = copies[0].path.read_bytes()
+        middle = len(data) // 2
+        copies[0].path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 16]) + data[middle + 16:])
+    if case == "stale":  # rewritten with one event more: the copy no longer describes it
+        first = click_events()[0]
+        write_jsonl(zone, files[0][0].name, [*map(orjson.loads, files[0][0].read_bytes().splitlines()), first])
+        raw = _clickstream(zone)
+    read = {"copies": 0, "raw": 0}
+    for name, key in (("load_copies", "copies"), ("load_table", "raw")):
+        loader = getattr(duckdb_engine, name)
+        monkeypatch.setattr(duckdb_engine, name, lambda *args, _loader=loader, _key=key, **kwargs: (
+            read.__setitem__(_key, read[_key] + 1), _loader(*args, **kwargs))[1])
+    assert _clickstream(zone) == raw
+    expected = {"current": {"copies": 1, "raw": 0}, "damaged": {"copies": 1, "raw": 1},
+                "stale": {"copies": 0, "raw": 1}, "many keys": {"copies": 1, "raw": 1}}[case]
+    assert read == expected
+    assert ("reading the raw files instead" in caplog.text) == (case in ("damaged", "many keys"))

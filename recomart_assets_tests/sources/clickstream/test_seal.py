@@ -10,7 +10,9 @@ import pytest
 
 from recomart_assets.errors import PartitionNotClosed
 from recomart_assets.lake import complete_files, manifest_path, read_manifest, verify_tree, write_data_file
+from recomart_assets.lake.columnar import copies_dir, find_copy
 from recomart_assets.lake.readers import CorruptFileError
+from recomart_assets.lake.scanning import WIDE_LINE_BYTES
 from recomart_assets.sources.clickstream.batches import MERGED_FILE, batch_file_name, resume_positions
 from recomart_assets.sources.clickstream.seal import (
     SEAL_FILE,
@@ -181,4 +183,27 @@ def test_a_batch_published_while_the_seal_runs_is_never_merged(zone, monkeypatch
     expected = {line: 1 for line in lines(0, 50)}
     assert dict(lake_messages(zone)) == expected and seal["events"] == 50
     assert_contiguous(batch_ranges(zone, "t"), 50)
+    assert verify_tree(zone.root).ok
+
+
+def test_the_seal_writes_a_columnar_copy_of_each_narrow_file_and_keeps_them_current(zone):
+    write_batch(zone, 0, 9, {10: lines(0, 10)})
+    write_batch(zone, 10, 19, {10: lines(10, 4), 11: lines(14, 6)})
+    write_batch(zone, 20, 29, {10: lines(20, 5), 12: [b'{"event_id":"w","pad":"' + b"x" * WIDE_LINE_BYTES + b'"}']})
+    seal_partition(zone, "t", DAY, force=True)
+    files = dict(complete_files(zone.partition_dir("clickstream", DAY), "*.jsonl"))
+    copies = {path.name: find_copy(zone, "clickstream", DAY, path, manifest) for path, manifest in files.items()}
+    wide = batch_file_name("t", 1, 20, 12, CLUSTER)
+    assert copies.pop(wide) is None  # a wide file is streamed, never parsed by DuckDB: no copy
+    assert all(copy is not None and copy.fields == {"event_id": "string", "event_type": "string"}
+               for copy in copies.values())
+    inodes = {name: copy.path.stat().st_ino for name, copy in copies.items() if copy is not None}
+
+    write_batch(zone, 30, 39, {10: lines(30, 10)})  # hour 10 now has four files: the reseal merges three
+    seal_partition(zone, "t", DAY, force=True)
+    folder = copies_dir(zone, "clickstream", DAY)
+    names = sorted(p.name.removesuffix(".parquet") for p in folder.iterdir() if p.name.endswith(".parquet"))
+    assert names == sorted(name for name in day_files(zone, DAY) if name != wide)  # merged-away files' copies gone
+    kept = batch_file_name("t", 1, 10, 11, CLUSTER)
+    assert (folder / f"{kept}.parquet").stat().st_ino == inodes[kept]  # a current copy is not written again
     assert verify_tree(zone.root).ok

@@ -79,12 +79,14 @@ def reference_lookups(schema: pa.DataFrameSchema, columns: Sequence[str],
     return lookups
 
 
-def load_query(dialect: Dialect, schema: pa.DataFrameSchema, columns: Sequence[str], source: str) -> str:
+def load_query(dialect: Dialect, schema: pa.DataFrameSchema, columns: Sequence[str], source: str,
+               passed: Sequence[str] = ()) -> str:
     """The SELECT that loads a partition: raw columns as text and their parsed values, computed once
     here so no later pass parses a value again (a scan, so file order is kept). ``source`` names the
-    columns by position (:func:`column_id`)."""
+    columns by position (:func:`column_id`); ``passed``: its own columns kept as they are (a row
+    number it already has)."""
     ids = {name: dialect.quote(column_id(index)) for index, name in enumerate(columns)}
-    parts = list(ids.values())
+    parts = [*ids.values(), *passed]
     for name, (alias, dtype) in parsed_columns(schema, columns).items():
         parts.append(f"{parse_expression(dialect, ids[name], dtype)} AS {alias}")
     return f"SELECT {', '.join(parts)} FROM {source}"
