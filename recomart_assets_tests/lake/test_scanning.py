@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import orjson
 
 from recomart_assets.lake import scanning
-from recomart_assets.lake.scanning import connect, scan_fields
+from recomart_assets.lake.scanning import Lanes, connect, scan_fields
 
 
 def _write(path, records) -> str:
@@ -76,3 +79,31 @@ def test_types_of_a_plain_file_are_sampled_per_object_as_json_each_gives_them(tm
     repeated = tmp_path / "repeated.jsonl"
     repeated.write_bytes(b'{"a": 1, "a": "x"}\n[1]\n')
     assert scan_fields(connection, [str(repeated)]) == {str(repeated): {"a": "mixed"}}
+
+
+def test_lanes_run_jobs_side_by_side_one_per_lane_in_item_order(tmp_path):
+    lanes = Lanes(str(tmp_path), count=2, memory_limit="64MB")
+    busy: set[int] = set()
+    overlapped: list[bool] = []
+    guard = threading.Lock()
+
+    def job(connection, item: int) -> tuple[int, int]:
+        with guard:
+            assert id(connection) not in busy, "two jobs on one lane at once"
+            busy.add(id(connection))
+            overlapped.append(len(busy) > 1)
+        try:
+            time.sleep(0.02)  # long enough for the other lane to start a job meanwhile
+            (threads,) = connection.execute("SELECT current_setting('threads')").fetchone()
+            return item * item, threads
+        finally:
+            with guard:
+                busy.discard(id(connection))
+
+    try:
+        results = lanes.map(job, list(range(12)))
+    finally:
+        lanes.close()
+    assert [square for square, _ in results] == [n * n for n in range(12)]  # in item order
+    assert {threads for _, threads in results} == {1}  # one thread per lane
+    assert any(overlapped)  # both lanes worked at the same time
