@@ -40,9 +40,9 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 # Files with a longer line are streamed (see above): 2,048 lines of this many bytes are 16 MB a thread.
 WIDE_LINE_BYTES = 8 * 1024
 _WIDTH_CHUNK = 16 * 1024 * 1024
-# Quoted from an engine's error message at most.
-T = TypeVar("T")
-R = TypeVar("R")
+T = TypeVar("T")  # a Lanes job's item
+R = TypeVar("R")  # a Lanes job's result
+# DuckDB's JSON type names -> the JSON types the fields record.
 _DUCKDB_JSON_TYPES = {"VARCHAR": "string", "BIGINT": "integer", "UBIGINT": "integer", "DOUBLE": "number",
                       "BOOLEAN": "boolean", "OBJECT": "object", "ARRAY": "array", "NULL": "null"}
 
