@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 import orjson
+import pyarrow as pa
 import simdjson
 from confluent_kafka import Message
 
+from recomart_assets.lake import arrow
 from recomart_assets.lake.placing import MICROS_PER_HOUR, Placement, TimeBounds, Unplaceable, place, place_many
 from recomart_assets.sources.clickstream.spool import ONE_HOUR, PartitionBatch
 
@@ -73,21 +75,35 @@ def fingerprint(msg: Message) -> str:
     return digest.hexdigest()[:32]
 
 
+_VALUE, _PARTITION, _ERROR = Message.value, Message.partition, Message.error
+_BOM = b"\xef\xbb\xbf"  # simdjson skips a leading byte order mark, orjson refuses it: the reference decides
+
+
 def _clean(values: list[bytes]) -> bool:
     """Whether every value passes the fast path's byte checks, judged once over the round joined by
-    line feeds: no backslash, no carriage return, a line feed only between values, and as many
-    ``"timestamp"`` as values (each holds it at least once, unescaped, as simdjson found the key;
-    the joiner cannot be part of a match)."""
+    line feeds: no backslash, no carriage return, no value that starts with a byte order mark, a line
+    feed only between values, and as many ``"timestamp"`` as values (each holds it at least once,
+    unescaped, as simdjson found the key; the joiner cannot be part of a match). Each check is one
+    scan in C or numpy; the byte order mark's first byte is rare enough to look for the mark only
+    where it occurs."""
     joined = b"\n".join(values)
-    return (_BACKSLASH not in joined and _CR not in joined and joined.count(b"\n") == len(values) - 1
+    return (_BACKSLASH not in joined and _CR not in joined
+            and (_BOM[0] not in joined or not any(value.startswith(_BOM) for value in values))
+            and int(np.count_nonzero(np.frombuffer(joined, np.uint8) == _LF)) == len(values) - 1
             and joined.count(_STAMP) == len(values))
 
 
-def _group(partitions: list[int], hours: np.ndarray, problems: Collection[int], values: list[bytes],
+def _runs(partitions: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal partitions: consume() hands messages over in runs per partition."""
+    starts = [0, *(np.flatnonzero(partitions[1:] != partitions[:-1]) + 1).tolist()]
+    return list(zip(starts, [*starts[1:], len(partitions)], strict=True))
+
+
+def _group(partitions: np.ndarray, hours: np.ndarray, problems: Collection[int], values: list[bytes],
            routed: Routed) -> None:
     """Append each placed value to its file's lines in ``routed``, in arrival order: one stable sort by
     (partition, hour) instead of a dictionary lookup per message (``problems``: positions not placed)."""
-    keys = (np.asarray(partitions, dtype=np.int64) << 32) | hours
+    keys = (partitions << 32) | hours
     placed = np.ones(len(values), dtype=bool)
     placed[list(problems)] = False
     positions = np.flatnonzero(placed)
@@ -116,78 +132,98 @@ class MessagePlacer:
 
     def place_round(self, messages: list[Message], batches: dict[int, PartitionBatch],
                     positions: dict[int, int | None]) -> tuple[Routed, Message | None]:
-        """Parse and place one round; kept lean, its first loop runs once per message.
+        """Parse and place one round; kept lean: no Python statement runs once per message on the common path.
 
         Opens a :class:`PartitionBatch` in ``batches`` for a partition without one (its base from
         ``positions``) and moves each batch's last offset; returns the round's lines per file and its
-        newest message (None if the round held none). The byte checks of the fast path run once over
-        the round's values joined, and the lines are grouped per file by one sort (:func:`_group`).
+        newest message (None if the round held none). Each message's value and partition are read by
+        ``map`` over the round, batches move once per run of a partition, the timestamps come from one
+        comprehension over simdjson (:meth:`_stamps`), the byte checks of the fast path run once over
+        the round's values joined (:func:`_clean`), and the lines are grouped per file by one sort
+        (:func:`_group`).
+        """
+        if any(map(_ERROR, messages)):  # rare: a Kafka error (end of partition, transport) among the messages
+            for msg in messages:
+                if msg.error() is not None:
+                    self.on_error(msg)
+            messages = [msg for msg in messages if msg.error() is None]
+        if not messages:
+            return {}, None
+        values = list(map(_VALUE, messages))
+        partitions = np.fromiter(map(_PARTITION, messages), dtype=np.int64, count=len(messages))
+        for start, end in _runs(partitions):
+            partition = int(partitions[start])
+            batch = batches.get(partition)
+            if batch is None:
+                batch = PartitionBatch(partition, messages[start].offset(), positions.get(partition))
+                batches[partition] = batch
+            batch.last_offset = messages[end - 1].offset()
+            batch.last_message = messages[end - 1]
+        fast, stamps, slow = self._stamps(values)
+        if not _clean(values if fast is None else [values[i] for i in fast]):
+            fast, stamps = self._screen(values, fast, stamps, slow)
+        latest = self.bounds.latest()
+        routed: Routed = {}
+        if fast is None:  # every value of the round passed
+            fast_values, fast_partitions = values, partitions
+        else:
+            fast_values, fast_partitions = [values[i] for i in fast], partitions[fast]
+        if fast_values:
+            placed = place_many(stamps, self.bounds, require_offset=True, latest=latest)
+            _group(fast_partitions, placed.micros // MICROS_PER_HOUR, placed.problems, fast_values, routed)
+            slow.extend(int(i) if fast is None else fast[i] for i in placed.problems)  # out of bounds, odd shapes
+        for i in sorted(slow):
+            self._place_slow(messages[i], latest, routed)
+        return routed, messages[-1]
+
+    def _stamps(self, values: list[bytes]) -> tuple[list[int] | None, pa.Array, list[int]]:
+        """(positions the fast path parsed, or None for all of them; their timestamps; the other positions).
+
+        The common round is one comprehension: simdjson parses each value and hands out its
+        ``timestamp``, and joining the timestamps proves they are all strings. Anything else (a value
+        that is not a JSON object, an invalid one, None, a timestamp that is not a string) makes the
+        round go message by message, each such message to the reference path.
         """
         parse = self._parser.parse
-        fast: list[Message] = []  # messages the fast path parsed, by position
-        values: list[bytes] = []  # their values
-        stamps: list[str] = []  # their timestamps, for place_many
-        partitions: list[int] = []  # their partitions
-        slow: list[Message] = []  # everything the fast path cannot vouch for
-        partition = -1
-        previous: Message | None = None
-        for msg in messages:
-            if msg.error() is not None:
-                self.on_error(msg)
-                continue
-            if msg.partition() != partition:  # messages come in runs per partition
-                if previous is not None:
-                    batches[partition].last_offset = previous.offset()
-                    batches[partition].last_message = previous
-                partition = msg.partition()
-                if partition not in batches:
-                    batches[partition] = PartitionBatch(partition, msg.offset(), positions.get(partition))
-            previous = msg
-            value = msg.value()
+        try:
+            return None, arrow.texts([parse(value)["timestamp"] for value in values]), []
+        except Exception:  # noqa: BLE001 - some message is not for the fast path: sort them one by one
+            pass  # leaving this block lets go of any simdjson array or object the round held (see below)
+        fast: list[int] = []
+        stamps: list[str] = []
+        slow: list[int] = []
+        for i, value in enumerate(values):
             try:
                 stamp = parse(value)["timestamp"]
             except Exception:  # noqa: BLE001 - not parsed here: the reference path says why
                 stamp = None
-            if type(stamp) is not str:
+            if type(stamp) is str:
+                fast.append(i)
+                stamps.append(stamp)
+            else:
                 stamp = None  # let go of a simdjson array or object now: the parser refuses to reparse while one lives
-                slow.append(msg)
-                continue
-            fast.append(msg)
-            values.append(value)
-            stamps.append(stamp)
-            partitions.append(partition)
-        if previous is not None:
-            batches[partition].last_offset = previous.offset()
-            batches[partition].last_message = previous
-        if values and not _clean(values):
-            fast, values, stamps, partitions = self._screen(fast, values, stamps, partitions, slow)
-        latest = self.bounds.latest()
-        routed: Routed = {}
-        if values:
-            placed = place_many(stamps, self.bounds, require_offset=True, latest=latest)
-            _group(partitions, placed.micros // MICROS_PER_HOUR, placed.problems, values, routed)
-            slow.extend(fast[i] for i in placed.problems)  # out of bounds (or a shape only the reference reads)
-        for msg in slow:
-            self._place_slow(msg, latest, routed)
-        return routed, previous
+                slow.append(i)
+        return fast, arrow.texts(stamps), slow
 
     @staticmethod
-    def _screen(fast: list[Message], values: list[bytes], stamps: list[str], partitions: list[int],
-                slow: list[Message]) -> tuple[list[Message], list[bytes], list[str], list[int]]:
+    def _screen(values: list[bytes], fast: list[int] | None, stamps: pa.Array,
+                slow: list[int]) -> tuple[list[int], pa.Array]:
         """The fast path's byte checks one value at a time, for a round :func:`_clean` did not pass whole:
-        an escape or a repeated key sends a message to the reference (simdjson keeps the first of
-        repeated keys, orjson the last, and escapes could spell the key too); a value spread over
-        several lines is re-serialised on one, as JSONL needs."""
-        kept: tuple[list[Message], list[bytes], list[str], list[int]] = ([], [], [], [])
-        for msg, value, stamp, partition in zip(fast, values, stamps, partitions, strict=True):
-            if _BACKSLASH in value or value.count(_STAMP) != 1:
-                slow.append(msg)
+        an escape, a repeated key or a byte order mark sends a message to the reference (simdjson keeps
+        the first of repeated keys, orjson the last, escapes could spell the key too, and only simdjson
+        reads past a byte order mark); a value spread over several lines is re-serialised on one, as
+        JSONL needs (in ``values``, in place)."""
+        kept: tuple[list[int], list[str]] = ([], [])
+        for i, stamp in zip(range(len(values)) if fast is None else fast, stamps.to_pylist(), strict=True):
+            value = values[i]
+            if _BACKSLASH in value or value.count(_STAMP) != 1 or value.startswith(_BOM):
+                slow.append(i)
                 continue
             if _LF in value or _CR in value:
-                value = orjson.dumps(orjson.loads(value))
-            for column, item in zip(kept, (msg, value, stamp, partition), strict=True):
-                column.append(item)
-        return kept
+                values[i] = orjson.dumps(orjson.loads(value))
+            kept[0].append(i)
+            kept[1].append(stamp)
+        return kept[0], arrow.texts(kept[1])
 
     def _place_slow(self, msg: Message, latest: datetime, routed: Routed) -> None:
         """The reference path for one message: an event line for its hour, or a quarantine record with the reason."""

@@ -107,6 +107,10 @@ def test_mixed_rounds_place_every_message_where_the_reference_says():
         lambda h: b'{"timestamp":"2026-03-01T%02d:00:00"}' % h,
         lambda h: b'["timestamp", %d]' % h,
         lambda h: b'{"timestamp":"2026-03-01T%02d:00:00Z"' % h,
+        lambda h: b'\xef\xbb\xbf{"timestamp":"2026-03-01T%02d:00:00Z"}' % h,  # simdjson skips the mark, orjson not
+        lambda h: b'{"timestamp":{"at":"2026-03-01T%02d:00:00Z"}}' % h,
+        lambda h: None,
+        lambda h: b'{"timestamp":"2026-03-01T%02d:00:00.125-01:00","e":"\xef\xbc\xa1"}' % h,
     ]
     for dirty_rate in (0.0, 0.02, 0.5):
         placer = MessagePlacer("t", BOUNDS, {}, lambda msg: None)
@@ -123,6 +127,7 @@ def test_mixed_rounds_place_every_message_where_the_reference_says():
                 round_.append(msg)
                 answer = reference_placement(value, BOUNDS, LATEST)
                 if isinstance(answer, Placement):
+                    assert value is not None
                     line = orjson.dumps(orjson.loads(value)) if b"\n" in value or b"\r" in value else value
                     expected.setdefault((partition, int(answer.moment.timestamp()) // ONE_HOUR), []).append(line)
                 else:
