@@ -87,7 +87,7 @@ class SqlValidation:
     def _uniques(self, compiled: list[RuleSql]) -> bool:
         """``unique`` rules: repeated non-null values (every occurrence but the first fails).
 
-        Repeated 64-bit hashes first (a cheap group-by of numbers), then every occurrence of those
+        Repeated 64-bit hashes first (numbers: cheap to sort or group), then every occurrence of those
         hashes' values with its row (a few rows: the occurrences table), then the exact repeated
         values from it. The failing rows and their samples are read from the occurrences, so no
         later pass joins the whole partition to the repeated values again."""
@@ -98,7 +98,7 @@ class SqlValidation:
             column = self.plan.q(item.rule.column)
             table, occurrences = f"__dup{index}", f"__dup{index}_rows"
             hashed = self.d.hash64(column)
-            repeated = f"SELECT {hashed} FROM typed WHERE {column} IS NOT NULL GROUP BY {hashed} HAVING count(*) > 1"
+            repeated = self.d.repeated(hashed, f"typed WHERE {column} IS NOT NULL")
             self.runner.create_temp(occurrences, f"SELECT {column} AS v, {ROW} FROM typed "
                                                  f"WHERE {column} IS NOT NULL AND {hashed} IN ({repeated})")
             self.runner.create_temp(table, f"SELECT v, count(*) AS n, min({ROW}) AS first FROM {occurrences} "

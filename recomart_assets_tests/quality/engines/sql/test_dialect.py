@@ -34,3 +34,9 @@ def test_duckdb_expressions_run():
                      f"{DUCKDB.hour_of_day(DUCKDB.timestamp_literal('2026-01-05T23:30:00+00:00'))}, "
                      f"{DUCKDB.round_half_even('2.5')}").fetchone()
     assert row == (None, 1.5, True, 23, 2)
+
+
+def test_duckdb_repeated_lists_each_value_occurring_more_than_once():
+    source = "(VALUES (1), (2), (2), (3), (3), (3), (NULL), (NULL)) t(x) WHERE x IS NOT NULL"
+    assert {v for (v,) in duckdb.sql(DUCKDB.repeated("x", source)).fetchall()} == {2, 3}
+    assert duckdb.sql(DUCKDB.repeated("x", "(VALUES (1), (2)) t(x)")).fetchall() == []
