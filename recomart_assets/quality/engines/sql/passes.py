@@ -164,7 +164,7 @@ class SqlValidation:
         return " UNION ".join(parts) if parts else None
 
     def _main_pass(self, compiled: list[RuleSql], any_flagged: bool) -> None:
-        """One aggregate over the partition: every row-local rule, nulls, distincts, ranges.
+        """One aggregate over the partition: every row-local rule, nulls, distincts, ranges, rows per hour.
 
         Each rule's condition is evaluated once per row, in an inner projection (``__f<i>``), and
         both its own count and the failed-rows count read that flag.
@@ -195,9 +195,11 @@ class SqlValidation:
                 if plan.parsed[column][1] == TIMESTAMP:
                     low, high = self.d.epoch_micros(low), self.d.epoch_micros(high)
                 select += [f"{distinct} AS d{index}", f"{low} AS lo{index}", f"{high} AS hi{index}"]
+        select += self.profiles.hour_aggregates()
         source = f"(SELECT typed.*{''.join(', ' + f for f in flags)} FROM {source}) flags"
         values = dict(zip(self._names(select), self.runner.rows(f"SELECT {', '.join(select)} FROM {source}")[0],
                           strict=True))
+        self.profiles.take_hours(values)
         for index, item in enumerate(local):
             self.found.counts[item.rule.name] = int(values[f"r{index}"])
         self.found.failed_rows = int(values["failed"])
