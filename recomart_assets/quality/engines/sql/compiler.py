@@ -100,7 +100,9 @@ class RuleSql:
     condition: str | None
     value: str | None  # SQL of the sample value (raw text); None: whole rows
     unique_table: str | None = None  # ``unique``: its table of repeated values (v, n, first)
+    occurrences_table: str | None = None  # ``unique``: every occurrence (v, row) of values whose hash repeats
     row_table: str | None = None  # ``duplicate rows``: its table of failing row numbers
+    row_source: str = "typed"  # ``duplicate rows``: where the failing rows' columns are read for samples
 
 
 @dataclass
@@ -138,6 +140,14 @@ class Plan:
     def value_of(self, column: str) -> str:
         """The value a check sees: the parsed value for typed columns, else the text."""
         return self.parsed[column][0] if column in self.parsed else self.q(column)
+
+    def parsed_from_text(self, column: str) -> str:
+        """The value a check sees, parsed here from the column's text: for a query over a few rows
+        taken from ``typed`` by their text columns alone (a view over the columnar copies parses every
+        row it reads, whether the filter then keeps it or not)."""
+        if column not in self.parsed:
+            return self.q(column)
+        return parse_expression(self.dialect, self.q(column), self.parsed[column][1])
 
 
 @dataclass

@@ -85,24 +85,37 @@ class SqlValidation:
         return validation, self.found
 
     def _uniques(self, compiled: list[RuleSql]) -> bool:
-        """``unique`` rules: repeated non-null values (every occurrence but the first fails)."""
+        """``unique`` rules: repeated non-null values (every occurrence but the first fails).
+
+        Repeated 64-bit hashes first (numbers: cheap to sort or group), then every occurrence of those
+        hashes' values with its row (a few rows: the occurrences table), then the exact repeated
+        values from it. The failing rows and their samples are read from the occurrences, so no
+        later pass joins the whole partition to the repeated values again."""
         any_failures = False
         for index, item in enumerate(compiled):
             if item.rule.kind != "unique" or item.rule.column not in self.plan.columns:
                 continue
             column = self.plan.q(item.rule.column)
-            table = f"__dup{index}"
-            # Repeated 64-bit hashes first (a cheap group-by of numbers), then the exact values among them.
+            table, occurrences = f"__dup{index}", f"__dup{index}_rows"
             hashed = self.d.hash64(column)
-            repeated = f"SELECT {hashed} FROM typed WHERE {column} IS NOT NULL GROUP BY {hashed} HAVING count(*) > 1"
-            self.runner.create_temp(table, f"SELECT {column} AS v, count(*) AS n, min({ROW}) AS first FROM typed "
-                                           f"WHERE {column} IS NOT NULL AND {hashed} IN ({repeated}) "
-                                           f"GROUP BY {column} HAVING count(*) > 1")
+            repeated = self.d.repeated(hashed, f"typed WHERE {column} IS NOT NULL")
+            self.runner.create_temp(occurrences, f"SELECT {column} AS v, {ROW} FROM typed "
+                                                 f"WHERE {column} IS NOT NULL AND {hashed} IN ({repeated})")
+            self.runner.create_temp(table, f"SELECT v, count(*) AS n, min({ROW}) AS first FROM {occurrences} "
+                                           f"GROUP BY v HAVING count(*) > 1")
             total = self.runner.rows(f"SELECT coalesce(sum(n - 1), 0), count(*) FROM {table}")[0]
             self.found.counts[item.rule.name] = int(total[0])
-            item.unique_table = table
+            item.unique_table, item.occurrences_table = table, occurrences
             any_failures |= bool(total[0])
         return any_failures
+
+    @staticmethod
+    def _repeats(item: RuleSql) -> tuple[str, str]:
+        """``(source, condition)`` of a ``unique`` rule's failing occurrences (all but each value's
+        first): the occurrences table read as ``typed`` (the samples' queries read ``typed.__row``),
+        ``u`` their value's entry in the table of repeated values."""
+        return (f"{item.occurrences_table} typed JOIN {item.unique_table} u ON typed.v = u.v",
+                f"typed.{ROW} <> u.first")
 
     def _unique_key(self, compiled: list[RuleSql]) -> RuleSql | None:
         required = {n for n, c in self.plan.schema.columns.items() if c.required}
@@ -111,7 +124,10 @@ class SqlValidation:
 
     def _duplicate_rows(self, compiled: list[RuleSql], key_failures: bool) -> bool:
         """Rows repeating an earlier row's required columns (parsed values), found among rows whose key
-        repeats: a repeated row repeats its key too (rows without a key are candidates as well)."""
+        repeats: a repeated row repeats its key too (rows without a key are candidates as well).
+
+        With a key, the candidates' text columns are taken once into a table (a few rows: the samples
+        are read from it too) and their values parsed there, not for every row of the partition."""
         item = next((i for i in compiled if i.rule.kind == "duplicate_rows"), None)
         if item is None:
             return False
@@ -120,15 +136,17 @@ class SqlValidation:
             self.found.counts[item.rule.name] = 0  # pandera does not compare rows lacking a column
             return False
         key = self._unique_key(compiled)
-        candidates = "typed"
         if key is not None:
             assert key.rule.column is not None, "a unique rule names its column"
             column = self.plan.q(key.rule.column)
-            candidates = (f"(SELECT typed.* FROM typed LEFT JOIN {key.unique_table} u ON typed.{column} = u.v "
-                          f"WHERE typed.{column} IS NULL OR u.v IS NOT NULL)")
-        values = ", ".join(self.plan.value_of(c) for c in required)
+            texts = ", ".join(self.plan.q(c) for c in self.plan.columns)
+            self.runner.create_temp("__dup_candidates", f"SELECT {texts}, {ROW} FROM typed WHERE {column} IS NULL "
+                                                        f"OR {column} IN (SELECT v FROM {key.unique_table})")
+            item.row_source = "__dup_candidates"
+        values = ", ".join(self.plan.parsed_from_text(c) for c in required)
         self.runner.create_temp("__dup_rows", f"SELECT {ROW} FROM (SELECT {ROW}, row_number() OVER "
-                                              f"(PARTITION BY {values} ORDER BY {ROW}) AS k FROM {candidates}) x WHERE k > 1")
+                                              f"(PARTITION BY {values} ORDER BY {ROW}) AS k FROM {item.row_source}) x "
+                                              f"WHERE k > 1")
         count = self.runner.rows("SELECT count(*) FROM __dup_rows")[0][0]
         self.found.counts[item.rule.name] = int(count)
         item.row_table = "__dup_rows"
@@ -139,16 +157,14 @@ class SqlValidation:
         parts = []
         for item in compiled:
             if item.unique_table:
-                assert item.rule.column is not None, "a unique rule names its column"
-                column = self.plan.q(item.rule.column)
-                parts.append(f"SELECT typed.{ROW} FROM typed JOIN {item.unique_table} u ON typed.{column} = u.v "
-                             f"WHERE typed.{ROW} <> u.first")
+                source, condition = self._repeats(item)
+                parts.append(f"SELECT typed.{ROW} FROM {source} WHERE {condition}")
             if item.row_table:
                 parts.append(f"SELECT {ROW} FROM {item.row_table}")
         return " UNION ".join(parts) if parts else None
 
     def _main_pass(self, compiled: list[RuleSql], any_flagged: bool) -> None:
-        """One aggregate over the partition: every row-local rule, nulls, distincts, ranges.
+        """One aggregate over the partition: every row-local rule, nulls, distincts, ranges, rows per hour.
 
         Each rule's condition is evaluated once per row, in an inner projection (``__f<i>``), and
         both its own count and the failed-rows count read that flag.
@@ -179,9 +195,11 @@ class SqlValidation:
                 if plan.parsed[column][1] == TIMESTAMP:
                     low, high = self.d.epoch_micros(low), self.d.epoch_micros(high)
                 select += [f"{distinct} AS d{index}", f"{low} AS lo{index}", f"{high} AS hi{index}"]
+        select += self.profiles.hour_aggregates()
         source = f"(SELECT typed.*{''.join(', ' + f for f in flags)} FROM {source}) flags"
         values = dict(zip(self._names(select), self.runner.rows(f"SELECT {', '.join(select)} FROM {source}")[0],
                           strict=True))
+        self.profiles.take_hours(values)
         for index, item in enumerate(local):
             self.found.counts[item.rule.name] = int(values[f"r{index}"])
         self.found.failed_rows = int(values["failed"])
@@ -220,14 +238,11 @@ class SqlValidation:
                 continue
             if not count:
                 continue
-            if item.unique_table:
-                assert rule.column is not None, "a unique rule names its column"
-                column = self.plan.q(rule.column)
-                values.append((rule.name, f"typed.{column}",
-                               f"typed JOIN {item.unique_table} u ON typed.{column} = u.v", f"typed.{ROW} <> u.first"))
+            if item.unique_table:  # from the occurrences: no join over the partition
+                values.append((rule.name, "typed.v", *self._repeats(item)))
             elif item.row_table:  # the first failing row numbers, then just those rows (no join over the table)
                 self._row_samples(rule.name, f"typed.{ROW} IN (SELECT {ROW} FROM {item.row_table} ORDER BY {ROW} "
-                                             f"LIMIT {ROW_SAMPLE_SCAN})")
+                                             f"LIMIT {ROW_SAMPLE_SCAN})", f"{item.row_source} typed")
             elif item.value is not None:
                 assert item.condition is not None, "a rule with a sample value is row-local"
                 values.append((rule.name, f"typed.{item.value}", self.plan.with_lookups(item.condition), item.condition))

@@ -30,6 +30,7 @@ class SqlProfiles:
         self.d = plan.dialect
         self.found = found
         self.tops: dict[str, list[tuple]] = {}  # text column -> its most frequent values and counts
+        self.hour_counts: dict[str, dict[int, int]] = {}  # typed time column -> rows per UTC hour (main pass)
 
     def _top(self, expression: str, limit: int, source: str = "typed") -> tuple[list[tuple], int]:
         return self._tops([(expression, source, limit)])[0]
@@ -143,16 +144,29 @@ class SqlProfiles:
                 "counts": [int(tally.get(b, 0)) for b in range(bins)]}
 
     def _per_hour(self, column: str) -> dict:
-        hours = self._hours(column)
+        hours = self.hour_counts[column]
         return {"kind": "counts", "labels": [str(h) for h in range(24)], "values": [hours.get(h, 0) for h in range(24)]}
 
-    def _hours(self, column: str) -> dict[int, int]:
-        if not hasattr(self, "_hour_counts"):
-            value = self.plan.value_of(column)
-            self._hour_counts = {int(h): int(n) for h, n in self.runner.rows(
-                f"SELECT {self.d.hour_of_day(value)}, count(*) FROM typed WHERE {value} IS NOT NULL "
-                f"GROUP BY {self.d.hour_of_day(value)}")}
-        return self._hour_counts
+    def hour_columns(self) -> list[str]:
+        """The typed columns whose rows per UTC hour the profiles need (the time column's segment, the
+        per-hour charts), in order."""
+        spec = datasets.get(self.plan.dataset)
+        wanted = [spec.time_column] + [c.column for c in spec.charts if c.kind == "per_hour"]
+        return [c for c in dict.fromkeys(wanted) if c is not None and c in self.plan.parsed]
+
+    def hour_aggregates(self) -> list[str]:
+        """Rows per UTC hour of each of :meth:`hour_columns` as one aggregate each (``hours<i>``), for
+        the checks' main pass: it parses the timestamps anyway, where a group-by of their own parsed
+        every one again (a 4M-event day from its columnar copies: 0.7 s of CPU, 8 % of a profile of
+        the whole report)."""
+        return [f"{self.d.hour_counts(self.d.hour_of_day(self.plan.value_of(c)))} AS hours{index}"
+                for index, c in enumerate(self.hour_columns())]
+
+    def take_hours(self, values: dict) -> None:
+        """The main pass's :meth:`hour_aggregates` (its values by name; a map of hour -> rows, NULL
+        when no row has a value)."""
+        for index, column in enumerate(self.hour_columns()):
+            self.hour_counts[column] = {int(h): int(n) for h, n in (values[f"hours{index}"] or {}).items() if n}
 
     def charts(self) -> None:
         """The dataset's charts (histograms, counts, per hour, per category), as the pandas engine draws them."""
@@ -173,7 +187,7 @@ class SqlProfiles:
         per-group count of a text column reads every string, most of this pass's time."""
         spec = datasets.get(self.plan.dataset)
         if spec.time_column and spec.time_column in self.plan.parsed:
-            hours = self._hours(spec.time_column)
+            hours = self.hour_counts[spec.time_column]
             self.found.segments["hour"] = {label: hours.get(h, 0) for h, label in enumerate(HOURS)}
         keys: dict[str, str] = {}  # segment -> its key column in the grouped pass
         joins = ""

@@ -34,3 +34,16 @@ def test_duckdb_expressions_run():
                      f"{DUCKDB.hour_of_day(DUCKDB.timestamp_literal('2026-01-05T23:30:00+00:00'))}, "
                      f"{DUCKDB.round_half_even('2.5')}").fetchone()
     assert row == (None, 1.5, True, 23, 2)
+
+
+def test_duckdb_repeated_lists_each_value_occurring_more_than_once():
+    source = "(VALUES (1), (2), (2), (3), (3), (3), (NULL), (NULL)) t(x) WHERE x IS NOT NULL"
+    assert {v for (v,) in duckdb.sql(DUCKDB.repeated("x", source)).fetchall()} == {2, 3}
+    assert duckdb.sql(DUCKDB.repeated("x", "(VALUES (1), (2)) t(x)")).fetchall() == []
+
+
+def test_duckdb_hour_counts_maps_each_hour_with_rows_to_their_number():
+    hour = DUCKDB.hour_of_day("t")
+    source = ("(VALUES (TIMESTAMPTZ '2026-01-05T23:30:00+00:00'), (TIMESTAMPTZ '2026-01-06T01:30:00+02:00'), "
+              "(TIMESTAMPTZ '2026-01-05T23:59:00+00:00'), (NULL)) v(t)")
+    assert duckdb.sql(f"SELECT {DUCKDB.hour_counts(hour)} FROM {source}").fetchone()[0] == {23: 3}
