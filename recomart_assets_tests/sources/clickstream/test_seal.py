@@ -13,6 +13,7 @@ from recomart_assets.lake import complete_files, manifest_path, read_manifest, v
 from recomart_assets.lake.columnar import copies_dir, find_copy
 from recomart_assets.lake.readers import CorruptFileError
 from recomart_assets.lake.scanning import WIDE_LINE_BYTES
+from recomart_assets.sources.clickstream import seal as seal_module
 from recomart_assets.sources.clickstream.batches import MERGED_FILE, batch_file_name, resume_positions
 from recomart_assets.sources.clickstream.seal import (
     SEAL_FILE,
@@ -59,6 +60,19 @@ def test_the_seal_counts_events_ids_types_hours_and_quarantine(zone):
     fields = recorded_fields(zone, DAY)
     assert sorted(fields) == sorted(day_files(zone, DAY)) and all(len(md5) == 32 for md5, _ in fields.values())
     assert [p.path.rsplit("/", 1)[1] for p in verify_tree(zone.root).problems] == ["h12-half.jsonl"]
+
+
+@pytest.mark.parametrize("per_scan", [1, 2, 1_000])
+def test_distinct_ids_are_counted_in_parts_on_a_large_day(zone, monkeypatch, per_scan):
+    """A day with more ids than one scan may hold (20M ran out of DuckDB's 512 MB) is counted in parts
+    split by the ids' hash: each id in exactly one part, so the sum is the whole day's count."""
+    monkeypatch.setattr(seal_module, "DISTINCT_IDS_PER_SCAN", per_scan)
+    ids = [b"e%d" % (i % 37) for i in range(120)]  # 37 distinct, each repeated
+    write_batch(zone, 0, 119, {10: [b'{"event_id":"%s","event_type":"view"}' % i for i in ids[:60]],
+                               11: [b'{"event_id":"%s","event_type":"view"}' % i for i in ids[60:]]})
+    close_day(zone)
+    seal = seal_partition(zone, "t", DAY)
+    assert (seal["events"], seal["distinct_event_ids"], seal["duplicate_event_ids"]) == (120, 37, 83)
 
 
 def test_a_file_that_does_not_match_its_manifest_stops_the_seal(zone):
