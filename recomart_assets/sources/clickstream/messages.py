@@ -93,10 +93,10 @@ def _clean(values: list[bytes]) -> bool:
             and joined.count(_STAMP) == len(values))
 
 
-def _runs(partitions: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of each run of equal partitions: consume() hands messages over in runs per partition."""
-    starts = [0, *(np.flatnonzero(partitions[1:] != partitions[:-1]) + 1).tolist()]
-    return list(zip(starts, [*starts[1:], len(partitions)], strict=True))
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal ``values`` (partitions as consume() hands them over, sorted keys)."""
+    starts = [0, *(np.flatnonzero(values[1:] != values[:-1]) + 1).tolist()]
+    return list(zip(starts, [*starts[1:], len(values)], strict=True))
 
 
 def _group(partitions: np.ndarray, hours: np.ndarray, problems: Collection[int], values: list[bytes],
@@ -111,9 +111,7 @@ def _group(partitions: np.ndarray, hours: np.ndarray, problems: Collection[int],
         return
     order = positions[np.argsort(keys[positions], kind="stable")]
     ordered = keys[order]
-    starts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist()]
-    ends = [*starts[1:], len(order)]
-    for start, end in zip(starts, ends, strict=True):
+    for start, end in _runs(ordered):
         key = int(ordered[start])
         lines = values if end - start == len(values) else [values[i] for i in order[start:end].tolist()]
         routed.setdefault((key >> 32, key & 0xFFFF_FFFF), []).extend(lines)
