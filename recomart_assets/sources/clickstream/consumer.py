@@ -116,7 +116,7 @@ GROUP_JOIN_ALLOWANCE = 20.0  # seconds a consumer may wait for its first assignm
 # group, manual commits, starting from the earliest offset, the callbacks) are not in here.
 # fetch.queue.backoff.ms: once the prefetch queue holds queued.min.messages (100,000), librdkafka
 # postpones that partition's next fetch by this long (default 1 s); a consumer that drains the queue
-# in a fraction of that then idles in consume() for the rest, which capped it at about 100,000
+# in a fraction of that then idles in consume() for the rest, which capped it at about 135,000
 # messages a second. A short backoff lets fetching resume as soon as the queue has room.
 CONSUMER_TUNING: dict[str, object] = {
     "session.timeout.ms": 6000,

@@ -93,6 +93,11 @@ def _clean(values: list[bytes]) -> bool:
             and joined.count(_STAMP) == len(values))
 
 
+def _one_line(value: bytes) -> bytes:
+    """``value`` as one JSONL line: a value spread over several lines is re-serialised on one."""
+    return orjson.dumps(orjson.loads(value)) if _LF in value or _CR in value else value
+
+
 def _runs(values: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) of each run of equal ``values`` (partitions as consume() hands them over, sorted keys)."""
     starts = [0, *(np.flatnonzero(values[1:] != values[:-1]) + 1).tolist()]
@@ -217,8 +222,7 @@ class MessagePlacer:
             if _BACKSLASH in value or value.count(_STAMP) != 1 or value.startswith(_BOM):
                 slow.append(i)
                 continue
-            if _LF in value or _CR in value:
-                values[i] = orjson.dumps(orjson.loads(value))
+            values[i] = _one_line(value)
             kept[0].append(i)
             kept[1].append(stamp)
         return kept[0], arrow.texts(kept[1])
@@ -228,8 +232,7 @@ class MessagePlacer:
         value = msg.value()
         answer = reference_placement(value, self.bounds, latest)
         if isinstance(answer, Placement):
-            if _LF in value or _CR in value:
-                value = orjson.dumps(orjson.loads(value))
+            value = _one_line(value)
             key: int | str = int(answer.moment.timestamp()) // ONE_HOUR
         else:
             kind, stamp_ms = msg.timestamp()
