@@ -53,17 +53,19 @@ def test_a_waiter_gets_the_lease_when_the_holder_releases(lease_path):
 
 
 def test_renewals_keep_a_live_holder_s_lease_and_a_dead_one_is_taken_over(lease_path):
-    holder = Lease(lease_path, seconds=1.2)
+    # A lease of 4 s is renewed every 1.3 s, so a renewal may be late by 2.6 s (a loaded machine, a
+    # slow store) before the holder counts it lost; shorter leases made this test fail under load.
+    seconds = 4.0
+    holder = Lease(lease_path, seconds=seconds)
     holder.acquire(timeout=5)
-    time.sleep(2.0)  # longer than a lease: only the renewals keep it
-    taker = Lease(lease_path, seconds=1.2)
-    with pytest.raises(TimeoutError):
-        taker.acquire(timeout=1.5, poll=0.1)
+    taker = Lease(lease_path, seconds=seconds)
+    with pytest.raises(TimeoutError):  # waits 1.5 leases: only the renewals keep the holder's
+        taker.acquire(timeout=1.5 * seconds, poll=0.2)
     assert holder.renewals >= 2 and not holder.lost
     holder.stop_renewing()  # as a kill -9 would: the object stays, nobody renews it
     started = time.monotonic()
-    taker.acquire(timeout=10, poll=0.1)
-    assert time.monotonic() - started >= 1.2  # waited a whole lease duration after the last renewal
+    taker.acquire(timeout=4 * seconds, poll=0.2)
+    assert time.monotonic() - started >= seconds  # waited a whole lease duration after the last renewal
     with pytest.raises(LeaseLost, match="lost while held"):
         holder.release()  # the old holder learns it lost the lease, and does not delete the taker's
     assert lease_path.exists()
