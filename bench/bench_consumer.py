@@ -17,7 +17,11 @@ to a fresh 3-partition topic on the embedded broker (started on a free port), th
    every day (sealing merges an hour's files when it has more than two), and the same for a run
    with small batches (``--batch-size 50000``, the old default), where an hour gets many files;
 4. each consumer's peak resident memory (VmHWM of the child), to show it stays flat as N grows;
-5. two ``recomart consume`` members in one group reading the N+D events together.
+5. two ``recomart consume`` members in one group reading the N+D events together;
+6. floors: the bare loop (with our fetch backoff) plus only what any consumer of this raw zone must
+   do with a round's bytes: append them as JSON Lines on a writer thread; also md5 them (the
+   manifest's checksum); also ``orjson.loads`` each message. No placement, manifests or offsets, so
+   each floor's ratio bounds what a consumer doing that much work can reach here.
 
 Prints rates, ratios (targets: live >= 0.6, scattered >= 0.5), files per day-hour-partition
 (target <= 2 after sealing) and peak memory (target <= 300 MB). The machine may be shared: run it
@@ -130,6 +134,68 @@ def bare_loop(settings: Settings, topic: str, n_events: int, tuned: bool = False
     return int(count) / float(elapsed)
 
 
+# Floors: the bare loop plus only what any consumer of this raw zone must do with each round's bytes,
+# no placement, no manifests, no offsets: join the values into JSON Lines and append them to one file
+# on a writer thread (as our appender does), then also the md5 the manifest needs, then also one
+# orjson.loads per message (the least per-message parse in Python). How far each falls below the bare
+# loop bounds the ratio any consumer with that much work can reach on this machine.
+_FLOOR_LOOP = """
+import hashlib, json, os, queue, sys, tempfile, threading, time, uuid
+import orjson
+from confluent_kafka import Consumer, Message
+config, topic, n_events, work = json.loads(sys.stdin.read()), sys.argv[1], int(sys.argv[2]), sys.argv[3]
+consumer = Consumer({**config, "group.id": f"bench-floor-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest",
+                     "enable.auto.commit": False, "session.timeout.ms": 6000})
+consumer.subscribe([topic])
+rounds, md5 = queue.Queue(4), hashlib.md5()
+def write(out):
+    while (chunk := rounds.get()) is not None:
+        out.write(chunk)
+        if work != "write":
+            md5.update(chunk)
+count, first = 0, None
+deadline = time.monotonic() + 600
+with tempfile.TemporaryFile() as out:
+    writer = threading.Thread(target=write, args=(out,))
+    writer.start()
+    while count < n_events and time.monotonic() < deadline:
+        messages = consumer.consume(10_000, 1.0)
+        if not messages:
+            continue
+        if first is None:
+            first = time.perf_counter()
+        values = list(map(Message.value, messages))
+        if work == "write+md5+orjson":
+            for value in values:
+                orjson.loads(value)
+        count += len(values)
+        rounds.put(b"\\n".join(values) + b"\\n")
+    rounds.put(None)
+    writer.join()
+    out.flush()
+    os.fsync(out.fileno())
+elapsed = time.perf_counter() - first
+consumer.close()
+print(count, elapsed)
+"""
+FLOORS = ("write", "write+md5", "write+md5+orjson")
+
+
+def floor_loop(settings: Settings, topic: str, n_events: int, work: str) -> float:
+    """Messages per second of the bare loop (with our fetch backoff) doing ``work`` (one of :data:`FLOORS`)
+    with each round, first message to last write."""
+    tuning = {"fetch.queue.backoff.ms": CONSUMER_TUNING["fetch.queue.backoff.ms"]}
+    done = subprocess.run([sys.executable, "-c", _FLOOR_LOOP, topic, str(n_events), work],
+                          input=json.dumps(settings.kafka_config(tuning)),
+                          capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the floor loop failed:\n{done.stderr[-3000:]}")
+    count, elapsed = done.stdout.split()
+    if int(count) != n_events:
+        raise SystemExit(f"floor loop read {count} of {n_events} messages")
+    return int(count) / float(elapsed)
+
+
 def consume(settings: Settings, topic: str, lake: str, group: str, *args: str,
             py_spy: str | None = None) -> subprocess.Popen:
     """Start ``recomart consume ARGS`` into ``lake`` (optionally under py-spy)."""
@@ -221,6 +287,7 @@ def measure(settings: Settings, shape: str, warmup: int, delta: int, py_spy: str
         small_busy, small_peak = recomart_consume(settings, topic, warmup, small)
         big_busy, big_peak = recomart_consume(settings, topic, total, big, py_spy=py_spy)
         bare_after = [bare_loop(settings, topic, total, tuned) for tuned in (False, True)]
+        floors = {work: floor_loop(settings, topic, total, work) for work in FLOORS}
         before_seal, after_seal = sealed_counts(big, topic)
         pair_rate, _ = two_members(settings, topic, total, pair)
         batches_busy, _ = recomart_consume(settings, topic, total, batches, "--batch-size", "50000")
@@ -235,6 +302,8 @@ def measure(settings: Settings, shape: str, warmup: int, delta: int, py_spy: str
     print(f"[{shape}] recomart consume, marginal: {rate:10,.0f} messages/s ({delta:,} events: "
           f"{big_busy:.2f}s for {total:,} - {small_busy:.2f}s for {warmup:,})")
     print(f"[{shape}] ratio                     : {rate / bare:10.2f}   (target >= {target})")
+    print(f"[{shape}] floors (the bare loop plus only this per round; the most a consumer doing it can reach): "
+          + "; ".join(f"{work} {floor:,.0f} messages/s ({floor / bare:.2f} x bare)" for work, floor in floors.items()))
     print(f"[{shape}] two members, one group    : {pair_rate:10,.0f} messages/s together "
           f"({pair_rate / bare:.2f} x bare)")
     print(f"[{shape}] files per (day, hour, partition): before sealing {describe(before_seal)}; "
