@@ -16,7 +16,10 @@ its peak resident memory is the largest ``ru_maxrss`` of the process
 and the children it waited for (``wait4``). A small launcher process starts each measured command, so
 the figure is not the generating parent's (Linux carries a forking parent's peak over to the child).
 Prints each round, the ratio (target <= 1.0x) and the peak memory (target <= 1 GB, flat in the day's
-size), the failure counts of both (they must agree) and the load average.
+size), the failure counts of both (they must agree) and the load average. Each round then runs both
+on a day of 1,000 events: their fixed cost (interpreter, imports, for ours Dagster's CLI, the code
+location, the instance, the run and the PDF), and what remains of the large day's time, the marginal
+cost of its events.
 
 Run: ``.venv/bin/python bench/bench_report.py [--events 4000000] [--rounds 2] [--keep DIR] [--py-spy FILE]
 [--compare-with CHECKOUT]`` (``CHECKOUT``: a folder holding another commit's ``recomart_assets``, run
@@ -48,6 +51,8 @@ from recomart_assets.sources.clickstream.seal import SEAL_FILE, read_seal
 
 DAY = days.DAY
 HERE = Path(__file__).resolve().parent
+# The day whose report measures the fixed cost: start-up, the code location, the run, the PDF's pages.
+SMALL_DAY_EVENTS = 1_000
 BIN = Path(sys.executable).parent
 
 # Starts a command, waits for it with wait4 and prints its wall time, CPU time and peak RSS (its own and
@@ -145,7 +150,10 @@ def load() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def benchmark(events: int, base: Path, rounds: int, py_spy: str | None, compare_with: str | None) -> None:
+def benchmark(events: int, base: Path, rounds: int, py_spy: str | None, compare_with: str | None,
+              small: Path) -> None:
+    """``rounds`` alternated runs on a day of ``events``, each followed by both on the ``small`` day
+    (the fixed cost: what is left is the marginal cost of the day's events)."""
     root = base / f"day-{events}"
     prepare(root, events)
     hands, mines = [], []
@@ -169,6 +177,12 @@ def benchmark(events: int, base: Path, rounds: int, py_spy: str | None, compare_
               f"materialize data_quality_report) {mine['seconds']:6.2f} s (CPU {mine['cpu']:5.2f} s), peak "
               f"{mine['peak_mb']:5.0f} MB; ratio {mine['seconds'] / hand['seconds']:.2f}x (CPU "
               f"{mine['cpu'] / hand['cpu']:.2f}x; target <= 1.0x, peak <= 1024 MB)")
+        hand_small, mine_small = hand_written(small), ours(small, base / "dagster_home")
+        print(f"round {index}: fixed cost (the same on a {SMALL_DAY_EVENTS:,}-event day): hand-written "
+              f"{hand_small['seconds']:5.2f} s, ours {mine_small['seconds']:5.2f} s; the marginal cost of the "
+              f"{events:,} events: hand-written {hand['seconds'] - hand_small['seconds']:5.2f} s, ours "
+              f"{mine['seconds'] - mine_small['seconds']:5.2f} s, ratio "
+              f"{(mine['seconds'] - mine_small['seconds']) / (hand['seconds'] - hand_small['seconds']):.2f}x")
     print("same failure counts:", all(m["result"] == h["result"] for m, h in zip(mines, hands, strict=True)),
           mines[0]["result"], "" if mines[0]["result"] == hands[0]["result"] else hands[0]["result"])
     if py_spy:
@@ -190,8 +204,10 @@ def main() -> None:
     print(f"{load()} (1, 5, 15 min), {os.cpu_count()} cores; baseline: {hand_written_duckdb.__name__}.py")
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-report-"))
     try:
+        small = base / f"day-{SMALL_DAY_EVENTS}"
+        prepare(small, SMALL_DAY_EVENTS)
         for events in (int(n) for n in args.events.split(",")):
-            benchmark(events, base, args.rounds, args.py_spy, args.compare_with)
+            benchmark(events, base, args.rounds, args.py_spy, args.compare_with, small)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
