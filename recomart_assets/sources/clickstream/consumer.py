@@ -79,7 +79,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 
 from recomart_assets.config import Settings
-from recomart_assets.errors import ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
+from recomart_assets.errors import ConfigError, ConsumerStartError, ConsumerWriteError, KafkaLogDiscontinuity
 from recomart_assets.lake import RawZone, steps
 from recomart_assets.lake.manifest import StreamingDataFile
 from recomart_assets.lake.placing import TimeBounds
@@ -126,6 +126,22 @@ CONSUMER_TUNING: dict[str, object] = {
     "fetch.queue.backoff.ms": 50,
 }
 _ROUND = 10_000  # messages asked of consume() at a time (what the bare-client baseline uses too)
+_STRATEGY = "partition.assignment.strategy"
+
+
+def eager_strategy(settings: Settings) -> None:
+    """Refuse a cooperative assignment strategy from the user's Kafka options (:class:`ConfigError`).
+
+    The consumer's callbacks assign and give up a member's whole assignment at each rebalance (the
+    eager protocol of librdkafka's default ``range,roundrobin``): resuming from the raw zone on
+    assignment and closing the open batches on revocation are written for that. Under
+    ``cooperative-sticky`` librdkafka refuses those calls, so the consumer would fail at its first
+    rebalance instead of at its start.
+    """
+    strategy = str(settings.kafka_options.get(_STRATEGY, ""))
+    if "cooperative" in strategy.lower():
+        raise ConfigError(f"{_STRATEGY}={strategy}: the clickstream consumer assigns and revokes whole assignments "
+                          "(eager rebalancing); use range and/or roundrobin")
 
 
 @dataclass(frozen=True)
@@ -173,6 +189,7 @@ class ClickstreamConsumer:
     """One member of the consumer group; :meth:`run` is the loop."""
 
     def __init__(self, settings: Settings, options: ConsumerOptions = ConsumerOptions(), topic: str | None = None):
+        eager_strategy(settings)
         self.settings = settings
         self.options = options
         self.topic = topic or settings.clickstream_topic
@@ -645,6 +662,7 @@ class ClickstreamConsumer:
         revoked = {tp.partition for tp in partitions}
         self._flush(revoked)
         self.assigned -= revoked
+        self._unassign(consumer)
         log.info("revoked %s[%s] after closing their open batches", self.topic, ",".join(map(str, sorted(revoked))))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -653,8 +671,18 @@ class ClickstreamConsumer:
         lost = {tp.partition for tp in partitions}
         self._flush(lost, lost=True)
         self.assigned -= lost
+        self._unassign(consumer)
         log.warning("lost %s[%s]: open batches published unless another member had written past them",
                     self.topic, ",".join(map(str, sorted(lost))))
+
+    @staticmethod
+    def _unassign(consumer: Consumer) -> None:
+        """Give the assignment up from the revoke or lost callback itself. Left to confluent-kafka, the
+        fallback after the callback first asks librdkafka for the rebalance protocol, and when the
+        callback runs inside ``close()`` that request can go unanswered for good (librdkafka issue
+        4041): a member of a group hung in ``close()`` after ``--idle-exit``. ``unassign`` (a plain
+        ``assign(NULL)``) does not enter confluent-kafka's call state (see :meth:`_on_assign`)."""
+        consumer.unassign()
 
     def _on_message_error(self, msg: Message) -> None:
         error = msg.error()
