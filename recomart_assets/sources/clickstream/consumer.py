@@ -127,6 +127,10 @@ CONSUMER_TUNING: dict[str, object] = {
 }
 _ROUND = 10_000  # messages asked of consume() at a time (what the bare-client baseline uses too)
 _STRATEGY = "partition.assignment.strategy"
+# How long the client may take to close (leave the group, run the revoke callback) before the
+# consumer stops waiting for it: by then the raw zone and the committed offsets are complete, and a
+# client stuck in close() must not keep the process from exiting.
+CLOSE_DEADLINE_SECONDS = 30.0
 
 
 def eager_strategy(settings: Settings) -> None:
@@ -263,7 +267,7 @@ class ClickstreamConsumer:
         try:
             self.check_topic(self.options.connect_timeout)
         except ConsumerStartError:
-            self.consumer.close()
+            self._close_client()
             self._shutdown_threads()
             raise
         with ingestion_run("clickstream-consume", log, topic=self.topic, group=self.group) as record:
@@ -283,7 +287,7 @@ class ClickstreamConsumer:
                 ) from exc
             finally:
                 self._abandon(set(self.batches))  # only after a failure: whatever is still open is dropped
-                self.consumer.close()
+                self._close_client()
                 self._shutdown_threads()
             record.counts.update(self.counts.as_dict())
         if self._halted:
@@ -291,6 +295,19 @@ class ClickstreamConsumer:
                                         + " (recorded in the raw zone; to read such a partition again from the log's"
                                           " start, run with --on-rewind=restart-from-log-start)")
         return self.counts
+
+    def _close_client(self) -> None:
+        """Close the Kafka client, waiting at most :data:`CLOSE_DEADLINE_SECONDS`. Every batch is
+        published and committed (or abandoned) before this, so a client that never finishes closing
+        is left behind with an error logged (the group moves its partitions once its session times
+        out) rather than keeping the command from returning."""
+        closer = threading.Thread(target=self.consumer.close, name="kafka-close", daemon=True)
+        closer.start()
+        closer.join(CLOSE_DEADLINE_SECONDS)
+        if closer.is_alive():
+            log.error("the Kafka client did not close within %.0f s; leaving it behind (the raw zone and the "
+                      "committed offsets are complete; the group moves its partitions when its session times out)",
+                      CLOSE_DEADLINE_SECONDS)
 
     def _shutdown_threads(self) -> None:
         self._writers.shutdown()

@@ -3,12 +3,16 @@ with a real broker is in ``integration/test_kafka_consumer.py``)."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from confluent_kafka import TopicPartition
 
 from recomart_assets.config import Settings
 from recomart_assets.errors import ConfigError
 from recomart_assets.platform.services import free_port
+from recomart_assets.sources.clickstream import consumer as kafka_consumer
 from recomart_assets.sources.clickstream.consumer import ClickstreamConsumer, eager_strategy
 
 
@@ -59,3 +63,21 @@ def test_eager_assignment_strategies_are_accepted(tmp_path, strategy):
     properties.write_text(f"partition.assignment.strategy={strategy}\n")
     eager_strategy(Settings.from_env({"RECOMART_RAW_ZONE": str(tmp_path / "lake"),
                                      "RECOMART_KAFKA_CONFIG": str(properties)}))
+
+
+def test_a_client_stuck_in_close_is_left_behind_after_the_deadline(consumer, monkeypatch, caplog):
+    """Whatever keeps librdkafka from closing, the consumer returns: its batches are already published."""
+    real_client, release = consumer.consumer, threading.Event()
+
+    class StuckClient:
+        def close(self) -> None:
+            release.wait(30)
+
+    monkeypatch.setattr(kafka_consumer, "CLOSE_DEADLINE_SECONDS", 0.3)
+    consumer.consumer = StuckClient()
+    started = time.monotonic()
+    consumer._close_client()
+    assert time.monotonic() - started < 5
+    assert "did not close within" in caplog.text
+    release.set()
+    consumer.consumer = real_client  # the fixture closes the real one
