@@ -122,15 +122,22 @@ print(count, elapsed)
 def bare_loop(settings: Settings, topic: str, n_events: int, tuned: bool = False) -> float:
     """Messages per second of a loop that reads with consume(10000) and counts, first message to last,
     in a fresh interpreter (``tuned``: with our consumer's fetch backoff)."""
+    return timed_loop("bare loop", _BARE_LOOP, settings, topic, n_events, tuned)
+
+
+def timed_loop(name: str, script: str, settings: Settings, topic: str, n_events: int, tuned: bool,
+               *args: str) -> float:
+    """Run a loop ``script`` (printing its message count and seconds) in a fresh interpreter; its rate.
+    The client settings (secrets too) go on its stdin, never on the command line."""
     tuning = {"fetch.queue.backoff.ms": CONSUMER_TUNING["fetch.queue.backoff.ms"]} if tuned else {}
-    done = subprocess.run([sys.executable, "-c", _BARE_LOOP, topic, str(n_events)],  # the client settings (secrets
-                          input=json.dumps(settings.kafka_config(tuning)),  # too) on stdin, not on the command line
+    done = subprocess.run([sys.executable, "-c", script, topic, str(n_events), *args],
+                          input=json.dumps(settings.kafka_config(tuning)),
                           capture_output=True, text=True, timeout=900, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"the bare loop failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"the {name} failed:\n{done.stderr[-3000:]}")
     count, elapsed = done.stdout.split()
     if int(count) != n_events:
-        raise SystemExit(f"bare loop read {count} of {n_events} messages")
+        raise SystemExit(f"{name} read {count} of {n_events} messages")
     return int(count) / float(elapsed)
 
 
@@ -184,16 +191,7 @@ FLOORS = ("write", "write+md5", "write+md5+orjson")
 def floor_loop(settings: Settings, topic: str, n_events: int, work: str) -> float:
     """Messages per second of the bare loop (with our fetch backoff) doing ``work`` (one of :data:`FLOORS`)
     with each round, first message to last write."""
-    tuning = {"fetch.queue.backoff.ms": CONSUMER_TUNING["fetch.queue.backoff.ms"]}
-    done = subprocess.run([sys.executable, "-c", _FLOOR_LOOP, topic, str(n_events), work],
-                          input=json.dumps(settings.kafka_config(tuning)),
-                          capture_output=True, text=True, timeout=900, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"the floor loop failed:\n{done.stderr[-3000:]}")
-    count, elapsed = done.stdout.split()
-    if int(count) != n_events:
-        raise SystemExit(f"floor loop read {count} of {n_events} messages")
-    return int(count) / float(elapsed)
+    return timed_loop("floor loop", _FLOOR_LOOP, settings, topic, n_events, True, work)
 
 
 def consume(settings: Settings, topic: str, lake: str, group: str, *args: str,
