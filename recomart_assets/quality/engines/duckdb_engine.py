@@ -87,6 +87,13 @@ log = get_logger("quality.duckdb")
 ENGINE = "duckdb"
 # Up to this many rows, distinct counts of typed columns are exact; above, HyperLogLog estimates.
 EXACT_DISTINCT_ROWS = 2_000_000
+# DuckDB's limit when validating from a sealed day's columnar copies. Nothing is loaded then: each
+# pass streams the columns it needs, and its aggregates and sorts spill beyond the limit, so a small
+# one costs no time and keeps the peak flat in the day's size. Measured in one process (validation
+# alone): 4M events 2.25 s and 386 MB at 128 MB against 2.37 s and 392 MB at 512 MB; 20M events
+# 12.3 s at both, 464 MB against 774 MB; exact distinct counts of 4M rows still ran (2.8 s, 449 MB).
+# Loading raw files into a table keeps ``memory_limit`` (512 MB): it holds the day's rows.
+COPIES_MEMORY_LIMIT = "128MB"
 
 
 class DuckDBRunner:
@@ -299,8 +306,9 @@ def validate_partition(
     exact_distinct_rows: int = EXACT_DISTINCT_ROWS,
 ) -> Outcome:
     """Verify, load and validate one dataset's partition with DuckDB: from the columnar copies its
-    seal wrote when every file has a current one, else (or when a copy turns out damaged) from the
-    raw files, with the same results."""
+    seal wrote when every file has a current one (DuckDB limited to :data:`COPIES_MEMORY_LIMIT`),
+    else (or when a copy turns out damaged) from the raw files, loaded within ``memory_limit``, with
+    the same results."""
     day = str(day)
     spec = datasets.get(dataset)
     files = list(complete_files(zone.partition_dir(dataset, day), spec.file_pattern))
@@ -312,7 +320,7 @@ def validate_partition(
     with tempfile.TemporaryDirectory(prefix="recomart-duckdb-") as workdir:
         if copies:
             try:
-                validated = _validate_copies(zone, dataset, day, copies, references, fail_rate, memory_limit,
+                validated = _validate_copies(zone, dataset, day, copies, references, fail_rate, COPIES_MEMORY_LIMIT,
                                              exact_distinct_rows, workdir)
             except CopiesUnusable as exc:
                 log.warning("%s %s: reading the raw files instead of their columnar copies (%s)", dataset, day, exc)
