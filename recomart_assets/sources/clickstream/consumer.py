@@ -175,6 +175,9 @@ class ConsumeCounts:
     reasons: dict[str, int] = field(default_factory=dict)
     busy_seconds: float = 0.0  # from the first message received to the last batch committed
     first_message_at: float | None = None  # when the first message arrived (seconds since the epoch)
+    # when the last round with messages was placed: with --idle-exit the last batch closes only after
+    # the idle period, so a group's members' busy time includes that wait, and this does not
+    last_placed_at: float | None = None
 
     @property
     def rate(self) -> float:
@@ -186,6 +189,7 @@ class ConsumeCounts:
         return {"messages": self.messages, "events": self.events, "quarantined": self.quarantined,
                 "files": self.files, "batches": self.batches, "busy_seconds": round(self.busy_seconds, 3),
                 "rate": round(self.rate), "first_message_at": round(self.first_message_at or 0, 3),
+                "last_placed_at": round(self.last_placed_at or 0, 3),
                 **{f"quarantined_{k}": v for k, v in sorted(self.reasons.items())}}
 
 
@@ -332,6 +336,7 @@ class ClickstreamConsumer:
                     self._batch_opened = now
                 self._route(messages)
                 self._last_activity = now
+                self.counts.last_placed_at = time.time()
             if self._pending and (self._pending >= opts.batch_size or now - self._batch_opened >= opts.batch_timeout):
                 self._flush()
             if not messages:
